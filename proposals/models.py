@@ -1,0 +1,531 @@
+"""The domain's tables: fields, constraints and indexes. Behaviour lives in
+services (writes), selectors (reads), workflow (the transition table) and
+permissions (who may)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Department
+from proposals.enums import (
+    AuditAudience,
+    CostBand,
+    DecisionKind,
+    DeliveryStatus,
+    Direction,
+    ExperimentStatus,
+    Frequency,
+    NextStep,
+    NotificationKind,
+    OutcomeResult,
+    Recommendation,
+    ReportFormat,
+    ReportKind,
+    ReportStatus,
+    Status,
+    Visibility,
+)
+
+USER = settings.AUTH_USER_MODEL
+
+
+class Theme(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Criterion(models.Model):
+    """One of a department's assessment criteria; weights are relative."""
+
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="criteria")
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True)
+    weight = models.DecimalField(max_digits=5, decimal_places=2, default=1)
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["department", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "name"], name="criterion_unique_name"),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="criterion_weight_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.weight})"
+
+
+class Challenge(models.Model):
+    """A call for ideas. No department means a cross-government challenge."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=200)
+    question = models.TextField()
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="challenges"
+    )
+    themes = models.ManyToManyField(Theme, blank=True, related_name="challenges")
+    opens_on = models.DateField()
+    closes_on = models.DateField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["closes_on", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_on__gte=models.F("opens_on")), name="challenge_dates_ordered"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        today = timezone.localdate()
+        return self.closed_at is None and self.opens_on <= today <= self.closes_on
+
+
+class ReferenceSequence(models.Model):
+    """The last reference number given per department and year (row-locked to allocate)."""
+
+    department = models.ForeignKey(Department, on_delete=models.CASCADE)
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["department", "year"], name="refseq_unique")
+        ]
+
+
+class Proposal(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=32, unique=True, editable=False)
+    title = models.CharField(max_length=150)
+    summary = models.CharField(max_length=500, blank=True)
+    problem = models.TextField(blank=True)
+    who_has_the_problem = models.TextField(blank=True)
+    proposed_solution = models.TextField(blank=True)
+    expected_benefits = models.TextField(blank=True)
+    cost_band = models.CharField(max_length=20, choices=CostBand.choices, blank=True)
+    estimated_benefit_gbp = models.PositiveBigIntegerField(null=True, blank=True)
+    hours_saved_per_year = models.PositiveIntegerField(null=True, blank=True)
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="proposals")
+    submitter = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="proposals")
+    co_authors = models.ManyToManyField(USER, blank=True, related_name="co_authored_proposals")
+    collaborating_departments = models.ManyToManyField(
+        Department, blank=True, related_name="collaborations"
+    )
+    themes = models.ManyToManyField(Theme, blank=True, related_name="proposals")
+    challenge = models.ForeignKey(
+        Challenge, null=True, blank=True, on_delete=models.SET_NULL, related_name="proposals"
+    )
+    visibility = models.CharField(
+        max_length=20, choices=Visibility.choices, default=Visibility.GOVERNMENT
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    )
+    # "Propose again": the rejected proposal this draft starts from.
+    previous = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="proposed_again"
+    )
+    feedback_released = models.BooleanField(default=False)
+    next_step = models.CharField(max_length=10, choices=NextStep.choices, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # Incremented by every write, for ETags and optimistic concurrency.
+    version = models.PositiveIntegerField(default=1)
+    # Kept up to date by a PostgreSQL trigger (migration 0002), so searching never
+    # re-parses text. Unused on SQLite, where search falls back to LIKE.
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        indexes = [
+            # The API's incremental sync and default listing order.
+            models.Index(fields=["updated_at", "id"], name="proposal_updated_idx"),
+            # The triage queue: a department's proposals in a status, oldest first.
+            models.Index(fields=["department", "status", "submitted_at"], name="proposal_queue_idx"),
+            # Government-visible lists filtered by status, newest first.
+            models.Index(
+                fields=["visibility", "status", "-updated_at"], name="proposal_visible_idx"
+            ),
+            models.Index(fields=["status", "decided_at"], name="proposal_decided_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return f"/proposals/{self.reference}/"
+
+
+class Attachment(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Assignment(models.Model):
+    """A reviewer asked to assess a proposal."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="assignments")
+    reviewer = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="assignments")
+    assigned_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "reviewer"], name="assignment_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} → {self.proposal_id}"
+
+
+class Assessment(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="assessments")
+    assessor = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="assessments")
+    # None until declared; True stops the assessor from scoring.
+    conflict_declared = models.BooleanField(null=True)
+    conflict_details = models.TextField(blank=True)
+    recommendation = models.CharField(max_length=20, choices=Recommendation.choices, blank=True)
+    comment = models.TextField(blank=True)
+    # Written by services.scoring when submitted: the weights-normalised mean.
+    weighted_score = models.DecimalField(max_digits=5, decimal_places=3, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "assessor"], name="assessment_unique"),
+            models.CheckConstraint(
+                condition=Q(weighted_score__isnull=True)
+                | Q(weighted_score__gte=1, weighted_score__lte=5),
+                name="assessment_weighted_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["proposal", "submitted_at"])]
+
+    def __str__(self) -> str:
+        return f"Assessment by {self.assessor_id} of {self.proposal_id}"
+
+
+class Score(models.Model):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="scores")
+    score = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "criterion"], name="score_unique"),
+            models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="score_1_to_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion_id}: {self.score}"
+
+
+class Decision(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="decisions")
+    kind = models.CharField(max_length=20, choices=DecisionKind.choices)
+    rationale = models.TextField(blank=True)
+    decided_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        get_latest_by = "created_at"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.proposal_id}"
+
+
+class Comment(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="comments")
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["proposal", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on {self.proposal_id}"
+
+
+class Support(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="supports")
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="supports")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "user"], name="support_once_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} supports {self.proposal_id}"
+
+
+class Experiment(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="experiments")
+    title = models.CharField(max_length=150)
+    # "We believe that … will result in … We will know we are right when …"
+    we_believe = models.TextField()
+    will_result_in = models.TextField()
+    we_will_know_when = models.TextField()
+    lead = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="led_experiments")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    budget_gbp = models.PositiveBigIntegerField(default=0)
+    status = models.CharField(
+        max_length=20, choices=ExperimentStatus.choices, default=ExperimentStatus.PLANNED
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="experiment_dates_ordered"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "ends_on"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Metric(models.Model):
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="metrics")
+    name = models.CharField(max_length=100)
+    unit = models.CharField(max_length=40)
+    baseline = models.DecimalField(max_digits=14, decimal_places=2)
+    target = models.DecimalField(max_digits=14, decimal_places=2)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Outcome(models.Model):
+    experiment = models.OneToOneField(Experiment, on_delete=models.CASCADE, related_name="outcome")
+    result = models.CharField(max_length=20, choices=OutcomeResult.choices)
+    lessons = models.TextField()
+    recommendation = models.CharField(max_length=10, choices=NextStep.choices)
+    realised_benefit_gbp = models.PositiveBigIntegerField(null=True, blank=True)
+    published = models.BooleanField(default=False)
+    published_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-published_at"]
+        indexes = [models.Index(fields=["published", "result"])]
+
+    def __str__(self) -> str:
+        return f"Outcome of {self.experiment_id}: {self.result}"
+
+
+class MetricActual(models.Model):
+    outcome = models.ForeignKey(Outcome, on_delete=models.CASCADE, related_name="actuals")
+    metric = models.OneToOneField(Metric, on_delete=models.CASCADE, related_name="actual")
+    value = models.DecimalField(max_digits=14, decimal_places=2)
+
+    def __str__(self) -> str:
+        return f"{self.metric_id}: {self.value}"
+
+
+class Adoption(models.Model):
+    """A department reusing a published outcome: it starts a linked proposal."""
+
+    outcome = models.ForeignKey(Outcome, on_delete=models.PROTECT, related_name="adoptions")
+    proposal = models.OneToOneField(Proposal, on_delete=models.CASCADE, related_name="adoption")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="adoptions")
+    adopted_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.department_id} adopted {self.outcome_id}"
+
+
+class AuditEvent(models.Model):
+    """Append-only record of every change. Survives a deleted draft (SET_NULL)."""
+
+    proposal = models.ForeignKey(
+        Proposal, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    # Kept in clear so that events of a deleted draft still say what they were about.
+    proposal_reference = models.CharField(max_length=32, blank=True, db_index=True)
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=50)
+    object_type = models.CharField(max_length=50)
+    object_id = models.CharField(max_length=64)
+    changes = models.JSONField(default=dict, blank=True)
+    audience = models.CharField(
+        max_length=20, choices=AuditAudience.choices, default=AuditAudience.EVERYONE
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["proposal", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type}:{self.object_id}"
+
+
+class Notification(models.Model):
+    """The outbox: one row per message to one person, written with the change."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    recipient = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
+    proposal = models.ForeignKey(
+        Proposal, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    url = models.CharField(max_length=300, blank=True)
+    status = models.CharField(
+        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="notification_outbox_idx"),
+            models.Index(fields=["recipient", "read_at"], name="notification_unread_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient_id}"
+
+
+class NotificationPreference(models.Model):
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="notification_preferences")
+    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
+    frequency = models.CharField(max_length=10, choices=Frequency.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_pref_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}: {self.frequency}"
+
+
+class Report(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requested_by = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="reports")
+    kind = models.CharField(max_length=20, choices=ReportKind.choices)
+    format = models.CharField(max_length=10, choices=ReportFormat.choices)
+    filters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=ReportStatus.choices, default=ReportStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    row_count = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="reports/", blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="report_progress_pct")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.format}) for {self.requested_by_id}"
+
+
+class WebhookEndpoint(models.Model):
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=64)
+    events = models.JSONField(default=list)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=40)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint_id}"
