@@ -109,9 +109,10 @@ class ReferenceSequence(models.Model):
     last_number = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["department", "year"], name="refseq_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["department", "year"], name="refseq_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.department_id}/{self.year}: {self.last_number}"
 
 
 class Proposal(models.Model):
@@ -168,7 +169,9 @@ class Proposal(models.Model):
             # The API's incremental sync and default listing order.
             models.Index(fields=["updated_at", "id"], name="proposal_updated_idx"),
             # The triage queue: a department's proposals in a status, oldest first.
-            models.Index(fields=["department", "status", "submitted_at"], name="proposal_queue_idx"),
+            models.Index(
+                fields=["department", "status", "submitted_at"], name="proposal_queue_idx"
+            ),
             # Government-visible lists filtered by status, newest first.
             models.Index(
                 fields=["visibility", "status", "-updated_at"], name="proposal_visible_idx"
@@ -404,7 +407,9 @@ class AuditEvent(models.Model):
     department = models.ForeignKey(
         Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    actor = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     action = models.CharField(max_length=50)
     object_type = models.CharField(max_length=50)
     object_id = models.CharField(max_length=64)
@@ -456,7 +461,9 @@ class Notification(models.Model):
 
 
 class NotificationPreference(models.Model):
-    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="notification_preferences")
+    user = models.ForeignKey(
+        USER, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
     kind = models.CharField(max_length=30, choices=NotificationKind.choices)
     frequency = models.CharField(max_length=10, choices=Frequency.choices)
 
@@ -475,7 +482,9 @@ class Report(models.Model):
     kind = models.CharField(max_length=20, choices=ReportKind.choices)
     format = models.CharField(max_length=10, choices=ReportFormat.choices)
     filters = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=20, choices=ReportStatus.choices, default=ReportStatus.QUEUED)
+    status = models.CharField(
+        max_length=20, choices=ReportStatus.choices, default=ReportStatus.QUEUED
+    )
     progress = models.PositiveSmallIntegerField(default=0)
     row_count = models.PositiveIntegerField(default=0)
     file = models.FileField(upload_to="reports/", blank=True)
@@ -510,7 +519,9 @@ class WebhookEndpoint(models.Model):
 
 class WebhookDelivery(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
     event = models.CharField(max_length=40)
     payload = models.JSONField()
     status = models.CharField(

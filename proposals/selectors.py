@@ -1,0 +1,120 @@
+"""Every read of proposals starts here. `proposals_visible_to` is the one place
+that decides who may see what (SPEC §1): pages, the API, search, reports and
+exports all build on it, and anything outside it answers 404."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from accounts.models import Role
+from proposals import permissions as perms
+from proposals.enums import AuditAudience, Status, Visibility
+from proposals.models import AuditEvent, Outcome, Proposal
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from accounts.models import User
+
+
+def visibility_filter(user: User | AnonymousUser) -> Q | None:
+    """The visibility rule as a Q on Proposal; None means nothing is visible.
+
+    Written as EXISTS subqueries rather than joins so the result never holds
+    duplicate rows and the planner can still walk the (updated_at, id) index
+    for a page of a large table.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return None
+    through_authors = Proposal.co_authors.through
+    through_collab = Proposal.collaborating_departments.through
+    submitted = ~Q(status=Status.DRAFT)
+    government = Q(visibility=Visibility.GOVERNMENT)
+    if user.role == Role.ANALYST:
+        # Analysts read across government, but never drafts or department-only work.
+        return submitted & government
+    authored = Q(submitter_id=user.pk) | Exists(
+        through_authors.objects.filter(proposal_id=OuterRef("pk"), user_id=user.pk)
+    )
+    departmental = Q(department_id=user.department_id) | Exists(
+        through_collab.objects.filter(proposal_id=OuterRef("pk"), department_id=user.department_id)
+    )
+    return authored | (submitted & (government | departmental))
+
+
+def proposals_visible_to(user: User | AnonymousUser) -> QuerySet[Proposal]:
+    rule = visibility_filter(user)
+    if rule is None:
+        return Proposal.objects.none()
+    return Proposal.objects.filter(rule)
+
+
+def proposal_for(user: User | AnonymousUser, reference: str) -> Proposal:
+    """One proposal by reference, or 404 if it does not exist or the user may not see it."""
+    proposal = (
+        proposals_visible_to(user)
+        .select_related("department", "submitter", "challenge", "merged_into", "previous")
+        .prefetch_related("co_authors", "themes", "collaborating_departments")
+        .filter(reference=reference.upper())
+        .first()
+    )
+    if proposal is None:
+        raise Http404("No proposal with that reference")
+    return proposal
+
+
+def timeline_for(user: User, proposal: Proposal) -> QuerySet[AuditEvent]:
+    """The proposal's audit events this viewer may see (SPEC §1)."""
+    audiences = [AuditAudience.EVERYONE]
+    if perms.is_department_reviewer(user, proposal):
+        audiences += [AuditAudience.AUTHORS, AuditAudience.REVIEWERS]
+    elif perms.is_author(user, proposal):
+        audiences.append(AuditAudience.AUTHORS)
+    return (
+        AuditEvent.objects.filter(proposal=proposal, audience__in=audiences)
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+
+
+def search_proposals(queryset: QuerySet[Proposal], text: str) -> QuerySet[Proposal]:
+    """Full-text search, ranked, within an already visibility-filtered queryset.
+
+    On PostgreSQL this uses the trigger-maintained `search_vector` and its GIN
+    index; on SQLite (the embedded default) a case-insensitive match on the
+    main answers stands in.
+    """
+    text = text.strip()
+    if not text:
+        return queryset
+    if settings.IS_POSTGRES:
+        from django.contrib.postgres.search import SearchQuery, SearchRank
+        from django.db.models import F
+
+        query = SearchQuery(text, search_type="websearch", config="english")
+        return (
+            queryset.filter(search_vector=query)
+            .annotate(rank=SearchRank(F("search_vector"), query))
+            .order_by("-rank", "-updated_at")
+        )
+    match = Q()
+    for word in text.split()[:8]:
+        match &= (
+            Q(title__icontains=word)
+            | Q(summary__icontains=word)
+            | Q(problem__icontains=word)
+            | Q(proposed_solution__icontains=word)
+            | Q(reference__iexact=word)
+        )
+    return queryset.filter(match)
+
+
+def published_outcomes_visible_to(user: User | AnonymousUser) -> QuerySet[Outcome]:
+    """The lessons library: published outcomes of proposals this user may see."""
+    return Outcome.objects.filter(
+        published=True, experiment__proposal__in=proposals_visible_to(user)
+    )
