@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -327,12 +327,17 @@ def proposal_transition(
     for stamp in transition.timestamps:
         changes[stamp] = (getattr(locked, stamp), now)
         setattr(locked, stamp, now)
+    # Effects may leave audit events of their own (e.g. each assignment) to be
+    # written after the transition's, so the timeline reads in order.
+    followups: list[Callable[[], object]] = []
+    data["_followups"] = followups
     effect = _EFFECTS.get(action)
     if effect is not None:
         changes |= effect(locked, actor, data, now)
     locked.version += 1
     locked.updated_at = now
-    locked.save(update_fields=["status", "version", "updated_at", *changes.keys() - {"status"}])
+    fields = {f.name for f in Proposal._meta.concrete_fields}
+    locked.save(update_fields={"status", "version", "updated_at", *(changes.keys() & fields)})
     audit(
         actor=actor,
         action=action,
@@ -341,6 +346,8 @@ def proposal_transition(
         changes=changes,
         audience=transition.audience,
     )
+    for followup in followups:
+        followup()
     return locked
 
 
@@ -378,13 +385,15 @@ def _on_accept(p: Proposal, actor: User, data: dict[str, Any], now: dt.datetime)
         )
         Assessment.objects.get_or_create(proposal=p, assessor=assessor)
         if created:
-            audit(
-                actor=actor,
-                action="assign",
-                obj=assignment,
-                proposal=p,
-                changes={"assessor": (None, assessor.full_name)},
-                audience=AuditAudience.REVIEWERS,
+            data["_followups"].append(
+                lambda assignment=assignment, assessor=assessor: audit(
+                    actor=actor,
+                    action="assign",
+                    obj=assignment,
+                    proposal=p,
+                    changes={"assessor": (None, assessor.full_name)},
+                    audience=AuditAudience.REVIEWERS,
+                )
             )
     notify(
         recipients=assessors,

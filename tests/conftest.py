@@ -47,12 +47,39 @@ def require_redis() -> str:
 
 
 @pytest.fixture
-def dfe(db) -> Department:
+def reference_data(db) -> None:
+    """Departments, themes and criteria, which the data migrations load.
+
+    Transactional tests (live servers, real workers, races) end with a flush that
+    removes them; this puts them back for the next such test.
+    """
+    if Department.objects.exists():
+        return
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db import connection
+
+    class _Editor:  # what the data migrations use of a schema editor
+        def __init__(self) -> None:
+            self.connection = connection
+
+        def execute(self, sql: str) -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+
+    editor = _Editor()
+    import_module("accounts.migrations.0002_load_departments").load(apps, editor)
+    import_module("proposals.migrations.0002_search_and_reference_data").forwards(apps, editor)
+
+
+@pytest.fixture
+def dfe(reference_data) -> Department:
     return Department.objects.get(slug="dfe")
 
 
 @pytest.fixture
-def home_office(db) -> Department:
+def home_office(reference_data) -> Department:
     return Department.objects.get(slug="home-office")
 
 
@@ -112,7 +139,7 @@ def hugo(home_office) -> User:
 
 
 @pytest.fixture
-def ana(db) -> User:
+def ana(reference_data) -> User:
     """A cross-government analyst at GDS."""
     return UserFactory(
         email="ana@gds.example",

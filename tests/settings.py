@@ -1,7 +1,8 @@
-"""Loaded with `-p tests.envdefaults` before pytest-django reads the settings.
+"""Settings for the test run: the production settings module, with test defaults
+for what the environment does not say.
 
-Tests run with production-like settings (DEBUG off) and a throwaway key; the
-real services come from DATABASE_URL and REDIS_URL when they are set.
+Tests run with production-like settings (DEBUG off) and a throwaway key; real
+services come from DATABASE_URL and REDIS_URL when they are set.
 """
 
 import os
@@ -14,3 +15,8 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 # Each run gets its own folder for the embedded broker, uploads and emails.
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="innovation-test-"))
+
+from innovation.settings import *  # noqa: F403
+
+# Hashing with PBKDF2 costs ~0.3 s a user; tests make hundreds of users.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
