@@ -41,6 +41,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import skip_or_fail
+from tests.pages import page_title
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -59,6 +60,8 @@ CHROMIUM_ARGS = [
 ]
 # WCAG 2.2 AA, as the service standard asks.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+__all__ = ["assert_accessible", "page_title", "sign_in"]
+
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's password
 
 
@@ -105,12 +108,6 @@ def strict_page(
     new_page = context.new_page()
     yield new_page
     context.close()
-
-
-def page_title(name: str, error: bool = False) -> str:
-    """The <title> GOV.UK pages have: "[Error: ]<name>, en dash, service name, en dash, GOV.UK"."""
-    dash = "\N{EN DASH}"
-    return f"{'Error: ' if error else ''}{name} {dash} Propose an innovation {dash} GOV.UK"
 
 
 def sign_in(page: Any, email: str, password: str = PASSWORD) -> None:
