@@ -66,9 +66,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Ends sessions idle for longer than SESSION_IDLE_TIMEOUT (needs request.user).
-    "accounts.middleware.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Ends sessions idle for longer than SESSION_IDLE_TIMEOUT (needs the user and messages).
+    "accounts.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "innovation.middleware.PermissionsPolicyMiddleware",
     # Last, as django-axes asks: it must see the outcome of authentication.
