@@ -646,7 +646,7 @@ class _BulkWriter:
 
     def next_id(self, model: type[models.Model]) -> int:
         if model not in self.ids:
-            self.ids[model] = model.objects.aggregate(m=models.Max("id"))["m"] or 0
+            self.ids[model] = model._default_manager.aggregate(m=models.Max("id"))["m"] or 0
         self.ids[model] += 1
         return self.ids[model]
 
@@ -655,7 +655,7 @@ class _BulkWriter:
 
     def flush(self) -> None:
         # Parents before children, so foreign keys hold at every step.
-        order = [
+        order: list[type[models.Model]] = [
             Proposal,
             Proposal.themes.through,
             AuditEvent,
