@@ -321,7 +321,12 @@ CELERY_TASK_ROUTES = {
     "proposals.tasks.deliver_webhook": {"queue": "webhooks"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# innovation/ is not an installed app, so autodiscovery would not find its tasks.
+CELERY_IMPORTS = ("innovation.tasks",)
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Proves, in the cache, that beat and a worker are both alive.
+    "heartbeat": {"task": "innovation.tasks.heartbeat", "schedule": 60.0},
+}
 CELERY_WORKER_QUEUES = "notifications,reports,webhooks"
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 
