@@ -98,6 +98,11 @@ if DATABASE_URL:
         DATABASES = {"default": environ.Env.db_url_config(DATABASE_URL)}
     except Exception as exc:  # django-environ raises several types for a bad URL
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
+    if not DATABASES["default"].get("ENGINE"):
+        # django-environ only warns about an unknown scheme and returns no engine.
+        raise ImproperlyConfigured(
+            "DATABASE_URL is not a database URL: use postgres://user:password@host:5432/name"
+        )
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         if env_bool("DATABASE_POOL", False):
             # psycopg's pool replaces persistent connections; the two cannot be combined.
