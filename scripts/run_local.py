@@ -136,8 +136,9 @@ def _emails_destination() -> str:
 
     backend = settings.EMAIL_BACKEND
     if backend == "django.core.mail.backends.filebased.EmailBackend":
-        Path(settings.EMAIL_FILE_PATH).mkdir(parents=True, exist_ok=True)
-        return f"written as files to {Path(settings.EMAIL_FILE_PATH).resolve()}"
+        folder = Path(str(settings.EMAIL_FILE_PATH))
+        folder.mkdir(parents=True, exist_ok=True)
+        return f"written as files to {folder.resolve()}"
     return f"sent by {backend}"
 
 
