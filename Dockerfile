@@ -54,7 +54,9 @@ HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
     CMD ["python", "scripts/healthcheck.py"]
 
 # Workers: WEB_CONCURRENCY (gunicorn reads it; 2-4 per CPU core is usual).
-# Recycling workers now and then bounds any slow memory growth.
+# Recycling workers now and then bounds any slow memory growth. The control socket
+# (gunicorn 27) is unused and would need a writable home directory.
 CMD ["gunicorn", "innovation.wsgi", "--bind", "0.0.0.0:8000", \
      "--max-requests", "1000", "--max-requests-jitter", "100", \
-     "--timeout", "60", "--graceful-timeout", "30", "--access-logfile", "-"]
+     "--timeout", "60", "--graceful-timeout", "30", "--access-logfile", "-", \
+     "--no-control-socket"]

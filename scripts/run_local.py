@@ -176,6 +176,9 @@ def main() -> int:
                 "10",
                 "--access-logfile",
                 "-",
+                # gunicorn's control socket is one path per user: a second server
+                # (tests, another checkout) would take it over. Nothing here uses it.
+                "--no-control-socket",
             ],
             env,
         ),

@@ -136,3 +136,33 @@ def test_run_local_serves_healthz_and_ctrl_c_stops_every_child(tmp_path):
     assert len(children) >= 5, output
     assert exit_code == 0, output
     assert [pid for pid in children if alive(pid)] == [], output
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree in /proc")
+def test_run_local_stops_everything_and_fails_when_a_child_dies(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
+    with socket.socket() as taken:
+        # The web server cannot bind a port that is already in use, so it exits.
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env.update(VAR_DIR=str(tmp_path / "var"), PORT=str(port), DEBUG="true")
+        runner = subprocess.Popen(
+            [sys.executable, "scripts/run_local.py"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        time.sleep(3)
+        children = descendants(runner.pid)
+        try:
+            output, _ = runner.communicate(timeout=120)
+        finally:
+            if runner.poll() is None:
+                runner.kill()
+    text = output.decode(errors="replace")
+
+    assert runner.returncode == 1, text
+    assert "run_local: web exited with" in text
+    assert [pid for pid in children if alive(pid)] == [], text
