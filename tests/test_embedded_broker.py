@@ -19,6 +19,7 @@ from django.core.cache import cache
 from kombu import Connection
 
 from innovation.tasks import heartbeat
+from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.slow
 
@@ -77,9 +78,8 @@ def wait_for_cache(key: str, worker: subprocess.Popen[bytes]) -> str | None:
 
 
 def test_embedded_broker_carries_a_task_to_a_separate_worker(settings):
-    assert settings.CELERY_BROKER_URL == "filesystem://", (
-        "run this test on the embedded broker (unset CELERY_BROKER_URL)"
-    )
+    if settings.CELERY_BROKER_URL != "filesystem://":
+        skip_or_fail("tests the embedded broker: unset CELERY_BROKER_URL")
     queue = f"test-{uuid.uuid4().hex}"
     key = f"test:heartbeat:{uuid.uuid4().hex}"
     worker = start_worker(queue)
