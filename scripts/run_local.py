@@ -148,7 +148,13 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "innovation.settings")
     os.environ.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
     os.environ["PYTHONUNBUFFERED"] = "1"  # interleave the children's logs as they happen
-    emails = _emails_destination()
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        emails = _emails_destination()
+    except ImproperlyConfigured as error:
+        print(f"run_local: the configuration is not valid: {error}", file=sys.stderr)
+        return 2
     env = dict(os.environ)
 
     stopping: list[int] = []
