@@ -87,17 +87,13 @@ def ravi(dfe) -> User:
 @pytest.fixture
 def lena(dfe) -> User:
     """DfE's portfolio lead."""
-    return UserFactory(
-        email="lena@dfe.example", full_name="Lena Lead", department=dfe, role=Role.LEAD
-    )
+    return UserFactory(email="lena@dfe.example", full_name="Lena Lead", department=dfe, role=Role.LEAD)
 
 
 @pytest.fixture
 def bob(home_office) -> User:
     """A Home Office submitter: another department."""
-    return UserFactory(
-        email="bob@homeoffice.example", full_name="Bob Brown", department=home_office
-    )
+    return UserFactory(email="bob@homeoffice.example", full_name="Bob Brown", department=home_office)
 
 
 @pytest.fixture
