@@ -33,6 +33,7 @@ NOT_INHERITED = (
     "CACHE_URL",
     "VAR_DIR",
     "PORT",
+    "DJANGO_SETTINGS_MODULE",  # the test run's own settings module sets test defaults
 )
 
 
