@@ -56,8 +56,13 @@ def test_healthz_answers_ok_when_database_and_broker_are_up(client):
     assert response.json() == {"database": "ok", "broker": "ok"}
 
 
-def test_healthz_answers_503_quickly_when_the_broker_is_down():
-    answer = probe(CELERY_BROKER_URL=f"redis://127.0.0.1:{closed_port()}/0")
+def test_healthz_answers_503_quickly_when_the_broker_is_down(tmp_path):
+    # The probe's own SQLite database, so only the broker is down whatever
+    # DATABASE_URL this run uses.
+    answer = probe(
+        CELERY_BROKER_URL=f"redis://127.0.0.1:{closed_port()}/0",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'probe.sqlite3'}",
+    )
 
     assert answer["status"] == 503
     assert answer["body"] == {"database": "ok", "broker": "error"}
