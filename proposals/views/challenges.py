@@ -1,0 +1,93 @@
+"""Challenges, calls for ideas: anyone proposes answers; leads open and close them."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from proposals import permissions as perms
+from proposals import selectors, services
+from proposals.forms.challenges import ChallengeForm
+from proposals.models import Challenge
+from proposals.views._common import add_service_errors
+
+
+def _with_counts(user: object) -> object:
+    visible = selectors.proposals_visible_to(user)  # type: ignore[arg-type]
+    return (
+        Challenge.objects.select_related("department")
+        .prefetch_related("themes")
+        .annotate(
+            answers=Count("proposals", filter=Q(proposals__in=visible.values("pk")), distinct=True)
+        )
+    )
+
+
+@login_required
+def challenge_list(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    challenges = list(_with_counts(request.user).order_by("closes_on", "title"))  # type: ignore[attr-defined]
+    open_now = [c for c in challenges if c.closed_at is None and c.opens_on <= today <= c.closes_on]
+    upcoming = [c for c in challenges if c.closed_at is None and c.opens_on > today]
+    closed = [c for c in challenges if c.closed_at is not None or c.closes_on < today]
+    closed.sort(key=lambda c: c.closes_on, reverse=True)
+    context = {
+        "open_challenges": open_now,
+        "upcoming": upcoming,
+        "closed": closed,
+        "can_create": perms.can_manage_challenges(request.user, request.user.department),  # type: ignore[arg-type,union-attr]
+    }
+    return render(request, "challenges/list.html", context)
+
+
+@login_required
+def challenge_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    challenge = get_object_or_404(_with_counts(request.user), slug=slug)  # type: ignore[arg-type]
+    answers = list(
+        selectors.proposals_visible_to(request.user)  # type: ignore[arg-type]
+        .filter(challenge=challenge)
+        .exclude(status="draft")
+        .select_related("department")
+        .order_by("-created_at")[:50]
+    )
+    context = {
+        "challenge": challenge,
+        "answers": answers,
+        "can_close": challenge.closed_at is None
+        and perms.can_manage_challenges(request.user, challenge.department),  # type: ignore[arg-type]
+    }
+    return render(request, "challenges/detail.html", context)
+
+
+@login_required
+def challenge_new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not perms.can_manage_challenges(user, user.department):  # type: ignore[arg-type,union-attr]
+        raise PermissionDenied("Only a portfolio lead can open a challenge")
+    form = ChallengeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            challenge = services.challenge_create(actor=user, data=form.cleaned_data)  # type: ignore[arg-type]
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Your challenge “{challenge.title}” has been published")
+            return redirect("proposals:challenge", slug=challenge.slug)
+    return render(request, "challenges/new.html", {"form": form})
+
+
+@login_required
+def challenge_close(request: HttpRequest, slug: str) -> HttpResponse:
+    challenge = get_object_or_404(Challenge.objects.select_related("department"), slug=slug)
+    if not perms.can_manage_challenges(request.user, challenge.department):  # type: ignore[arg-type]
+        raise PermissionDenied("Only the challenge's department lead can close it")
+    if request.method == "POST":
+        services.challenge_close(challenge=challenge, actor=request.user)  # type: ignore[arg-type]
+        messages.success(request, f"“{challenge.title}” is closed and takes no new proposals")
+        return redirect("proposals:challenge", slug=challenge.slug)
+    return render(request, "challenges/close.html", {"challenge": challenge})

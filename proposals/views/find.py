@@ -1,0 +1,138 @@
+"""Find proposals: a reference goes straight to its page; otherwise full-text search
+with filters, sort and pagination, over what this user may see and nothing else."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.functional import cached_property
+
+from proposals import selectors
+from proposals.forms.find import FindForm
+from proposals.models import Proposal, Support
+
+PAGE_SIZE = 20
+# Counting every visible row of a million-row table on every page costs more than
+# the page itself, so the count stops here; past it the page says "more than"
+# and asks for a narrower search (see CappedPaginator).
+COUNT_CAP = 10_000
+REFERENCE = re.compile(r"^[A-Za-z0-9]+-\d{4}-\d{4,}$")
+
+
+class CappedPaginator(Paginator):
+    """A paginator whose count is at most COUNT_CAP + 1: `SELECT COUNT(*) FROM (… LIMIT n)`
+    stops reading once it has enough rows, whatever the table's size."""
+
+    @cached_property
+    def count(self) -> int:  # type: ignore[override]
+        return self.object_list[: COUNT_CAP + 1].count()  # type: ignore[union-attr]
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_CAP
+
+
+def _support_count() -> Subquery:
+    return Subquery(
+        Support.objects.filter(proposal_id=OuterRef("pk"))
+        .order_by()
+        .values("proposal_id")
+        .annotate(n=Count("id"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+
+
+def filtered(user: Any, form: FindForm) -> QuerySet[Proposal]:
+    data = form.cleaned_data
+    queryset = selectors.proposals_visible_to(user)
+    if data.get("status"):
+        queryset = queryset.filter(status__in=data["status"])
+    if data.get("department"):
+        queryset = queryset.filter(department=data["department"])
+    if data.get("theme"):
+        # Any of the chosen themes; a subquery (not a join) keeps one row per proposal.
+        through = Proposal.themes.through
+        queryset = queryset.filter(
+            pk__in=through.objects.filter(theme__in=data["theme"]).values("proposal_id")
+        )
+    if data.get("challenge"):
+        queryset = queryset.filter(challenge=data["challenge"])
+    if data.get("mine"):
+        co_authored = Proposal.co_authors.through.objects.filter(user_id=user.pk)
+        queryset = queryset.filter(
+            Q(submitter_id=user.pk) | Q(pk__in=co_authored.values("proposal_id"))
+        )
+    text = data.get("q") or ""
+    queryset = queryset.annotate(support_count=Coalesce(_support_count(), Value(0)))
+    if text:
+        queryset = selectors.search_proposals(queryset, text)
+    sort = data.get("sort") or ("relevance" if text else "newest")
+    if sort == "newest":
+        queryset = queryset.order_by("-created_at", "-pk")
+    elif sort == "updated":
+        queryset = queryset.order_by("-updated_at", "-pk")
+    elif sort == "supported":
+        queryset = queryset.order_by("-support_count", "-updated_at", "-pk")
+    elif not text:
+        queryset = queryset.order_by("-created_at", "-pk")
+    return queryset.select_related("department").only(
+        "id",
+        "reference",
+        "title",
+        "summary",
+        "status",
+        "visibility",
+        "created_at",
+        "updated_at",
+        "department__name",
+        "department__acronym",
+        "department__slug",
+    )
+
+
+@login_required
+def find(request: HttpRequest) -> HttpResponse:
+    form = FindForm(request.GET or None)
+    page_obj = None
+    paginator = None
+    if form.is_bound and not form.is_valid():
+        results: QuerySet[Proposal] = Proposal.objects.none()
+    else:
+        if not form.is_bound:
+            form = FindForm({})
+            form.is_valid()
+        text = (form.cleaned_data.get("q") or "").strip()
+        if REFERENCE.match(text):
+            match = (
+                selectors.proposals_visible_to(request.user)
+                .filter(reference=text.upper())
+                .only("reference")
+                .first()
+            )  # type: ignore[arg-type]
+            if match is not None:
+                return redirect(match.get_absolute_url())
+        results = filtered(request.user, form)
+    paginator = CappedPaginator(results, PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    filters_applied = any(
+        form.is_bound and form.cleaned_data.get(name) if hasattr(form, "cleaned_data") else False
+        for name in ("q", "status", "department", "theme", "challenge", "mine")
+    )
+    context = {
+        "form": form,
+        "page_obj": page_obj,
+        "proposals": list(page_obj.object_list),
+        "count": paginator.count,
+        "capped": paginator.capped,
+        "cap": COUNT_CAP,
+        "filters_applied": filters_applied,
+    }
+    return render(request, "proposals/find.html", context, status=200 if not form.errors else 400)
