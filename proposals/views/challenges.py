@@ -78,7 +78,9 @@ def challenge_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Your challenge “{challenge.title}” has been published")
             return redirect("proposals:challenge", slug=challenge.slug)
-    return render(request, "challenges/new.html", {"form": form})
+    return render(
+        request, "challenges/new.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 @login_required

@@ -222,6 +222,7 @@ def comment_edit(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
         request,
         "proposals/comment_edit.html",
         {"proposal": proposal, "comment": comment, "form": form},
+        status=400 if form.errors else 200,
     )
 
 

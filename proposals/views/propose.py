@@ -155,7 +155,9 @@ def _question_page(request: HttpRequest, step: Step, proposal: Proposal | None) 
         "back_url": _back_url(proposal, step, back_to_check),
         "back_to_check": back_to_check,
     }
-    return render(request, "proposals/question_page.html", context)
+    return render(
+        request, "proposals/question_page.html", context, status=400 if form.errors else 200
+    )
 
 
 @login_required
@@ -209,7 +211,9 @@ def attachments(request: HttpRequest, reference: str) -> HttpResponse:
         "files": list(proposal.attachments.all()),
         "back_url": step_url(proposal, STEPS[-1].slug),
     }
-    return render(request, "proposals/attachments.html", context)
+    return render(
+        request, "proposals/attachments.html", context, status=400 if form.errors else 200
+    )
 
 
 @login_required

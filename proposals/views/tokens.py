@@ -41,7 +41,7 @@ def token_new(request: HttpRequest) -> HttpResponse:
         else:
             request.session[NEW_KEY_SESSION] = {"id": token.pk, "key": key}
             return redirect("proposals:token_created")
-    return render(request, "tokens/new.html", {"form": form})
+    return render(request, "tokens/new.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @login_required
