@@ -9,6 +9,8 @@ from proposals.enums import Status
 from proposals.models import Challenge, Theme
 
 SORTS = (
+    # Blank: best match when searching, newest otherwise.
+    ("", "Best match"),
     ("newest", "Newest"),
     ("updated", "Recently updated"),
     ("supported", "Most supported"),

@@ -28,11 +28,17 @@ REFERENCE = re.compile(r"^[A-Za-z0-9]+-\d{4}-\d{4,}$")
 
 class CappedPaginator(Paginator):
     """A paginator whose count is at most COUNT_CAP + 1: `SELECT COUNT(*) FROM (… LIMIT n)`
-    stops reading once it has enough rows, whatever the table's size."""
+    stops reading once it has enough rows, whatever the table's size. It counts
+    `count_source` (the filtered rows, without the ranking and support-count
+    annotations the page needs)."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count_source: Any) -> None:
+        super().__init__(object_list, per_page)
+        self.count_source = count_source
 
     @cached_property
     def count(self) -> int:  # type: ignore[override]
-        return self.object_list[: COUNT_CAP + 1].count()  # type: ignore[union-attr]
+        return self.count_source.order_by().values("pk")[: COUNT_CAP + 1].count()
 
     @property
     def capped(self) -> bool:
@@ -50,7 +56,8 @@ def _support_count() -> Subquery:
     )
 
 
-def filtered(user: Any, form: FindForm) -> QuerySet[Proposal]:
+def filtered(user: Any, form: FindForm) -> tuple[QuerySet[Proposal], QuerySet[Proposal]]:
+    """The page's rows (annotated, sorted) and the same rows bare, for counting."""
     data = form.cleaned_data
     queryset = selectors.proposals_visible_to(user)
     if data.get("status"):
@@ -71,9 +78,10 @@ def filtered(user: Any, form: FindForm) -> QuerySet[Proposal]:
             Q(submitter_id=user.pk) | Q(pk__in=co_authored.values("proposal_id"))
         )
     text = data.get("q") or ""
-    queryset = queryset.annotate(support_count=Coalesce(_support_count(), Value(0)))
     if text:
         queryset = selectors.search_proposals(queryset, text)
+    to_count = queryset
+    queryset = queryset.annotate(support_count=Coalesce(_support_count(), Value(0)))
     sort = data.get("sort") or ("relevance" if text else "newest")
     if sort == "newest":
         queryset = queryset.order_by("-created_at", "-pk")
@@ -83,7 +91,7 @@ def filtered(user: Any, form: FindForm) -> QuerySet[Proposal]:
         queryset = queryset.order_by("-support_count", "-updated_at", "-pk")
     elif not text:
         queryset = queryset.order_by("-created_at", "-pk")
-    return queryset.select_related("department").only(
+    return to_count, queryset.select_related("department").only(
         "id",
         "reference",
         "title",
@@ -105,6 +113,7 @@ def find(request: HttpRequest) -> HttpResponse:
     paginator = None
     if form.is_bound and not form.is_valid():
         results: QuerySet[Proposal] = Proposal.objects.none()
+        to_count = results
     else:
         if not form.is_bound:
             form = FindForm({})
@@ -119,8 +128,8 @@ def find(request: HttpRequest) -> HttpResponse:
             )  # type: ignore[arg-type]
             if match is not None:
                 return redirect(match.get_absolute_url())
-        results = filtered(request.user, form)
-    paginator = CappedPaginator(results, PAGE_SIZE)
+        to_count, results = filtered(request.user, form)
+    paginator = CappedPaginator(results, PAGE_SIZE, count_source=to_count)
     page_obj = paginator.get_page(request.GET.get("page"))
     filters_applied = any(
         form.is_bound and form.cleaned_data.get(name) if hasattr(form, "cleaned_data") else False
