@@ -52,9 +52,8 @@ def token_created(request: HttpRequest) -> HttpResponse:
     if not new:
         return redirect("proposals:tokens")
     token = get_object_or_404(ApiToken, pk=new["id"], user=request.user)
-    response = render(request, "tokens/created.html", {"token": token, "key": new["key"]})
-    response["Cache-Control"] = "no-store"
-    return response
+    # never_cache makes it no-store: the key must not stay in any cache.
+    return render(request, "tokens/created.html", {"token": token, "key": new["key"]})
 
 
 @login_required
