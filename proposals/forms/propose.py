@@ -9,7 +9,7 @@ title. The services validate again: these forms shape input and word errors.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import Q, QuerySet
@@ -224,15 +224,16 @@ class DetailsForm(QuestionPage):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["collaborating_departments"].queryset = Department.objects.exclude(
-            pk=department.pk
-        )  # type: ignore[attr-defined]
+        partners = cast(forms.ModelMultipleChoiceField, self.fields["collaborating_departments"])
+        partners.queryset = Department.objects.exclude(pk=department.pk)
         challenges = Q(pk__in=open_challenges())
         if current_challenge_id:
             # Keep the one already chosen, so that saving other answers does not drop it;
             # submitting says so if it has closed.
             challenges |= Q(pk=current_challenge_id)
-        self.fields["challenge"].queryset = Challenge.objects.filter(challenges)  # type: ignore[attr-defined]
+        cast(forms.ModelChoiceField, self.fields["challenge"]).queryset = Challenge.objects.filter(
+            challenges
+        )
 
     @classmethod
     def initial_from(cls, proposal: Proposal) -> dict[str, Any]:

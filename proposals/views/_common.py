@@ -5,9 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from accounts.models import User
+
+
+def user_of(request: HttpRequest) -> User:
+    """The signed-in user of a `login_required` view, typed as our User."""
+    user = request.user
+    if not isinstance(user, User):  # only reachable from a view without login_required
+        raise PermissionDenied("Sign in to use this page")
+    return user
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:

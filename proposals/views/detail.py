@@ -20,7 +20,7 @@ from proposals import selectors, services, workflow
 from proposals.enums import DecisionKind, Status
 from proposals.forms.propose import CommentForm
 from proposals.models import Comment, Experiment, Metric, Proposal, Support
-from proposals.views._common import add_service_errors
+from proposals.views._common import add_service_errors, user_of
 from proposals.views.propose import STEPS, answer_rows
 
 # The page that performs each workflow action (the page conventions' map). A URL
@@ -68,7 +68,7 @@ TIMELINE_TEXT = {
 
 
 def _action_links(user: Any, proposal: Proposal) -> list[dict[str, str]]:
-    links = []
+    links: list[dict[str, str]] = []
     for transition in workflow.available_actions(user, proposal):
         name = ACTION_URLS.get(transition.action)
         if name is None:
@@ -111,7 +111,7 @@ def _timeline(user: Any, proposal: Proposal) -> list[dict[str, Any]]:
 
 def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> dict[str, Any]:
     """Everything the page shows, in a fixed number of queries whatever its size."""
-    user = request.user
+    user = user_of(request)
     decisions = list(proposal.decisions.select_related("decided_by"))
     decision = next(
         (d for d in decisions if d.kind in {DecisionKind.APPROVE, DecisionKind.REJECT}), None
@@ -124,7 +124,7 @@ def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> 
             Prefetch("metrics", queryset=Metric.objects.select_related("actual").order_by("id"))
         )
     )
-    is_reviewer = perms.is_department_reviewer(user, proposal)  # type: ignore[arg-type]
+    is_reviewer = perms.is_department_reviewer(user, proposal)
     outcomes = {}
     for experiment in experiments:
         outcome = getattr(experiment, "outcome", None)
@@ -137,8 +137,9 @@ def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> 
     now = timezone.now()
     for comment in comments:
         minutes = (now - comment.created_at).total_seconds() / 60
-        comment.editable = perms.can_edit_comment(user, comment, now_minutes_since=minutes)  # type: ignore[attr-defined,arg-type]
-    is_author = perms.is_author(user, proposal)  # type: ignore[arg-type]
+        # For the template's "Change" link.
+        comment.editable = perms.can_edit_comment(user, comment, now_minutes_since=minutes)  # type: ignore[attr-defined]
+    is_author = perms.is_author(user, proposal)
     context = {
         "proposal": proposal,
         "rows": answer_rows(proposal, editable=False),
@@ -153,10 +154,10 @@ def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> 
         "comments": comments,
         "support_count": support["total"],
         "supported": bool(support["mine"]),
-        "can_support": perms.can_support(user, proposal),  # type: ignore[arg-type]
-        "can_comment": perms.can_comment(user, proposal),  # type: ignore[arg-type]
-        "can_edit": perms.can_edit(user, proposal),  # type: ignore[arg-type]
-        "can_delete": perms.can_delete(user, proposal),  # type: ignore[arg-type]
+        "can_support": perms.can_support(user, proposal),
+        "can_comment": perms.can_comment(user, proposal),
+        "can_edit": perms.can_edit(user, proposal),
+        "can_delete": perms.can_delete(user, proposal),
         "can_propose_again": is_author and proposal.status == Status.REJECTED,
         "is_author": is_author,
         "edit_url": reverse("proposals:edit", args=[proposal.reference, STEPS[0].slug]),
@@ -170,7 +171,7 @@ def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> 
 
 @login_required
 def detail(request: HttpRequest, reference: str) -> HttpResponse:
-    proposal = selectors.proposal_for(request.user, reference)  # type: ignore[arg-type]
+    proposal = selectors.proposal_for(user_of(request), reference)
     if proposal.reference != reference:
         # dfe-2026-0042 and DFE-2026-0042 are the same proposal; one address for it.
         return redirect(proposal.get_absolute_url())
@@ -180,13 +181,13 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 @require_POST
 def comment_add(request: HttpRequest, reference: str) -> HttpResponse:
-    proposal = selectors.proposal_for(request.user, reference)  # type: ignore[arg-type]
+    proposal = selectors.proposal_for(user_of(request), reference)
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
             services.comment_add(
-                proposal=proposal, author=request.user, body=form.cleaned_data["body"]
-            )  # type: ignore[arg-type]
+                proposal=proposal, author=user_of(request), body=form.cleaned_data["body"]
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -198,10 +199,10 @@ def comment_add(request: HttpRequest, reference: str) -> HttpResponse:
 
 @login_required
 def comment_edit(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
-    proposal = selectors.proposal_for(request.user, reference)  # type: ignore[arg-type]
+    proposal = selectors.proposal_for(user_of(request), reference)
     comment = get_object_or_404(Comment, pk=pk, proposal=proposal)
     minutes = (timezone.now() - comment.created_at).total_seconds() / 60
-    if not perms.can_edit_comment(request.user, comment, now_minutes_since=minutes):  # type: ignore[arg-type]
+    if not perms.can_edit_comment(user_of(request), comment, now_minutes_since=minutes):
         raise PermissionDenied("You can edit your own comment for 15 minutes after posting it")
     form = CommentForm(initial={"body": comment.body})
     form.fields["body"].label = "Your comment"
@@ -211,8 +212,8 @@ def comment_edit(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
         if form.is_valid():
             try:
                 services.comment_edit(
-                    comment=comment, author=request.user, body=form.cleaned_data["body"]
-                )  # type: ignore[arg-type]
+                    comment=comment, author=user_of(request), body=form.cleaned_data["body"]
+                )
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
@@ -229,8 +230,8 @@ def comment_edit(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def support(request: HttpRequest, reference: str) -> HttpResponse:
-    proposal = selectors.proposal_for(request.user, reference)  # type: ignore[arg-type]
-    services.support_add(proposal=proposal, user=request.user)  # type: ignore[arg-type]
+    proposal = selectors.proposal_for(user_of(request), reference)
+    services.support_add(proposal=proposal, user=user_of(request))
     messages.success(request, f"You support {proposal.reference}")
     return redirect(f"{proposal.get_absolute_url()}#support")
 
@@ -238,7 +239,7 @@ def support(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 @require_POST
 def support_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
-    proposal = selectors.proposal_for(request.user, reference)  # type: ignore[arg-type]
-    services.support_remove(proposal=proposal, user=request.user)  # type: ignore[arg-type]
+    proposal = selectors.proposal_for(user_of(request), reference)
+    services.support_remove(proposal=proposal, user=user_of(request))
     messages.success(request, f"You no longer support {proposal.reference}")
     return redirect(f"{proposal.get_absolute_url()}#support")

@@ -17,6 +17,7 @@ from django.utils.functional import cached_property
 from proposals import selectors
 from proposals.forms.find import FindForm
 from proposals.models import Proposal, Support
+from proposals.views._common import user_of
 
 PAGE_SIZE = 20
 # Counting every visible row of a million-row table on every page costs more than
@@ -37,7 +38,7 @@ class CappedPaginator(Paginator):
         self.count_source = count_source
 
     @cached_property
-    def count(self) -> int:  # type: ignore[override]
+    def count(self) -> int:
         return self.count_source.order_by().values("pk")[: COUNT_CAP + 1].count()
 
     @property
@@ -121,14 +122,14 @@ def find(request: HttpRequest) -> HttpResponse:
         text = (form.cleaned_data.get("q") or "").strip()
         if REFERENCE.match(text):
             match = (
-                selectors.proposals_visible_to(request.user)
+                selectors.proposals_visible_to(user_of(request))
                 .filter(reference=text.upper())
                 .only("reference")
                 .first()
-            )  # type: ignore[arg-type]
+            )
             if match is not None:
                 return redirect(match.get_absolute_url())
-        to_count, results = filtered(request.user, form)
+        to_count, results = filtered(user_of(request), form)
     paginator = CappedPaginator(results, PAGE_SIZE, count_source=to_count)
     page_obj = paginator.get_page(request.GET.get("page"))
     filters_applied = any(

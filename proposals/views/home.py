@@ -10,6 +10,7 @@ from proposals import permissions as perms
 from proposals import selectors
 from proposals.enums import Status
 from proposals.models import Assessment, Notification, Proposal
+from proposals.views._common import user_of
 
 # Your newest proposals on the home page; the rest are a search away (Find, "mine").
 HOME_PROPOSALS = 20
@@ -17,10 +18,10 @@ HOME_PROPOSALS = 20
 
 def home(request: HttpRequest) -> HttpResponse:
     """The signed-in home page, in a fixed number of queries."""
-    user = request.user
+    user = user_of(request)
     co_authored = Proposal.co_authors.through.objects.filter(user_id=user.pk)
     mine = (
-        selectors.proposals_visible_to(user)  # type: ignore[arg-type]
+        selectors.proposals_visible_to(user)
         .filter(Q(submitter_id=user.pk) | Q(pk__in=co_authored.values("proposal_id")))
         .only("reference", "title", "status", "updated_at")
         .order_by("-updated_at")
@@ -34,10 +35,10 @@ def home(request: HttpRequest) -> HttpResponse:
         ]
     )
     triage_count = None
-    if user.role in perms.REVIEW_ROLES:  # type: ignore[union-attr]
+    if user.role in perms.REVIEW_ROLES:
         triage_count = (
-            selectors.proposals_visible_to(user)  # type: ignore[arg-type]
-            .filter(department_id=user.department_id, status=Status.SUBMITTED)  # type: ignore[union-attr]
+            selectors.proposals_visible_to(user)
+            .filter(department_id=user.department_id, status=Status.SUBMITTED)
             .count()
         )
     assessments = list(

@@ -31,7 +31,7 @@ from proposals.forms.propose import (
     open_challenges,
 )
 from proposals.models import Attachment, Proposal
-from proposals.views._common import add_service_errors, conflict
+from proposals.views._common import add_service_errors, conflict, user_of
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,8 @@ def _back_url(proposal: Proposal | None, step: Step, back_to_check: bool) -> str
 def _editable(request: HttpRequest, reference: str) -> Proposal:
     """The proposal if this user may edit it now: 404 if they cannot see it, 403 if
     they can but may not edit it."""
-    proposal = selectors.proposal_for(request.user, reference)  # type: ignore[arg-type]
-    if not perms.can_edit(request.user, proposal):  # type: ignore[arg-type]
+    proposal = selectors.proposal_for(user_of(request), reference)
+    if not perms.can_edit(user_of(request), proposal):
         raise PermissionDenied("You cannot change this proposal")
     return proposal
 
@@ -91,7 +91,7 @@ def _editable(request: HttpRequest, reference: str) -> Proposal:
 def _form_kwargs(step: Step, request: HttpRequest, proposal: Proposal | None) -> dict[str, Any]:
     if step.form is DetailsForm:
         return {
-            "department": request.user.department,  # type: ignore[union-attr]
+            "department": user_of(request).department,
             "current_challenge_id": proposal.challenge_id if proposal else None,
         }
     return {}
@@ -114,11 +114,11 @@ def _question_page(request: HttpRequest, step: Step, proposal: Proposal | None) 
                     )
                     if challenge is not None:
                         data["challenge"] = challenge
-                    proposal = services.proposal_create_draft(author=request.user, data=data)  # type: ignore[arg-type]
+                    proposal = services.proposal_create_draft(author=user_of(request), data=data)
                 else:
                     proposal = services.proposal_update(
                         proposal=proposal,
-                        actor=request.user,  # type: ignore[arg-type]
+                        actor=user_of(request),
                         data=data,
                     )
             except ValidationError as error:
@@ -164,7 +164,7 @@ def _question_page(request: HttpRequest, step: Step, proposal: Proposal | None) 
 @never_cache
 def new(request: HttpRequest) -> HttpResponse:
     """The first question page; Continue or Save as draft creates the draft and its reference."""
-    if request.user.role == Role.ANALYST:  # type: ignore[union-attr]
+    if user_of(request).role == Role.ANALYST:
         raise PermissionDenied("Analysts read proposals; they do not propose them")
     return _question_page(request, STEPS[0], None)
 
@@ -197,7 +197,7 @@ def attachments(request: HttpRequest, reference: str) -> HttpResponse:
                 try:
                     attachment = services.attachment_add(
                         proposal=proposal,
-                        actor=request.user,  # type: ignore[arg-type]
+                        actor=user_of(request),
                         upload=upload,
                     )
                 except ValidationError as error:
@@ -221,7 +221,7 @@ def attachments(request: HttpRequest, reference: str) -> HttpResponse:
 def attachment_remove(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     proposal = _editable(request, reference)
     attachment = get_object_or_404(Attachment, pk=pk, proposal=proposal)
-    services.attachment_delete(attachment=attachment, actor=request.user)  # type: ignore[arg-type]
+    services.attachment_delete(attachment=attachment, actor=user_of(request))
     messages.success(request, f"{attachment.original_name} has been removed")
     return redirect("proposals:attachments", reference=proposal.reference)
 
@@ -229,7 +229,7 @@ def attachment_remove(request: HttpRequest, reference: str, pk: int) -> HttpResp
 @login_required
 def attachment_download(request: HttpRequest, reference: str, pk: int) -> FileResponse:
     """Always a download, with the type found in its content, never shown in the page."""
-    proposal = selectors.proposal_for(request.user, reference)  # type: ignore[arg-type]
+    proposal = selectors.proposal_for(user_of(request), reference)
     attachment = get_object_or_404(Attachment, pk=pk, proposal=proposal)
     try:
         handle = attachment.file.open("rb")
@@ -305,15 +305,15 @@ def _field_step(name: str) -> str:
 @never_cache
 def check_answers(request: HttpRequest, reference: str) -> HttpResponse:
     """Check your answers, see similar proposals across government, and submit."""
-    proposal = selectors.proposal_for(request.user, reference)  # type: ignore[arg-type]
-    if proposal.status != Status.DRAFT or not perms.is_author(request.user, proposal):  # type: ignore[arg-type]
-        if perms.is_author(request.user, proposal) and proposal.status == Status.MORE_INFO:  # type: ignore[arg-type]
+    proposal = selectors.proposal_for(user_of(request), reference)
+    if proposal.status != Status.DRAFT or not perms.is_author(user_of(request), proposal):
+        if perms.is_author(user_of(request), proposal) and proposal.status == Status.MORE_INFO:
             return redirect("proposals:resubmit", reference=proposal.reference)
         raise PermissionDenied("Only the authors of a draft can submit it")
     errors: list[dict[str, str]] = []
     if request.method == "POST":
         try:
-            services.proposal_transition(proposal=proposal, actor=request.user, action="submit")  # type: ignore[arg-type]
+            services.proposal_transition(proposal=proposal, actor=user_of(request), action="submit")
         except ValidationError as error:
             for name, texts in error.message_dict.items():
                 href = f"{step_url(proposal, _field_step(name))}?from=check#id_{name}"
@@ -326,7 +326,7 @@ def check_answers(request: HttpRequest, reference: str) -> HttpResponse:
         "proposal": proposal,
         "rows": answer_rows(proposal, editable=True),
         "files": list(proposal.attachments.all()),
-        "similar": list(selectors.similar_proposals(request.user, proposal)),  # type: ignore[arg-type]
+        "similar": list(selectors.similar_proposals(user_of(request), proposal)),
         "errors": errors,
     }
     return render(request, "proposals/check_answers.html", context, status=400 if errors else 200)
@@ -334,8 +334,8 @@ def check_answers(request: HttpRequest, reference: str) -> HttpResponse:
 
 @login_required
 def submitted(request: HttpRequest, reference: str) -> HttpResponse:
-    proposal = selectors.proposal_for(request.user, reference)  # type: ignore[arg-type]
-    if not perms.is_author(request.user, proposal) or proposal.status != Status.SUBMITTED:  # type: ignore[arg-type]
+    proposal = selectors.proposal_for(user_of(request), reference)
+    if not perms.is_author(user_of(request), proposal) or proposal.status != Status.SUBMITTED:
         return redirect(proposal.get_absolute_url())
     return render(request, "proposals/submitted.html", {"proposal": proposal})
 
@@ -353,8 +353,8 @@ def _confirm(
     done: str,
     redirect_to: Any,
 ) -> HttpResponse:
-    proposal = selectors.proposal_for(request.user, reference)  # type: ignore[arg-type]
-    if not allowed(request.user, proposal):
+    proposal = selectors.proposal_for(user_of(request), reference)
+    if not allowed(user_of(request), proposal):
         raise PermissionDenied("You cannot do this to this proposal")
     if request.method == "POST":
         try:
@@ -381,7 +381,7 @@ def delete(request: HttpRequest, reference: str) -> HttpResponse:
         reference,
         allowed=perms.can_delete,
         template="proposals/delete.html",
-        act=lambda p: services.proposal_delete_draft(proposal=p, actor=request.user),  # type: ignore[arg-type]
+        act=lambda p: services.proposal_delete_draft(proposal=p, actor=user_of(request)),
         done="Your draft {reference} has been deleted",
         redirect_to=lambda p, result: reverse("home"),
     )
@@ -396,8 +396,8 @@ def withdraw(request: HttpRequest, reference: str) -> HttpResponse:
         allowed=_may_withdraw,
         template="proposals/withdraw.html",
         act=lambda p: services.proposal_transition(
-            proposal=p, actor=request.user, action="withdraw"
-        ),  # type: ignore[arg-type]
+            proposal=p, actor=user_of(request), action="withdraw"
+        ),
         done="{reference} has been withdrawn",
         redirect_to=lambda p, result: p.get_absolute_url(),
     )
@@ -407,15 +407,17 @@ def withdraw(request: HttpRequest, reference: str) -> HttpResponse:
 @never_cache
 def resubmit(request: HttpRequest, reference: str) -> HttpResponse:
     """Answer a request for more information: change the answers, then resubmit."""
-    proposal = selectors.proposal_for(request.user, reference)  # type: ignore[arg-type]
-    if proposal.status != Status.MORE_INFO or not perms.is_author(request.user, proposal):  # type: ignore[arg-type]
+    proposal = selectors.proposal_for(user_of(request), reference)
+    if proposal.status != Status.MORE_INFO or not perms.is_author(user_of(request), proposal):
         raise PermissionDenied(
             "Only the authors can resubmit a proposal that needs more information"
         )
     errors: list[dict[str, str]] = []
     if request.method == "POST":
         try:
-            services.proposal_transition(proposal=proposal, actor=request.user, action="resubmit")  # type: ignore[arg-type]
+            services.proposal_transition(
+                proposal=proposal, actor=user_of(request), action="resubmit"
+            )
         except ValidationError as error:
             for name, texts in error.message_dict.items():
                 href = f"{step_url(proposal, _field_step(name))}?from=check#id_{name}"
@@ -438,8 +440,8 @@ def resubmit(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 @require_POST
 def propose_again(request: HttpRequest, reference: str) -> HttpResponse:
-    proposal = selectors.proposal_for(request.user, reference)  # type: ignore[arg-type]
-    draft = services.proposal_propose_again(proposal=proposal, actor=request.user)  # type: ignore[arg-type]
+    proposal = selectors.proposal_for(user_of(request), reference)
+    draft = services.proposal_propose_again(proposal=proposal, actor=user_of(request))
     messages.success(
         request,
         f"Your new draft {draft.reference} starts from {proposal.reference}. "

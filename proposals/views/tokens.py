@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from accounts.models import ApiToken
 from proposals import services
 from proposals.forms.tokens import TokenForm
-from proposals.views._common import add_service_errors
+from proposals.views._common import add_service_errors, user_of
 
 # The new key waits in the session only until the next page shows it once.
 NEW_KEY_SESSION = "api_token_new_key"
@@ -20,7 +20,7 @@ NEW_KEY_SESSION = "api_token_new_key"
 
 @login_required
 def token_list(request: HttpRequest) -> HttpResponse:
-    tokens = list(ApiToken.objects.filter(user=request.user).order_by("-created_at"))
+    tokens = list(ApiToken.objects.filter(user=user_of(request)).order_by("-created_at"))
     return render(request, "tokens/list.html", {"tokens": tokens})
 
 
@@ -31,7 +31,7 @@ def token_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             token, key = services.api_token_create(
-                user=request.user,  # type: ignore[arg-type]
+                user=user_of(request),
                 name=form.cleaned_data["name"],
                 scope=form.cleaned_data["scope"],
                 days=form.cleaned_data["days"],
@@ -51,7 +51,7 @@ def token_created(request: HttpRequest) -> HttpResponse:
     new = request.session.pop(NEW_KEY_SESSION, None)
     if not new:
         return redirect("proposals:tokens")
-    token = get_object_or_404(ApiToken, pk=new["id"], user=request.user)
+    token = get_object_or_404(ApiToken, pk=new["id"], user=user_of(request))
     # never_cache makes it no-store: the key must not stay in any cache.
     return render(request, "tokens/created.html", {"token": token, "key": new["key"]})
 
@@ -59,9 +59,9 @@ def token_created(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    token = get_object_or_404(ApiToken, pk=pk, user=user_of(request))
     if request.method == "POST":
-        services.api_token_revoke(token=token, actor=request.user)  # type: ignore[arg-type]
+        services.api_token_revoke(token=token, actor=user_of(request))
         messages.success(request, f"The token “{token.name}” has been revoked")
         return redirect("proposals:tokens")
     return render(request, "tokens/revoke.html", {"token": token})
