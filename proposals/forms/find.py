@@ -9,7 +9,7 @@ from proposals.enums import Status
 from proposals.models import Challenge, Theme
 
 SORTS = (
-    # Blank: best match when searching, newest otherwise.
+    # Blank: best match when searching, recently updated otherwise.
     ("", "Best match"),
     ("newest", "Newest"),
     ("updated", "Recently updated"),

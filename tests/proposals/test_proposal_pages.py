@@ -473,3 +473,25 @@ def test_proposal_status_values_are_the_spec(client):
         "completed",
     ]
     assert Proposal._meta.get_field("status").default == "draft"
+
+
+def test_find_ranks_title_matches_first_and_stems_words(require_postgres, client, alice, bob):
+    in_problem = submitted(alice, title="Fleet", problem="We could fly drones over the estate")
+    in_title = submitted(alice, title="Drones survey school roofs", problem="Surveys are slow")
+    client.force_login(bob)
+
+    body = html(client.get("/proposals/", {"q": "drone"}))
+
+    assert "2 proposals" in body
+    assert body.index(in_title.reference) < body.index(in_problem.reference)
+
+
+def test_find_default_order_is_recently_updated(client, alice, bob):
+    older = submitted(alice, title="Older")
+    newer = submitted(alice, title="Newer")
+    services.proposal_update(proposal=older, actor=alice, data={"summary": "Changed"})
+    client.force_login(bob)
+
+    body = html(client.get("/proposals/"))
+
+    assert body.index(older.reference) < body.index(newer.reference)
