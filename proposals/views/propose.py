@@ -102,7 +102,10 @@ def _question_page(request: HttpRequest, step: Step, proposal: Proposal | None) 
     kwargs = _form_kwargs(step, request, proposal)
     if request.method == "POST":
         action = request.POST.get("action", "continue")
-        form = step.form(request.POST, require_answers=action != "draft", **kwargs)
+        # A submitted proposal keeps every answer it was submitted with: only a
+        # draft may be saved with answers missing.
+        is_draft = proposal is None or proposal.status == Status.DRAFT
+        form = step.form(request.POST, require_answers=action != "draft" or not is_draft, **kwargs)
         if form.is_valid():
             data = form.service_data()
             try:
@@ -129,11 +132,14 @@ def _question_page(request: HttpRequest, step: Step, proposal: Proposal | None) 
                 )
             else:
                 if action == "draft":
-                    messages.success(
-                        request,
-                        f"Your draft {proposal.reference} has been saved. "
-                        "You can come back to it from your home page.",
-                    )
+                    if proposal.status == Status.DRAFT:
+                        message = (
+                            f"Your draft {proposal.reference} has been saved. "
+                            "You can come back to it from your home page."
+                        )
+                    else:
+                        message = f"Your changes to {proposal.reference} have been saved"
+                    messages.success(request, message)
                     return redirect(proposal.get_absolute_url())
                 return redirect(_next_url(proposal, step, back_to_check))
     else:
@@ -154,6 +160,7 @@ def _question_page(request: HttpRequest, step: Step, proposal: Proposal | None) 
         "number": STEPS.index(step) + 1,
         "back_url": _back_url(proposal, step, back_to_check),
         "back_to_check": back_to_check,
+        "is_draft": proposal is None or proposal.status == Status.DRAFT,
     }
     return render(
         request, "proposals/question_page.html", context, status=400 if form.errors else 200
@@ -307,8 +314,12 @@ def check_answers(request: HttpRequest, reference: str) -> HttpResponse:
     """Check your answers, see similar proposals across government, and submit."""
     proposal = selectors.proposal_for(user_of(request), reference)
     if proposal.status != Status.DRAFT or not perms.is_author(user_of(request), proposal):
-        if perms.is_author(user_of(request), proposal) and proposal.status == Status.MORE_INFO:
-            return redirect("proposals:resubmit", reference=proposal.reference)
+        # After changing a proposal that is already submitted, the question pages end here.
+        if perms.can_edit(user_of(request), proposal):
+            if proposal.status == Status.MORE_INFO:
+                return redirect("proposals:resubmit", reference=proposal.reference)
+            messages.success(request, f"Your changes to {proposal.reference} have been saved")
+            return redirect(proposal.get_absolute_url())
         raise PermissionDenied("Only the authors of a draft can submit it")
     errors: list[dict[str, str]] = []
     if request.method == "POST":

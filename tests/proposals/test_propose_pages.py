@@ -483,11 +483,32 @@ def test_change_from_check_answers_returns_there(client, alice):
     assert response["Location"] == f"/proposals/{proposal.reference}/check/"
 
 
-def test_check_answers_of_a_submitted_proposal_is_forbidden(client, alice):
+def test_check_answers_of_someone_elses_submitted_proposal_is_forbidden(client, alice, amir):
     proposal = submitted(alice)
-    client.force_login(alice)
+    client.force_login(amir)
 
     assert client.get(f"/proposals/{proposal.reference}/check/").status_code == 403
+
+
+def test_changing_a_submitted_proposal_keeps_every_answer(client, alice):
+    proposal = submitted(alice)
+    client.force_login(alice)
+    url = f"/proposals/{proposal.reference}/edit/problem/"
+
+    blanked = client.post(url, {"problem": "", "who_has_the_problem": "x", "action": "draft"})
+    page = html(client.get(url))
+    changed = client.post(
+        url, {"problem": "Even more forms", "who_has_the_problem": "Staff", "action": "continue"}
+    )
+    end = client.get(f"/proposals/{proposal.reference}/check/", follow=True)
+
+    proposal.refresh_from_db()
+    assert blanked.status_code == 400
+    assert "Save and go back to the proposal" in page
+    assert changed.status_code == 302
+    assert proposal.problem == "Even more forms"
+    assert end.redirect_chain == [(f"/proposals/{proposal.reference}/", 302)]
+    assert f"Your changes to {proposal.reference} have been saved" in html(end)
 
 
 # --- delete, withdraw, resubmit, propose again --------------------------------------------
