@@ -167,3 +167,16 @@ def test_other_submitter_pages_are_accessible(page, submitters, transactional_db
     assert_accessible(page)
     page.get_by_role("button", name="Delete draft").click()
     assert page.title() == page_title("Home")
+
+
+def test_character_count_works_under_the_strict_csp(strict_page, submitters):
+    errors: list[str] = []
+    strict_page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in(strict_page, "submitter@dfe.example")
+    strict_page.goto("/proposals/new/")
+
+    strict_page.get_by_label("Summary").fill("x" * 510)
+
+    status = strict_page.locator("#id_summary-info ~ .govuk-character-count__status")
+    assert status.inner_text() == "You have 10 characters too many"
+    assert not [e for e in errors if "Content Security Policy" in e]
