@@ -495,3 +495,12 @@ def test_find_default_order_is_recently_updated(client, alice, bob):
     body = html(client.get("/proposals/"))
 
     assert body.index(older.reference) < body.index(newer.reference)
+
+
+def test_govuk_datetime_reads_as_gov_uk_style():
+    from proposals.templatetags.govuk import govuk_datetime
+
+    moment = dt.datetime(2026, 11, 28, 13, 5, tzinfo=dt.UTC)
+
+    assert govuk_datetime(moment) == "28 November 2026 at 1:05pm"
+    assert govuk_datetime(moment.replace(hour=0)) == "28 November 2026 at 12:05am"
