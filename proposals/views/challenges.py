@@ -32,7 +32,13 @@ def _with_counts(user: User) -> QuerySet[Challenge]:
 @login_required
 def challenge_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    challenges = list(_with_counts(user_of(request)).order_by("closes_on", "title"))
+    # No counts of answers here: counting what each viewer may see of every
+    # challenge's proposals scans them all; the challenge's own page counts its own.
+    challenges = list(
+        Challenge.objects.select_related("department")
+        .prefetch_related("themes")
+        .order_by("closes_on", "title")
+    )
     open_now = [c for c in challenges if c.closed_at is None and c.opens_on <= today <= c.closes_on]
     upcoming = [c for c in challenges if c.closed_at is None and c.opens_on > today]
     closed = [c for c in challenges if c.closed_at is not None or c.closes_on < today]

@@ -8,8 +8,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.functional import cached_property
@@ -69,7 +68,9 @@ def filtered(user: Any, form: FindForm) -> tuple[QuerySet[Proposal], QuerySet[Pr
         # Any of the chosen themes; a subquery (not a join) keeps one row per proposal.
         through = Proposal.themes.through
         queryset = queryset.filter(
-            pk__in=through.objects.filter(theme__in=data["theme"]).values("proposal_id")
+            pk__in=through.objects.filter(
+                theme_id__in=[theme.pk for theme in data["theme"]]
+            ).values("proposal_id")
         )
     if data.get("challenge"):
         queryset = queryset.filter(challenge=data["challenge"])
@@ -82,7 +83,6 @@ def filtered(user: Any, form: FindForm) -> tuple[QuerySet[Proposal], QuerySet[Pr
     if text:
         queryset = selectors.search_proposals(queryset, text)
     to_count = queryset
-    queryset = queryset.annotate(support_count=Coalesce(_support_count(), Value(0)))
     # Without words to rank by, "recently updated" is the default: it walks the
     # (updated_at, id) index, so the first page of a million rows is cheap.
     sort = data.get("sort") or ("relevance" if text else "updated")
@@ -91,7 +91,10 @@ def filtered(user: Any, form: FindForm) -> tuple[QuerySet[Proposal], QuerySet[Pr
     elif sort == "updated":
         queryset = queryset.order_by("-updated_at", "-pk")
     elif sort == "supported":
-        queryset = queryset.order_by("-support_count", "-updated_at", "-pk")
+        # One grouped join rather than a count per row: the sort needs every row's count.
+        queryset = queryset.annotate(support_count=Count("supports")).order_by(
+            "-support_count", "-updated_at", "-pk"
+        )
     return to_count, queryset.select_related("department").only(
         "id",
         "reference",
@@ -105,6 +108,23 @@ def filtered(user: Any, form: FindForm) -> tuple[QuerySet[Proposal], QuerySet[Pr
         "department__acronym",
         "department__slug",
     )
+
+
+def _add_support_counts(proposals: list[Proposal]) -> None:
+    """Support counts for one page's rows in one grouped query. Counting them in the
+    page's own query would count them for every row OFFSET skips too."""
+    missing = [p for p in proposals if not hasattr(p, "support_count")]
+    if not missing:
+        return
+    counts = dict(
+        Support.objects.filter(proposal_id__in=[p.pk for p in missing])
+        .order_by()
+        .values("proposal_id")
+        .annotate(n=Count("id"))
+        .values_list("proposal_id", "n")
+    )
+    for proposal in missing:
+        proposal.support_count = counts.get(proposal.pk, 0)  # type: ignore[attr-defined]
 
 
 @login_required
@@ -132,6 +152,8 @@ def find(request: HttpRequest) -> HttpResponse:
         to_count, results = filtered(user_of(request), form)
     paginator = CappedPaginator(results, PAGE_SIZE, count_source=to_count)
     page_obj = paginator.get_page(request.GET.get("page"))
+    proposals = list(page_obj.object_list)
+    _add_support_counts(proposals)
     filters_applied = any(
         form.is_bound and form.cleaned_data.get(name) if hasattr(form, "cleaned_data") else False
         for name in ("q", "status", "department", "theme", "challenge", "mine")
@@ -139,7 +161,7 @@ def find(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page_obj": page_obj,
-        "proposals": list(page_obj.object_list),
+        "proposals": proposals,
         "count": paginator.count,
         "capped": paginator.capped,
         "cap": COUNT_CAP,

@@ -30,10 +30,11 @@ def home(request: HttpRequest) -> HttpResponse:
     proposals = list(mine[: HOME_PROPOSALS + 1])
     more = len(proposals) > HOME_PROPOSALS
     proposals = proposals[:HOME_PROPOSALS]
-    waiting = list(
-        mine.filter(status__in=[Status.DRAFT, Status.MORE_INFO]).order_by("status", "-updated_at")[
-            :10
-        ]
+    # Newest first, so the query walks the updated_at index; then more
+    # information requested before drafts.
+    waiting = sorted(
+        mine.filter(status__in=[Status.DRAFT, Status.MORE_INFO])[:10],
+        key=lambda p: p.status != Status.MORE_INFO,
     )
     triage_count = None
     if user.role in perms.REVIEW_ROLES:

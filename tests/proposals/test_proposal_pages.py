@@ -392,7 +392,7 @@ def test_find_runs_a_fixed_number_of_queries(client, alice, bob):
     large_plain = queries(client, "/proposals/")
 
     assert (small, small_plain) == (large, large_plain)
-    assert large_plain == 10
+    assert large_plain == 11
 
 
 # --- your home ----------------------------------------------------------------------------------
