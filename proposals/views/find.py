@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.functional import cached_property
@@ -43,17 +43,6 @@ class CappedPaginator(Paginator):
     @property
     def capped(self) -> bool:
         return self.count > COUNT_CAP
-
-
-def _support_count() -> Subquery:
-    return Subquery(
-        Support.objects.filter(proposal_id=OuterRef("pk"))
-        .order_by()
-        .values("proposal_id")
-        .annotate(n=Count("id"))
-        .values("n"),
-        output_field=IntegerField(),
-    )
 
 
 def filtered(user: Any, form: FindForm) -> tuple[QuerySet[Proposal], QuerySet[Proposal]]:
