@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from accounts.models import Department
 from proposals import services
 from proposals.enums import Visibility
 from tests.browser.conftest import assert_accessible, page_title, sign_in
@@ -18,9 +17,9 @@ PROBLEM = "Teachers copy attendance registers into spreadsheets by hand every we
 
 
 @pytest.fixture
-def submitters(transactional_db):
-    dfe = Department.objects.get(slug="dfe")
-    home_office = Department.objects.get(slug="home-office")
+def submitters(page, dfe, home_office):
+    # `dfe` and `home_office` come through `reference_data`, which puts the
+    # departments back if an earlier transactional test flushed them.
     return (
         UserFactory(email="submitter@dfe.example", full_name="Sam Submitter", department=dfe),
         UserFactory(
@@ -123,7 +122,7 @@ def test_propose_save_return_submit_then_found_and_supported_elsewhere(
     other.close()
 
 
-def test_other_submitter_pages_are_accessible(page, submitters, transactional_db):
+def test_other_submitter_pages_are_accessible(page, submitters):
     sign_in(page, "submitter@dfe.example")
 
     page.goto("/challenges/")
