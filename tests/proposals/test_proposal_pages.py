@@ -504,3 +504,60 @@ def test_govuk_datetime_reads_as_gov_uk_style():
 
     assert govuk_datetime(moment) == "28 November 2026 at 1:05pm"
     assert govuk_datetime(moment.replace(hour=0)) == "28 November 2026 at 12:05am"
+
+
+@pytest.mark.parametrize(
+    ("viewer", "visibility", "status"),
+    [
+        ("alice", Visibility.GOVERNMENT, 200),
+        ("amir", Visibility.GOVERNMENT, 200),
+        ("rita", Visibility.GOVERNMENT, 200),
+        ("bob", Visibility.GOVERNMENT, 200),
+        ("ana", Visibility.GOVERNMENT, 200),
+        ("alice", Visibility.DEPARTMENT, 200),
+        ("amir", Visibility.DEPARTMENT, 200),
+        ("rita", Visibility.DEPARTMENT, 200),
+        ("bob", Visibility.DEPARTMENT, 404),
+        ("hugo", Visibility.DEPARTMENT, 404),
+        ("ana", Visibility.DEPARTMENT, 404),
+    ],
+)
+def test_proposal_page_by_role_and_visibility(client, request, alice, viewer, visibility, status):
+    proposal = submitted(alice, visibility=visibility)
+    client.force_login(request.getfixturevalue(viewer))
+
+    assert client.get(f"/proposals/{proposal.reference}/").status_code == status
+
+
+@pytest.mark.parametrize("viewer", ["amir", "rita", "bob", "ana"])
+def test_a_draft_is_not_found_for_anyone_but_its_author(client, request, alice, viewer):
+    proposal = draft(alice)
+    client.force_login(request.getfixturevalue(viewer))
+
+    assert client.get(f"/proposals/{proposal.reference}/").status_code == 404
+
+
+def test_analyst_reads_but_cannot_comment_or_propose(client, alice, ana):
+    proposal = submitted(alice)
+    client.force_login(ana)
+
+    page = html(client.get(f"/proposals/{proposal.reference}/"))
+    home = html(client.get("/"))
+
+    assert "Add comment" in page  # analysts may join the conversation
+    assert 'href="/proposals/new/"' not in home
+    assert client.get("/proposals/new/").status_code == 403
+
+
+def test_signed_out_visitors_are_sent_to_sign_in_from_every_page(client, alice):
+    proposal = submitted(alice)
+
+    for url in [
+        "/proposals/",
+        f"/proposals/{proposal.reference}/",
+        "/challenges/",
+        "/account/tokens/",
+    ]:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/accounts/login/?next="), url
