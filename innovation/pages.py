@@ -19,7 +19,10 @@ def home(request: HttpRequest) -> HttpResponse:
     """The GOV.UK start page when signed out; the user's home when signed in."""
     if not request.user.is_authenticated:
         return render(request, "start.html")
-    return render(request, "home.html")
+    # Your home is domain data: proposals.views.home builds it.
+    from proposals.views.home import home as signed_in_home
+
+    return signed_in_home(request)
 
 
 def privacy(request: HttpRequest) -> HttpResponse:

@@ -222,3 +222,15 @@ def timedelta_minutes(value: Any) -> int:
     """A timedelta as whole minutes (rounded up), e.g. for the lockout page."""
     seconds = value.total_seconds() if hasattr(value, "total_seconds") else float(value)
     return max(1, -(-int(seconds) // 60))
+
+
+@register.filter
+def govuk_datetime(value: Any) -> str:
+    """A moment as GOV.UK style writes it: "28 November 2026 at 9:05am" (local time)."""
+    if not value:
+        return ""
+    from django.utils import timezone
+
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    hour = local.hour % 12 or 12
+    return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"

@@ -16,7 +16,16 @@ PAGES = [
     "/accounts/password-reset/sent/",
     "/no-such-page/",
 ]
-SIGNED_IN_PAGES = ["/", "/account/", "/privacy/"]
+SIGNED_IN_PAGES = [
+    "/",
+    "/account/",
+    "/privacy/",
+    "/proposals/",
+    "/proposals/new/",
+    "/challenges/",
+    "/account/tokens/",
+    "/account/tokens/new/",
+]
 
 
 def assert_security_headers(response) -> None:

@@ -1,0 +1,159 @@
+"""Find proposals: a reference goes straight to its page; otherwise full-text search
+with filters, sort and pagination, over what this user may see and nothing else."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.functional import cached_property
+
+from proposals import selectors
+from proposals.forms.find import FindForm
+from proposals.models import Proposal, Support
+from proposals.views._common import user_of
+
+PAGE_SIZE = 20
+# Counting every visible row of a million-row table on every page costs more than
+# the page itself, so the count stops here; past it the page says "more than"
+# and asks for a narrower search (see CappedPaginator).
+COUNT_CAP = 10_000
+REFERENCE = re.compile(r"^[A-Za-z0-9]+-\d{4}-\d{4,}$")
+
+
+class CappedPaginator(Paginator):
+    """A paginator whose count is at most COUNT_CAP + 1: `SELECT COUNT(*) FROM (… LIMIT n)`
+    stops reading once it has enough rows, whatever the table's size. It counts
+    `count_source` (the filtered rows, without the ranking and support-count
+    annotations the page needs)."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count_source: Any) -> None:
+        super().__init__(object_list, per_page)
+        self.count_source = count_source
+
+    @cached_property
+    def count(self) -> int:
+        return self.count_source.order_by().values("pk")[: COUNT_CAP + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_CAP
+
+
+def filtered(user: Any, form: FindForm) -> tuple[QuerySet[Proposal], QuerySet[Proposal]]:
+    """The page's rows (annotated, sorted) and the same rows bare, for counting."""
+    data = form.cleaned_data
+    queryset = selectors.proposals_visible_to(user)
+    if data.get("status"):
+        queryset = queryset.filter(status__in=data["status"])
+    if data.get("department"):
+        queryset = queryset.filter(department=data["department"])
+    if data.get("theme"):
+        # Any of the chosen themes; a subquery (not a join) keeps one row per proposal.
+        through = Proposal.themes.through
+        queryset = queryset.filter(
+            pk__in=through.objects.filter(
+                theme_id__in=[theme.pk for theme in data["theme"]]
+            ).values("proposal_id")
+        )
+    if data.get("challenge"):
+        queryset = queryset.filter(challenge=data["challenge"])
+    if data.get("mine"):
+        co_authored = Proposal.co_authors.through.objects.filter(user_id=user.pk)
+        queryset = queryset.filter(
+            Q(submitter_id=user.pk) | Q(pk__in=co_authored.values("proposal_id"))
+        )
+    text = data.get("q") or ""
+    if text:
+        queryset = selectors.search_proposals(queryset, text)
+    to_count = queryset
+    # Without words to rank by, "recently updated" is the default: it walks the
+    # (updated_at, id) index, so the first page of a million rows is cheap.
+    sort = data.get("sort") or ("relevance" if text else "updated")
+    if sort == "newest":
+        queryset = queryset.order_by("-created_at", "-pk")
+    elif sort == "updated":
+        queryset = queryset.order_by("-updated_at", "-pk")
+    elif sort == "supported":
+        # One grouped join rather than a count per row: the sort needs every row's count.
+        queryset = queryset.annotate(support_count=Count("supports")).order_by(
+            "-support_count", "-updated_at", "-pk"
+        )
+    return to_count, queryset.select_related("department").only(
+        "id",
+        "reference",
+        "title",
+        "summary",
+        "status",
+        "visibility",
+        "created_at",
+        "updated_at",
+        "department__name",
+        "department__acronym",
+        "department__slug",
+    )
+
+
+def _add_support_counts(proposals: list[Proposal]) -> None:
+    """Support counts for one page's rows in one grouped query. Counting them in the
+    page's own query would count them for every row OFFSET skips too."""
+    missing = [p for p in proposals if not hasattr(p, "support_count")]
+    if not missing:
+        return
+    counts = dict(
+        Support.objects.filter(proposal_id__in=[p.pk for p in missing])
+        .order_by()
+        .values("proposal_id")
+        .annotate(n=Count("id"))
+        .values_list("proposal_id", "n")
+    )
+    for proposal in missing:
+        proposal.support_count = counts.get(proposal.pk, 0)  # type: ignore[attr-defined]
+
+
+@login_required
+def find(request: HttpRequest) -> HttpResponse:
+    form = FindForm(request.GET or None)
+    page_obj = None
+    paginator = None
+    if form.is_bound and not form.is_valid():
+        results: QuerySet[Proposal] = Proposal.objects.none()
+        to_count = results
+    else:
+        if not form.is_bound:
+            form = FindForm({})
+            form.is_valid()
+        text = (form.cleaned_data.get("q") or "").strip()
+        if REFERENCE.match(text):
+            match = (
+                selectors.proposals_visible_to(user_of(request))
+                .filter(reference=text.upper())
+                .only("reference")
+                .first()
+            )
+            if match is not None:
+                return redirect(match.get_absolute_url())
+        to_count, results = filtered(user_of(request), form)
+    paginator = CappedPaginator(results, PAGE_SIZE, count_source=to_count)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    proposals = list(page_obj.object_list)
+    _add_support_counts(proposals)
+    filters_applied = any(
+        form.is_bound and form.cleaned_data.get(name) if hasattr(form, "cleaned_data") else False
+        for name in ("q", "status", "department", "theme", "challenge", "mine")
+    )
+    context = {
+        "form": form,
+        "page_obj": page_obj,
+        "proposals": proposals,
+        "count": paginator.count,
+        "capped": paginator.capped,
+        "cap": COUNT_CAP,
+        "filters_applied": filters_applied,
+    }
+    return render(request, "proposals/find.html", context, status=200 if not form.errors else 400)
