@@ -171,6 +171,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {made:,} of {wanted:,} proposals")
         if made:
             self._reset_sequences()
+            if connection.vendor == "postgresql":
+                # Bulk loads leave the planner's statistics stale until autovacuum
+                # catches up; filtered lists were three times slower until then.
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Proposal.objects.count():,} proposals "
