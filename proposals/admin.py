@@ -91,7 +91,15 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "kind", "format", "requested_by", "status", "progress", "row_count")
+    list_display = (
+        "created_at",
+        "kind",
+        "format",
+        "requested_by",
+        "status",
+        "progress",
+        "row_count",
+    )
     list_filter = ("status", "kind", "format")
     search_fields = ("id", "requested_by__email")
     readonly_fields = [f.name for f in Report._meta.fields]

@@ -44,12 +44,14 @@ class Recorded:
 
 
 @contextmanager
-def local_server(default_status: int = 201, body: dict[str, Any] | None = None) -> Iterator[tuple[str, Recorded]]:
+def local_server(
+    default_status: int = 201, body: dict[str, Any] | None = None
+) -> Iterator[tuple[str, Recorded]]:
     """A small threaded HTTP server on 127.0.0.1 recording every POST it receives."""
     recorded = Recorded()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
             recorded.requests.append(
