@@ -17,7 +17,6 @@ import datetime as dt
 import io
 import json
 import logging
-import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -170,12 +169,12 @@ def download_name(report: Report) -> str:
 
 # A spreadsheet treats a cell starting with these as a formula (or, for tab and
 # carriage return, may shift it into one): prefixing an apostrophe makes it text.
-_FORMULA_START = re.compile(r"^[=+\-@\x00-\x1f\x7f]")
+_FORMULA_STARTS = frozenset("=+-@" + "".join(map(chr, range(32))) + "\x7f")
 
 
 def neutralise(value: str) -> str:
     """Defuse spreadsheet formula injection (OWASP "CSV injection")."""
-    return "'" + value if _FORMULA_START.match(value) else value
+    return "'" + value if value and value[0] in _FORMULA_STARTS else value
 
 
 def _text(value: Any) -> Any:
@@ -185,15 +184,20 @@ def _text(value: Any) -> Any:
 
 
 def csv_cell(value: Any) -> Any:
-    value = _text(value)
+    kind = type(value)
+    # Most cells are plain strings or numbers: check those first (this runs per cell).
+    if kind is str:
+        return "'" + value if value and value[0] in _FORMULA_STARTS else value
     if value is None:
         return ""
+    if kind is int or kind is Decimal:
+        return value
+    if kind is bool:
+        return "yes" if value else "no"
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, str):
-        return neutralise(value)
+    if isinstance(value, list | tuple):
+        return neutralise("; ".join(str(item) for item in value))
     return value
 
 
@@ -307,6 +311,24 @@ PROPOSAL_COLUMNS: list[tuple[str, str]] = [
 ]
 
 
+def proposal_values(queryset: QuerySet[Proposal]) -> QuerySet[Proposal, dict[str, Any]]:
+    """The export's single-valued columns, in reference order (also what the bench COPYs)."""
+    latest = Decision.objects.filter(proposal=OuterRef("pk")).order_by("-created_at", "-id")
+    fields = [
+        key
+        for _, key in PROPOSAL_COLUMNS
+        if key not in {"themes", "collaborating_departments", "url"}
+    ]
+    return (
+        queryset.annotate(
+            decision_kind=Subquery(latest.values("kind")[:1]),
+            decision_rationale=Subquery(latest.values("rationale")[:1]),
+        )
+        .order_by("reference")
+        .values("pk", *fields)
+    )
+
+
 def proposal_rows(
     queryset: QuerySet[Proposal], *, progress: Progress | None = None, chunk_size: int = CHUNK_SIZE
 ) -> Iterator[list[Any]]:
@@ -315,20 +337,7 @@ def proposal_rows(
     Keyset (reference > last) rather than OFFSET, so the thousandth chunk costs
     what the first did; the many-to-many columns are one query per chunk.
     """
-    latest = Decision.objects.filter(proposal=OuterRef("pk")).order_by("-created_at", "-id")
-    fields = [
-        key
-        for _, key in PROPOSAL_COLUMNS
-        if key not in {"themes", "collaborating_departments", "url"}
-    ]
-    base = (
-        queryset.annotate(
-            decision_kind=Subquery(latest.values("kind")[:1]),
-            decision_rationale=Subquery(latest.values("rationale")[:1]),
-        )
-        .order_by("reference")
-        .values("pk", *fields)
-    )
+    base = proposal_values(queryset)
     themes_through = Proposal.themes.through
     collab_through = Proposal.collaborating_departments.through
     last = ""
