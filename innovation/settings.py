@@ -37,6 +37,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # The absolute address used in emails, webhooks and the API's `url` fields.
 SITE_URL = (env_str("SITE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
 SERVICE_NAME = "Propose an innovation"
+# Where the phase banner's feedback link and the accessibility statement send people.
+FEEDBACK_EMAIL = env_str("FEEDBACK_EMAIL", "feedback@innovation.example")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -66,7 +68,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Ends sessions idle for longer than SESSION_IDLE_TIMEOUT (needs the user and messages).
+    "accounts.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "innovation.middleware.PermissionsPolicyMiddleware",
     # Last, as django-axes asks: it must see the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -156,6 +161,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "innovation.pages.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -210,6 +216,8 @@ if OIDC_ENABLED:
     OIDC_OP_USER_ENDPOINT = env_str("OIDC_USERINFO_ENDPOINT")
     OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_JWKS_ENDPOINT")
     OIDC_RP_SCOPES = "openid email profile"
+    # A refused sign-in goes back to the sign-in page, which says why.
+    LOGIN_REDIRECT_URL_FAILURE = LOGIN_URL
     for _name in ("OIDC_AUTHORIZATION_ENDPOINT", "OIDC_TOKEN_ENDPOINT", "OIDC_USERINFO_ENDPOINT"):
         if env_str(_name) is None:
             raise ImproperlyConfigured(f"{_name} is required when OIDC_CLIENT_ID is set")

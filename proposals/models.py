@@ -5,6 +5,7 @@ permissions (who may)."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
@@ -130,7 +131,9 @@ class Proposal(models.Model):
 
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="proposals")
     submitter = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="proposals")
-    co_authors = models.ManyToManyField(USER, blank=True, related_name="co_authored_proposals")
+    co_authors: models.ManyToManyField[Any, Any] = models.ManyToManyField(
+        USER, blank=True, related_name="co_authored_proposals"
+    )
     collaborating_departments = models.ManyToManyField(
         Department, blank=True, related_name="collaborations"
     )

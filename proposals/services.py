@@ -17,7 +17,7 @@ import hashlib
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -93,6 +93,7 @@ EDITABLE_FIELDS = (
     "challenge",
 )
 EDITABLE_RELATIONS = ("themes", "collaborating_departments", "co_authors")
+_ATTNAMES = {f.name: f.attname for f in Proposal._meta.concrete_fields}
 
 
 # --- audit -------------------------------------------------------------------------
@@ -253,10 +254,10 @@ def proposal_update(
     for name in EDITABLE_FIELDS:
         if name not in data:
             continue
-        field = Proposal._meta.get_field(name)
-        before = getattr(locked, field.attname)
+        attname = _ATTNAMES[name]
+        before = getattr(locked, attname)
         setattr(locked, name, data[name])
-        after = getattr(locked, field.attname)
+        after = getattr(locked, attname)
         if before != after:
             changes[name] = (before, after)
     _validate_answers(locked)
@@ -758,8 +759,9 @@ def experiment_plan(
         will_result_in=data.get("will_result_in") or "",
         we_will_know_when=data.get("we_will_know_when") or "",
         lead=lead,
-        starts_on=data.get("starts_on"),
-        ends_on=data.get("ends_on"),
+        # None fails full_clean() below with "This field cannot be null."
+        starts_on=cast(dt.date, data.get("starts_on")),
+        ends_on=cast(dt.date, data.get("ends_on")),
         budget_gbp=data.get("budget_gbp") or 0,
     )
     errors: dict[str, list[str]] = {}
@@ -1075,7 +1077,7 @@ def department_configure(
         raise ValidationError({"min_assessments": ["At least one assessment is needed"]})
     locked.save()
     for item in criteria or []:
-        criterion = Criterion.objects.filter(department=locked, pk=item.get("id")).first()
+        criterion = Criterion.objects.filter(department=locked, pk=item.get("id") or 0).first()
         if criterion is None:
             criterion = Criterion(department=locked)
         before = (criterion.name, criterion.weight, criterion.active)
@@ -1161,8 +1163,8 @@ def challenge_create(*, actor: User, data: Mapping[str, Any]) -> Challenge:
         title=str(data.get("title") or "").strip(),
         question=str(data.get("question") or "").strip(),
         department=department,
-        opens_on=data.get("opens_on"),
-        closes_on=data.get("closes_on"),
+        opens_on=cast(dt.date, data.get("opens_on")),
+        closes_on=cast(dt.date, data.get("closes_on")),
         created_by=actor,
     )
     base = slugify(challenge.title)[:80] or "challenge"

@@ -147,3 +147,15 @@ def ana(reference_data) -> User:
         department=Department.objects.get(slug="gds"),
         role=Role.ANALYST,
     )
+
+
+@pytest.fixture(autouse=True)
+def _static_files_without_manifest(settings) -> None:
+    """Tests run with DEBUG off, where settings choose whitenoise's manifest
+    storage; that needs `collectstatic` first and raises for any {% static %}
+    without it. Tests use the plain storage, which serves the same files from
+    static/ (the manifest itself is exercised by `collectstatic` in CI)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

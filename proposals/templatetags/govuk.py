@@ -1,0 +1,223 @@
+"""Small helpers for rendering GOV.UK Design System components in Django templates.
+
+GOV.UK Frontend's Nunjucks macros cannot run in Django, so the components are
+includes in templates/components/; these tags do the parts that are awkward in
+template language: which kind of widget a field is, its GOV.UK classes and
+`aria-describedby`, the error summary's links, the navigation for a role, and
+page links that keep the current query string.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms, template
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from accounts.models import Role
+from proposals.enums import STATUS_TAG_COLOURS, Status
+
+register = template.Library()
+
+# The GOV.UK class for each kind of widget that is rendered by Django itself.
+WIDGET_CLASSES = {
+    "text": "govuk-input",
+    "email": "govuk-input",
+    "number": "govuk-input",
+    "password": "govuk-input",
+    "url": "govuk-input",
+    "date": "govuk-input",
+    "textarea": "govuk-textarea",
+    "select": "govuk-select",
+    "file": "govuk-file-upload",
+}
+
+
+@register.filter
+def widget_type(bound_field: forms.BoundField) -> str:
+    """What GOV.UK component renders this field: text, email, number, password, url,
+    date, textarea, select, radios, checkboxes, checkbox (a single boolean), file or
+    hidden."""
+    widget = bound_field.field.widget
+    if widget.is_hidden:
+        return "hidden"
+    if isinstance(widget, forms.RadioSelect):
+        return "radios"
+    if isinstance(widget, forms.CheckboxSelectMultiple):
+        return "checkboxes"
+    if isinstance(widget, forms.CheckboxInput):
+        return "checkbox"
+    if isinstance(widget, forms.Textarea):
+        return "textarea"
+    if isinstance(widget, forms.Select):  # also SelectMultiple
+        return "select"
+    if isinstance(widget, forms.ClearableFileInput | forms.FileInput):
+        return "file"
+    input_type = getattr(widget, "input_type", "text")
+    if isinstance(widget, forms.DateInput | forms.DateTimeInput):
+        return "date"
+    return input_type if input_type in WIDGET_CLASSES else "text"
+
+
+@register.filter
+def max_length(bound_field: forms.BoundField) -> int | None:
+    """The field's max_length, for the GOV.UK character count on textareas."""
+    return getattr(bound_field.field, "max_length", None)
+
+
+@register.simple_tag
+def field_describedby(
+    bound_field: forms.BoundField, hint: str = "", character_count: bool = False
+) -> str:
+    """The ids of the hint, error message and character count message, in the
+    order GOV.UK Frontend uses, for the field's `aria-describedby`."""
+    field_id = bound_field.id_for_label or bound_field.auto_id
+    ids = []
+    if character_count:
+        ids.append(f"{field_id}-info")
+    if hint:
+        ids.append(f"{field_id}-hint")
+    if bound_field.errors:
+        ids.append(f"{field_id}-error")
+    return " ".join(ids)
+
+
+@register.simple_tag
+def govuk_widget(
+    bound_field: forms.BoundField,
+    classes: str = "",
+    describedby: str = "",
+    character_count: bool = False,
+    autocomplete: str = "",
+    spellcheck: str = "",
+) -> SafeString:
+    """Render the field's own widget with the GOV.UK classes added.
+
+    Django renders the value, `name`, `id` and the choices, so formatting stays
+    Django's. A character-counted textarea has no `maxlength`: the GOV.UK pattern
+    lets people type past the limit and tells them by how much.
+    """
+    kind = widget_type(bound_field)
+    base = WIDGET_CLASSES.get(kind, "govuk-input")
+    css = [bound_field.field.widget.attrs.get("class", ""), base]
+    if bound_field.errors:
+        css.append(f"{base}--error")
+    if character_count:
+        css.append("govuk-js-character-count")
+    if classes:
+        css.append(classes)
+    attrs: dict[str, Any] = {"class": " ".join(c for c in css if c)}
+    if describedby:
+        attrs["aria-describedby"] = describedby
+    if character_count:
+        attrs["maxlength"] = False
+    if autocomplete:
+        attrs["autocomplete"] = autocomplete
+    if spellcheck:
+        attrs["spellcheck"] = spellcheck
+    return bound_field.as_widget(attrs=attrs)
+
+
+@register.filter
+def first_input_id(bound_field: forms.BoundField) -> str:
+    """The id an error summary link should point at: the input itself, or the
+    first radio or checkbox of a group (GOV.UK's rule)."""
+    if widget_type(bound_field) in {"radios", "checkboxes"}:
+        return f"{bound_field.auto_id}_0"
+    return bound_field.id_for_label or bound_field.auto_id
+
+
+@register.simple_tag
+def error_summary_items(form: forms.BaseForm | None) -> list[dict[str, str]]:
+    """Each error of the form as {"href", "text"}, in field order.
+
+    Errors about the form as a whole (like a wrong password) link to its first
+    visible field, so every entry in the summary leads somewhere.
+    """
+    if form is None or not form.errors:
+        return []
+    visible = form.visible_fields()
+    first = f"#{first_input_id(visible[0])}" if visible else "#main-content"
+    items = [{"href": first, "text": str(error)} for error in form.non_field_errors()]
+    for bound_field in form:
+        if bound_field.is_hidden:
+            items.extend({"href": first, "text": str(error)} for error in bound_field.errors)
+            continue
+        href = f"#{first_input_id(bound_field)}"
+        items.extend({"href": href, "text": str(error)} for error in bound_field.errors)
+    return items
+
+
+@register.simple_tag
+def status_tag(status: str) -> SafeString:
+    """A GOV.UK tag for a proposal status, coloured from STATUS_TAG_COLOURS."""
+    try:
+        value = Status(status)
+    except ValueError:
+        return format_html('<strong class="govuk-tag govuk-tag--grey">{}</strong>', status)
+    colour = STATUS_TAG_COLOURS.get(value, "grey")
+    return format_html('<strong class="govuk-tag govuk-tag--{}">{}</strong>', colour, value.label)
+
+
+# The service navigation: (label, path, roles that see it; None means everyone).
+NAVIGATION: tuple[tuple[str, str, frozenset[str] | None], ...] = (
+    ("Find proposals", "/proposals/", None),
+    ("Propose", "/proposals/new/", frozenset({Role.SUBMITTER, Role.REVIEWER, Role.LEAD})),
+    ("Challenges", "/challenges/", None),
+    ("Review", "/review/", frozenset({Role.REVIEWER, Role.LEAD})),
+    ("Portfolio", "/portfolio/", frozenset({Role.LEAD, Role.ANALYST})),
+    ("Experiments", "/experiments/", None),
+    ("Lessons", "/lessons/", None),
+    ("Reports", "/reports/", frozenset({Role.LEAD, Role.ANALYST})),
+    ("Your account", "/account/", None),
+)
+
+
+@register.simple_tag(takes_context=True)
+def navigation_items(context: template.Context) -> list[dict[str, Any]]:
+    """The service navigation links this user may follow, the current one marked.
+
+    Analysts read across government and never draft, so they do not see
+    "Propose". The longest matching path is current, so /proposals/new/ marks
+    "Propose" and not "Find proposals".
+    """
+    request: HttpRequest | None = context.get("request")
+    user = getattr(request, "user", None)
+    if request is None or user is None or not user.is_authenticated:
+        return []
+    role = getattr(user, "role", Role.SUBMITTER)
+    items = [
+        {"text": text, "href": href, "active": False}
+        for text, href, roles in NAVIGATION
+        if roles is None or role in roles
+    ]
+    matches = [item for item in items if request.path.startswith(str(item["href"]))]
+    if matches:
+        max(matches, key=lambda item: len(str(item["href"])))["active"] = True
+    return items
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context: template.Context, number: int | str, param: str = "page") -> str:
+    """`?…&page=N`: a link to another page that keeps the current filters."""
+    request: HttpRequest | None = context.get("request")
+    query = request.GET.copy() if request is not None else None
+    if query is None:
+        return f"?{param}={number}"
+    query[param] = str(number)
+    return f"?{query.urlencode()}"
+
+
+@register.filter
+def elided_pages(paginator: Any, number: int) -> list[int | str]:
+    """Page numbers with "…" gaps, as GOV.UK pagination shows them."""
+    return list(paginator.get_elided_page_range(number, on_each_side=1, on_ends=1))
+
+
+@register.filter
+def timedelta_minutes(value: Any) -> int:
+    """A timedelta as whole minutes (rounded up), e.g. for the lockout page."""
+    seconds = value.total_seconds() if hasattr(value, "total_seconds") else float(value)
+    return max(1, -(-int(seconds) // 60))

@@ -1,0 +1,295 @@
+"""Sign in, lockout, sign out, idle timeout, deactivation and password reset."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from django.core import mail
+
+from accounts.middleware import SESSION_KEY
+from tests.pages import page_title, title_of
+
+PASSWORD = "correct horse battery staple"
+
+
+def sign_in(client, email: str, password: str):
+    return client.post("/accounts/login/", {"username": email, "password": password})
+
+
+@pytest.mark.django_db
+def test_sign_in_page_has_the_fields_and_button_of_the_spec(client):
+    response = client.get("/accounts/login/")
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert title_of(response) == page_title("Sign in")
+    assert '<label class="govuk-label" for="id_username">Email address</label>' in html
+    assert '<label class="govuk-label" for="id_password">Password</label>' in html
+    assert 'name="username"' in html
+    assert re.search(r"<button[^>]*>\s*Sign in\s*</button>", html)
+    assert "Sign in with your department account" not in html  # OIDC is not configured
+
+
+@pytest.mark.django_db
+def test_sign_in_with_correct_password_goes_home(client, alice):
+    response = sign_in(client, "alice@dfe.example", PASSWORD)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert client.get("/").context["user"] == alice
+
+
+@pytest.mark.django_db
+def test_sign_in_ignores_the_case_of_the_email_address(client, alice):
+    response = sign_in(client, "  Alice@DfE.Example ", PASSWORD)
+
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_sign_in_follows_a_safe_next_url(client, alice):
+    response = client.post(
+        "/accounts/login/",
+        {"username": "alice@dfe.example", "password": PASSWORD, "next": "/account/"},
+    )
+
+    assert response["Location"] == "/account/"
+
+
+@pytest.mark.django_db
+def test_sign_in_wrong_password_shows_the_error_summary(client, alice):
+    response = sign_in(client, "alice@dfe.example", "wrong password")
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert title_of(response) == page_title("Sign in", error=True)
+    assert 'class="govuk-error-summary"' in html
+    assert '<a href="#id_username">Enter a correct email address and password</a>' in html
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_sign_in_empty_form_links_each_error_to_its_field(client):
+    response = client.post("/accounts/login/", {"username": "", "password": ""})
+    html = response.content.decode()
+
+    assert '<a href="#id_username">Enter your email address</a>' in html
+    assert '<a href="#id_password">Enter your password</a>' in html
+    assert 'class="govuk-input govuk-input--error"' in html
+    assert (
+        '<p id="id_username-error" class="govuk-error-message">'
+        '<span class="govuk-visually-hidden">Error:</span> Enter your email address</p>'
+    ) in html
+    assert 'aria-describedby="id_username-error"' in html
+
+
+@pytest.mark.django_db
+def test_deactivated_user_cannot_sign_in(client, alice):
+    alice.is_active = False
+    alice.save(update_fields=["is_active"])
+
+    response = sign_in(client, "alice@dfe.example", PASSWORD)
+
+    assert response.status_code == 200
+    assert "Enter a correct email address and password" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_deactivated_users_session_stops_working_at_once(client, alice):
+    client.force_login(alice)
+    assert client.get("/account/").status_code == 200
+
+    alice.is_active = False
+    alice.save(update_fields=["is_active"])
+    response = client.get("/account/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/account/"
+
+
+@pytest.mark.django_db
+def test_sixth_sign_in_after_five_failures_is_locked_out_with_429(client, alice):
+    statuses = [
+        sign_in(client, "alice@dfe.example", "wrong password").status_code for _ in range(5)
+    ]
+
+    response = sign_in(client, "alice@dfe.example", PASSWORD)
+
+    # The fifth failure reaches the limit and already answers with the lockout page.
+    assert statuses == [200, 200, 200, 200, 429]
+
+    assert response.status_code == 429
+    assert "registration/locked_out.html" in [t.name for t in response.templates]
+    assert title_of(response) == page_title("You cannot sign in at the moment")
+    assert "stopped you signing in for 30 minutes" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_lockout_is_per_account(client, alice, amir):
+    for _ in range(6):
+        sign_in(client, "alice@dfe.example", "wrong password")
+
+    response = sign_in(client, "amir@dfe.example", PASSWORD)
+
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_sign_out_is_a_post_and_ends_the_session(client, alice):
+    client.force_login(alice)
+
+    assert client.get("/accounts/logout/").status_code == 405
+    response = client.post("/accounts/logout/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    follow = client.get("/")
+    assert follow.templates[0].name == "start.html"
+    assert "You have signed out" in follow.content.decode()
+
+
+@pytest.mark.django_db
+def test_account_page_needs_sign_in(client):
+    response = client.get("/account/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/account/"
+
+
+@pytest.mark.django_db
+def test_account_page_shows_who_you_are(client, lena):
+    client.force_login(lena)
+
+    html = client.get("/account/").content.decode()
+
+    assert "lena@dfe.example" in html
+    assert "Department for Education" in html
+    assert "Portfolio lead" in html
+    assert 'href="/account/webhooks/"' in html
+
+
+@pytest.mark.django_db
+def test_idle_session_is_ended_with_a_message(client, alice, settings):
+    client.force_login(alice)
+    client.get("/")
+    session = client.session
+    session[SESSION_KEY] = int(time.time()) - settings.SESSION_IDLE_TIMEOUT - 1
+    session.save()
+
+    response = client.get("/account/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=%2Faccount%2F"
+    login_page = client.get(response["Location"])
+    assert "_auth_user_id" not in client.session
+    assert "You were signed out because you did nothing for 30 minutes" in (
+        login_page.content.decode()
+    )
+
+
+@pytest.mark.django_db
+def test_session_active_within_the_timeout_stays_signed_in(client, alice, settings):
+    client.force_login(alice)
+    client.get("/")
+    session = client.session
+    session[SESSION_KEY] = int(time.time()) - settings.SESSION_IDLE_TIMEOUT + 60
+    session.save()
+
+    response = client.get("/account/")
+
+    assert response.status_code == 200
+    assert client.session[SESSION_KEY] >= int(time.time()) - 1
+
+
+@pytest.mark.django_db
+def test_keep_alive_answers_the_time_left(client, alice, settings):
+    client.force_login(alice)
+
+    response = client.get("/accounts/keep-alive/")
+
+    assert response.status_code == 200
+    assert response.json() == {"expires_in": settings.SESSION_IDLE_TIMEOUT}
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_keep_alive_signed_out_is_401(client):
+    response = client.get("/accounts/keep-alive/")
+
+    assert response.status_code == 401
+    assert response.json() == {"expires_in": 0}
+
+
+@pytest.mark.django_db
+def test_timeout_warning_is_on_signed_in_pages_only(client, alice):
+    assert b"app-timeout-warning" not in client.get("/privacy/").content
+
+    client.force_login(alice)
+    html = client.get("/privacy/").content.decode()
+
+    assert 'data-module="app-timeout-warning"' in html
+    assert 'data-timeout-seconds="1800"' in html
+    assert 'data-keep-alive-url="/accounts/keep-alive/"' in html
+
+
+@pytest.mark.django_db
+def test_password_reset_emails_a_link_that_sets_a_new_password(client, alice):
+    response = client.post("/accounts/password-reset/", {"email": "alice@dfe.example"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/password-reset/sent/"
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["alice@dfe.example"]
+    assert message.subject == "Reset your password for Propose an innovation"
+    link = re.search(r"http://127\.0\.0\.1:8000(/accounts/password-reset/\S+/)", message.body)
+    assert link is not None
+
+    form_page = client.get(link.group(1), follow=True)
+    assert form_page.context["validlink"] is True
+    new_password = "a brand new long passphrase"
+    done = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": new_password, "new_password2": new_password},
+    )
+    assert done.status_code == 302
+    assert done["Location"] == "/accounts/password-reset/complete/"
+    client.logout()
+    assert sign_in(client, "alice@dfe.example", new_password).status_code == 302
+
+
+@pytest.mark.django_db
+def test_password_reset_for_unknown_email_says_the_same_and_sends_nothing(client):
+    response = client.post("/accounts/password-reset/", {"email": "nobody@dfe.example"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/password-reset/sent/"
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_password_reset_with_bad_link_says_so(client, alice):
+    response = client.get("/accounts/password-reset/MQ/bad-token/")
+
+    assert response.status_code == 200
+    assert title_of(response) == page_title("This link does not work")
+
+
+@pytest.mark.django_db
+def test_password_reset_mismatch_shows_govuk_errors(client, alice):
+    client.post("/accounts/password-reset/", {"email": "alice@dfe.example"})
+    path = re.search(r"http://127\.0\.0\.1:8000(\S+)", mail.outbox[0].body).group(1)
+    form_url = client.get(path, follow=True).redirect_chain[-1][0]
+
+    response = client.post(
+        form_url, {"new_password1": "a brand new long passphrase", "new_password2": "other"}
+    )
+
+    assert title_of(response) == page_title("Choose a new password", error=True)
+    assert '<a href="#id_new_password2">The passwords do not match</a>' in (
+        response.content.decode()
+    )

@@ -1,0 +1,169 @@
+"""The start page, the notices and the error pages, signed in and out."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.pages import page_title, title_of
+
+NOTICES = [
+    ("/privacy/", "Privacy notice"),
+    ("/accessibility/", "Accessibility statement"),
+    ("/cookies/", "Cookies"),
+]
+
+
+@pytest.mark.django_db
+def test_home_signed_out_is_the_start_page(client):
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert response.templates[0].name == "start.html"
+    assert title_of(response) == page_title("Propose an innovation")
+    assert b'class="govuk-button govuk-button--start"' in response.content
+    assert b'href="/accounts/login/"' in response.content
+
+
+@pytest.mark.django_db
+def test_home_signed_in_welcomes_the_user(client, alice):
+    client.force_login(alice)
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert response.templates[0].name == "home.html"
+    assert "Welcome, Alice" in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("path", "title"), NOTICES)
+def test_notice_pages_are_public(client, path, title):
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert title_of(response) == page_title(title)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("path", "title"), NOTICES)
+def test_notice_pages_signed_in_show_the_navigation(client, alice, path, title):
+    client.force_login(alice)
+
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert b'aria-label="Menu"' in response.content
+
+
+@pytest.mark.django_db
+def test_cookies_page_lists_the_essential_cookies(client):
+    html = client.get("/cookies/").content.decode()
+
+    assert '<td class="govuk-table__cell">sessionid</td>' in html
+    assert '<td class="govuk-table__cell">csrftoken</td>' in html
+    assert "30 minutes without activity" in html
+
+
+@pytest.mark.django_db
+def test_footer_links_to_the_notices_and_the_licence(client):
+    html = client.get("/").content.decode()
+
+    for href in ('href="/privacy/"', 'href="/accessibility/"', 'href="/cookies/"'):
+        assert href in html
+    assert "Open Government Licence v3.0" in html
+    assert "mailto:feedback@innovation.example" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("submitter", ["Find proposals", "Propose", "Challenges", "Experiments", "Lessons"]),
+        (
+            "reviewer",
+            ["Find proposals", "Propose", "Challenges", "Review", "Experiments", "Lessons"],
+        ),
+        (
+            "lead",
+            [
+                "Find proposals",
+                "Propose",
+                "Challenges",
+                "Review",
+                "Portfolio",
+                "Experiments",
+                "Lessons",
+                "Reports",
+            ],
+        ),
+        (
+            "analyst",
+            ["Find proposals", "Challenges", "Portfolio", "Experiments", "Lessons", "Reports"],
+        ),
+    ],
+)
+def test_navigation_shows_the_links_of_the_role(client, alice, role, expected):
+    alice.role = role
+    alice.save(update_fields=["role"])
+    client.force_login(alice)
+
+    response = client.get("/privacy/")
+
+    items = response.context["nav_items"]
+    assert [item["text"] for item in items] == [*expected, "Your account"]
+    assert b">Sign out</button>" in response.content
+
+
+@pytest.mark.django_db
+def test_navigation_marks_the_longest_matching_link_current(rf, alice):
+    from django.template import Context
+
+    from proposals.templatetags.govuk import navigation_items
+
+    request = rf.get("/proposals/new/")
+    request.user = alice
+
+    items = navigation_items(Context({"request": request}))
+
+    assert [item["text"] for item in items if item["active"]] == ["Propose"]
+
+
+@pytest.mark.django_db
+def test_unknown_page_is_a_govuk_404(client):
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert title_of(response) == page_title("Page not found")
+    assert b"Traceback" not in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.innovation.error_urls")
+@pytest.mark.parametrize(
+    ("path", "status", "title"),
+    [
+        ("/forbidden/", 403, "You cannot do this"),
+        ("/bad-request/", 400, "Sorry, there is a problem with your request"),
+        ("/broken/", 500, "Sorry, there is a problem with the service"),
+    ],
+)
+def test_error_pages_are_govuk_pages_without_a_stack_trace(path, status, title):
+    client = Client(raise_request_exception=False)
+
+    response = client.get(path)
+
+    assert response.status_code == status
+    assert title_of(response) == page_title(title)
+    assert b"Traceback" not in response.content
+    assert b"ZeroDivisionError" not in response.content
+
+
+@pytest.mark.django_db
+def test_post_without_csrf_token_is_a_govuk_403(alice):
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post("/accounts/login/", {"username": "alice@dfe.example", "password": "x"})
+
+    assert response.status_code == 403
+    assert title_of(response) == page_title("Sorry, we could not save what you sent")
