@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from proposals.enums import DeliveryStatus, ExperimentStatus, Frequency, NotificationKind, Status
@@ -594,7 +594,7 @@ def send_portfolio_summaries(*, now: dt.datetime | None = None) -> int:
 # --- the in-product list and preferences -------------------------------------------------------
 
 
-def notifications_for(user: User) -> Iterable[Notification]:
+def notifications_for(user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user).select_related("proposal")
 
 

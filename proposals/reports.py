@@ -68,7 +68,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1000
-CONTENT_TYPES = {
+CONTENT_TYPES: dict[str, str] = {
     ReportFormat.CSV: "text/csv; charset=utf-8",
     ReportFormat.ODS: "application/vnd.oasis.opendocument.spreadsheet",
     ReportFormat.JSON: "application/json",

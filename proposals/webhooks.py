@@ -109,7 +109,7 @@ def check_destination(url: str) -> list[str]:
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
         raise OSError(f"Could not resolve {parts.hostname}: {error}") from error
-    addresses = sorted({info[4][0] for info in infos})
+    addresses = sorted({str(info[4][0]) for info in infos})
     if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
         for address in addresses:
             if _forbidden(ipaddress.ip_address(address.split("%")[0])):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -16,6 +16,8 @@ from proposals.enums import (
     WebhookEvent,
 )
 from proposals.models import Theme
+
+FILTERS = ("status", "department", "theme")
 
 
 def _optional(choices: list[tuple[str, str]], everything: str) -> list[tuple[str, str]]:
@@ -48,14 +50,15 @@ class ReportRequestForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = _optional(
+        choice_fields = {name: cast(forms.ChoiceField, self.fields[name]) for name in FILTERS}
+        choice_fields["status"].choices = _optional(
             [(s.value, s.label) for s in Status if s != Status.DRAFT], "Any status"
         )
-        self.fields["department"].choices = _optional(
+        choice_fields["department"].choices = _optional(
             list(Department.objects.order_by("name").values_list("slug", "name")),
             "All departments",
         )
-        self.fields["theme"].choices = _optional(
+        choice_fields["theme"].choices = _optional(
             list(Theme.objects.order_by("name").values_list("slug", "name")), "All themes"
         )
 

@@ -142,7 +142,8 @@ def notifications_page(request: HttpRequest) -> HttpResponse:
             notifications.preferences_set(user=user, choices=preferences.choices())  # type: ignore[arg-type]
             messages.success(request, "Your email preferences have been saved")
             return redirect("workers:notifications")
-    page = Paginator(notifications.notifications_for(user), 25).get_page(request.GET.get("page"))  # type: ignore[arg-type]
+    mine = notifications.notifications_for(user)  # type: ignore[arg-type]
+    page = Paginator(mine, 25).get_page(request.GET.get("page"))
     return render(
         request,
         "account/notifications.html",
