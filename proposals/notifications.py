@@ -264,6 +264,12 @@ def deliver(notification_id: str) -> bool:
     notification = Notification.objects.select_related("recipient", "proposal").get(
         pk=notification_id
     )
+    if not notification.recipient.is_active:
+        # Deactivated since the change: their access stopped, so does their email.
+        Notification.objects.filter(pk=notification.pk).update(
+            status=DeliveryStatus.FAILED, last_error="The recipient's account is deactivated"
+        )
+        return False
     email = OutgoingEmail(
         to=notification.recipient.email,
         subject=notification.subject,

@@ -822,11 +822,15 @@ def sweep(*, older_than_seconds: int | None = None) -> int:
     """Re-enqueue reports whose message was lost (queued too long) or whose worker died."""
     seconds = older_than_seconds or settings.NOTIFICATION_SWEEP_AFTER_SECONDS
     now = timezone.now()
-    lost = Report.objects.filter(
-        Q(status=ReportStatus.QUEUED, created_at__lt=now - dt.timedelta(seconds=seconds))
-        | Q(
-            status=ReportStatus.RUNNING,
-            started_at__lt=now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT),
-        )
-    ).values_list("pk", flat=True)[:500]
-    return sum(enqueue(str(pk)) for pk in lost)
+    cutoff = now - dt.timedelta(seconds=seconds)
+    # On a queued report, started_at records when the sweep last re-sent it, so a
+    # report merely waiting behind a long one gets one extra message per window.
+    lost = Q(status=ReportStatus.QUEUED, created_at__lt=cutoff) & (
+        Q(started_at__isnull=True) | Q(started_at__lt=cutoff)
+    ) | Q(
+        status=ReportStatus.RUNNING,
+        started_at__lt=now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT),
+    )
+    ids = list(Report.objects.filter(lost).values_list("pk", flat=True)[:500])
+    Report.objects.filter(pk__in=ids, status=ReportStatus.QUEUED).update(started_at=now)
+    return sum(enqueue(str(pk)) for pk in ids)

@@ -472,3 +472,20 @@ def test_preferences_default_to_immediate_and_ignore_unknown_values(alice):
     assert chosen["comment"] == Frequency.DAILY
     assert chosen["decision"] == Frequency.IMMEDIATE
     assert set(chosen) == set(NotificationKind.values)
+
+
+@pytest.mark.django_db
+def test_deactivated_recipient_gets_no_email(alice):
+    submitted(alice)
+    row = Notification.objects.get(recipient=alice)
+    alice.is_active = False
+    alice.save()
+
+    assert notifications.deliver(str(row.pk)) is False
+
+    row.refresh_from_db()
+    assert (row.status, row.last_error) == (
+        DeliveryStatus.FAILED,
+        "The recipient's account is deactivated",
+    )
+    assert mail.outbox == []

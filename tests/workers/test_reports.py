@@ -421,3 +421,12 @@ def test_department_filter_unknown_is_a_validation_error(db):
     assert Department.objects.filter(slug="dfe").exists()
     with pytest.raises(ValidationError):
         reports.clean_filters({"status": "lost"})
+
+
+@pytest.mark.django_db
+def test_sweep_resends_a_lost_report_once_per_window(lena):
+    report = Report.objects.create(requested_by=lena, kind="proposals", format="csv")
+    Report.objects.filter(pk=report.pk).update(created_at=timezone.now() - dt.timedelta(minutes=10))
+
+    assert reports.sweep() == 1
+    assert reports.sweep() == 0
