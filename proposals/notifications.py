@@ -444,7 +444,7 @@ def deliver_digest(user_id: int) -> int:
     try:
         send_email(OutgoingEmail(to=user.email, subject=subject, body=body, key=str(key)))
     except Exception as error:
-        attempts = max(row.attempts for row in rows) + 1
+        attempts = max(row.attempts for row in rows)  # counted when claimed
         final = not is_transient(error) or attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
         if final:
             claimed.update(status=DeliveryStatus.FAILED, last_error=_describe(error))

@@ -489,3 +489,25 @@ def test_deactivated_recipient_gets_no_email(alice):
         "The recipient's account is deactivated",
     )
     assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_digest_with_smtp_down_waits_for_the_next_run_then_fails_after_max_attempts(
+    alice, rita, smtp_down, settings
+):
+    settings.NOTIFICATION_MAX_ATTEMPTS = 2
+    NotificationPreference.objects.create(
+        user=rita, kind=NotificationKind.NEW_SUBMISSION, frequency=Frequency.DAILY
+    )
+    submitted(alice)
+    row = Notification.objects.get(recipient=rita)
+
+    with pytest.raises(notifications.TransientFailure):
+        notifications.deliver_digest(rita.pk)
+    row.refresh_from_db()
+    assert (row.status, row.claimed_at, row.attempts) == (DeliveryStatus.DIGEST, None, 1)
+
+    assert notifications.deliver_digest(rita.pk) == 0
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 2)
+    assert row.last_error.startswith("ConnectionRefusedError")
