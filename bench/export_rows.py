@@ -35,14 +35,26 @@ def _setup_django() -> None:
 
 
 def measure(
-    *, user_email: str = "analyst@gds.example", fmt: str = "csv", trace_memory: bool = False
+    *,
+    user_email: str = "analyst@gds.example",
+    fmt: str = "csv",
+    trace_memory: bool = False,
+    analyze: bool = True,
 ) -> dict[str, Any]:
-    """Rows/s of the export and of COPY for the same rows, and peak memory."""
+    """Rows/s of the export and of COPY for the same rows, and peak memory.
+
+    `analyze` refreshes PostgreSQL's statistics first: straight after a bulk seed
+    they are stale, and the planner then sorts the whole table for every chunk
+    instead of walking the reference index (seen: 2x slower at 200,000 rows).
+    """
     from django.db import connection
 
     from accounts.models import User
     from proposals import reports
 
+    if analyze and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE proposals_proposal")
     user = User.objects.get(email=user_email)
     with tempfile.TemporaryFile() as out:
         if trace_memory:
