@@ -511,3 +511,38 @@ def test_digest_with_smtp_down_waits_for_the_next_run_then_fails_after_max_attem
     row.refresh_from_db()
     assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 2)
     assert row.last_error.startswith("ConnectionRefusedError")
+
+
+@pytest.mark.django_db
+def test_released_feedback_notifies_the_authors(alice, rita, lena):
+    proposal = submitted(alice)
+    services.proposal_transition(
+        proposal=proposal, actor=rita, action="reject_at_triage", data={"rationale": "Not now"}
+    )
+
+    services.feedback_release(proposal=proposal, actor=lena)
+
+    [feedback] = rows(kind=NotificationKind.FEEDBACK)
+    assert feedback.recipient == alice
+    assert feedback.subject == f"Assessors' feedback on {proposal.reference}"
+    assert feedback.url == f"/proposals/{proposal.reference}/"
+
+
+@pytest.mark.django_db
+def test_merging_a_duplicate_tells_its_authors_where_it_went(alice, amir, lena):
+    duplicate = submitted(alice, title="Same idea")
+    survivor = submitted(amir, title="Original idea")
+
+    services.proposal_transition(
+        proposal=duplicate, actor=lena, action="merge", data={"into": survivor.reference}
+    )
+    deliver_all()
+
+    [merged] = rows(kind=NotificationKind.DECISION)
+    assert merged.recipient == alice
+    assert merged.subject == (
+        f"Your proposal {duplicate.reference} has been merged into {survivor.reference}"
+    )
+    email = next(m for m in mail.outbox if m.subject == merged.subject)
+    assert email.to == ["alice@dfe.example"]
+    assert f"{SITE}/proposals/{duplicate.reference}/" in email.body
