@@ -8,6 +8,7 @@ healed by the sweep, with nothing sent twice.
 
 from __future__ import annotations
 
+import shutil
 import time
 import uuid
 
@@ -20,7 +21,7 @@ from accounts.models import User
 from proposals import notifications, reports
 from proposals.enums import DeliveryStatus, NotificationKind, ReportStatus, Status
 from proposals.models import Notification, Proposal, Report
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, skip_or_fail
 from tests.workers.helpers import submitted
 from tests.workers.realworker import OwnRedis, Worker, app_broker, sent_keys, wait_for
 
@@ -201,6 +202,8 @@ def test_redis_outage_at_commit_is_healed_by_the_sweep_without_duplicates(
     require_postgres, require_redis, worker_factory, alice, amir, lena, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
+    if shutil.which("redis-server") is None:
+        skip_or_fail("needs redis-server on the PATH, to stop and start a Redis of its own")
     own = OwnRedis(tmp_path)
     own.start()
     prefix = "outage:"
