@@ -19,9 +19,12 @@ def _database() -> str:
 
 
 def _broker() -> str:
+    # One attempt, bounded: a probe must answer quickly when the broker is down
+    # (kombu's default retries wait 2 s before the second try even when the
+    # port refuses at once).
     try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+        with app.connection_for_write(connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=0, timeout=2)
     except Exception:
         return "error"
     return "ok"

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import loader
-from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import requires_csrf_token
 
 logger = logging.getLogger(__name__)
@@ -23,17 +22,14 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 
-@cache_control(max_age=3600, public=True)
 def privacy(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/privacy.html")
 
 
-@cache_control(max_age=3600, public=True)
 def accessibility(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/accessibility.html")
 
 
-@cache_control(max_age=3600, public=True)
 def cookies(request: HttpRequest) -> HttpResponse:
     context = {
         "idle_minutes": settings.SESSION_IDLE_TIMEOUT // 60,

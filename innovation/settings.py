@@ -9,6 +9,7 @@ Celery broker, emails written to a folder) so that `make run` needs no server;
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -104,6 +105,11 @@ if DATABASE_URL:
         DATABASES = {"default": environ.Env.db_url_config(DATABASE_URL)}
     except Exception as exc:  # django-environ raises several types for a bad URL
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
+    if not DATABASES["default"].get("ENGINE"):
+        # django-environ only warns about an unknown scheme and returns no engine.
+        raise ImproperlyConfigured(
+            "DATABASE_URL is not a database URL: use postgres://user:password@host:5432/name"
+        )
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         if env_bool("DATABASE_POOL", False):
             # psycopg's pool replaces persistent connections; the two cannot be combined.
@@ -233,7 +239,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")) or VAR_DIR / "media")
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -259,6 +265,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 
 # --- Cache (rate limits and lockouts must be shared by every process) ----------------------
 CACHE_URL = env_str("CACHE_URL") or env_str("REDIS_CACHE_URL")
+CACHES: dict[str, dict[str, Any]]
 if CACHE_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
@@ -341,7 +348,11 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = TIME_ZONE
+# innovation/ is not an installed app, so autodiscovery would not find its tasks.
+CELERY_IMPORTS = ("innovation.tasks",)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Proves, in the cache, that beat and a worker are both alive.
+    "heartbeat": {"task": "innovation.tasks.heartbeat", "schedule": 60.0},
     # Re-enqueue notifications, webhook deliveries and reports the broker or a
     # killed worker lost (SPEC §5); cheap when there is nothing to do.
     "sweep-outbox": {

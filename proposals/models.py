@@ -175,9 +175,12 @@ class Proposal(models.Model):
             models.Index(
                 fields=["department", "status", "submitted_at"], name="proposal_queue_idx"
             ),
-            # Government-visible lists filtered by status, newest first.
+            # Lists filtered by status (and by department), most recently updated first:
+            # without these a filtered page walks the updated_at index past every
+            # row of other statuses.
+            models.Index(fields=["status", "updated_at", "id"], name="proposal_status_updated_idx"),
             models.Index(
-                fields=["visibility", "status", "-updated_at"], name="proposal_visible_idx"
+                fields=["department", "status", "updated_at"], name="proposal_dept_updated_idx"
             ),
             models.Index(fields=["status", "decided_at"], name="proposal_decided_idx"),
         ]

@@ -12,6 +12,7 @@ import pytest
 
 from accounts.models import Department, Role, User
 from tests.factories import UserFactory
+from tests.reference_data import load_reference_data
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -48,29 +49,8 @@ def require_redis() -> str:
 
 @pytest.fixture
 def reference_data(db) -> None:
-    """Departments, themes and criteria, which the data migrations load.
-
-    Transactional tests (live servers, real workers, races) end with a flush that
-    removes them; this puts them back for the next such test.
-    """
-    if Department.objects.exists():
-        return
-    from importlib import import_module
-
-    from django.apps import apps
-    from django.db import connection
-
-    class _Editor:  # what the data migrations use of a schema editor
-        def __init__(self) -> None:
-            self.connection = connection
-
-        def execute(self, sql: str) -> None:
-            with connection.cursor() as cursor:
-                cursor.execute(sql)
-
-    editor = _Editor()
-    import_module("accounts.migrations.0002_load_departments").load(apps, editor)
-    import_module("proposals.migrations.0002_search_and_reference_data").forwards(apps, editor)
+    """Departments, themes and criteria (see tests/reference_data.py for why)."""
+    load_reference_data()
 
 
 @pytest.fixture

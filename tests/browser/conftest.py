@@ -19,12 +19,11 @@ What the fixtures here take care of:
   test_pages.py that checks govuk-frontend under the CSP uses its own context
   *without* bypass_csp (`strict_page`).
 - The database: the live server runs in another thread, so these tests need
-  `transactional_db`, which empties every table after each test — including
-  the departments and themes that data migrations load. The `page` fixture
-  therefore requests `django_db_serialized_rollback`: pytest-django then
-  serialises the migrated data once and restores it before each browser test.
-  (pytest-django runs `db` tests before transactional ones, so they never
-  see the emptied tables.)
+  `transactional_db`, which empties every table after each test, including
+  the departments and themes that data migrations load. The autouse
+  `_reference_data` fixture below loads them again before each browser test
+  (tests/reference_data.py says why serialized rollback does not work here),
+  so fixtures like `alice` that need DfE just work.
 - `DJANGO_ALLOW_ASYNC_UNSAFE`: Playwright's sync API runs an event loop in
   this thread, and Django refuses ORM calls from a thread with a running loop
   unless this is set.
@@ -42,6 +41,7 @@ import pytest
 
 from tests.conftest import skip_or_fail
 from tests.pages import page_title
+from tests.reference_data import load_reference_data
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -72,6 +72,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.fixture(autouse=True)
+def _reference_data(transactional_db: None) -> None:
+    load_reference_data()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     try:
@@ -89,7 +94,7 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any, live_server: Any, django_db_serialized_rollback: None) -> Iterator[Any]:
+def page(browser: Any, live_server: Any) -> Iterator[Any]:
     """A page in a fresh browser context (no cookies), able to inject axe."""
     context = browser.new_context(bypass_csp=True, base_url=live_server.url)
     context.set_default_timeout(10_000)
@@ -99,9 +104,7 @@ def page(browser: Any, live_server: Any, django_db_serialized_rollback: None) ->
 
 
 @pytest.fixture
-def strict_page(
-    browser: Any, live_server: Any, django_db_serialized_rollback: None
-) -> Iterator[Any]:
+def strict_page(browser: Any, live_server: Any) -> Iterator[Any]:
     """A page whose context enforces the CSP (no axe): for testing the CSP itself."""
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(10_000)

@@ -124,3 +124,17 @@ def test_timeout_warning_offers_to_stay_signed_in(page, alice, settings):
     assert ping.value.status == 200
     assert ping.value.json() == {"expires_in": 122}
     assert not dialog.is_visible()
+
+
+def test_lockout_page_is_accessible(page, alice):
+    page.goto("/accounts/login/")
+    for _ in range(5):
+        page.get_by_label("Email address").fill("alice@dfe.example")
+        page.get_by_label("Password", exact=True).fill("not the password")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Sign in", exact=True).click()
+        if page.title() != page_title("Sign in", error=True):
+            break
+
+    assert page.title() == page_title("You cannot sign in at the moment")
+    assert_accessible(page)

@@ -167,3 +167,31 @@ def test_post_without_csrf_token_is_a_govuk_403(alice):
 
     assert response.status_code == 403
     assert title_of(response) == page_title("Sorry, we could not save what you sent")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "signed_in", "queries"),
+    [
+        # Signed out: nothing but the (empty) session lookup.
+        ("/", False, 0),
+        ("/privacy/", False, 0),
+        ("/accounts/login/", False, 0),
+        # Signed in: the session, the user, and the session saved for the idle
+        # clock (an UPDATE inside a savepoint: 3 statements).
+        ("/privacy/", True, 5),
+        # The home and account pages also name the user's department.
+        ("/", True, 6),
+        ("/account/", True, 6),
+    ],
+)
+def test_pages_make_a_fixed_number_of_queries(
+    client, alice, django_assert_num_queries, path, signed_in, queries
+):
+    if signed_in:
+        client.force_login(alice)
+
+    with django_assert_num_queries(queries):
+        response = client.get(path)
+
+    assert response.status_code == 200

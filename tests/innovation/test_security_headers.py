@@ -101,3 +101,32 @@ def test_session_and_csrf_cookies_are_secure_and_http_only(client, alice):
     assert session_cookie["samesite"] == "Lax"
     assert csrf_cookie["secure"] is True
     assert csrf_cookie["httponly"] is True
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.innovation.error_urls")
+@pytest.mark.parametrize(("path", "status"), [("/forbidden/", 403), ("/bad-request/", 400)])
+def test_error_pages_send_security_headers(client, path, status):
+    response = client.get(path, secure=True)
+
+    assert response.status_code == status
+    assert_security_headers(response)
+
+
+@pytest.mark.django_db
+def test_csrf_failure_and_lockout_pages_send_security_headers(alice):
+    from django.test import Client
+
+    csrf_response = Client(enforce_csrf_checks=True).post(
+        "/accounts/login/", {"username": "alice@dfe.example", "password": "x"}, secure=True
+    )
+    client = Client()
+    for _ in range(5):
+        locked = client.post(
+            "/accounts/login/", {"username": "alice@dfe.example", "password": "x"}, secure=True
+        )
+
+    assert csrf_response.status_code == 403
+    assert_security_headers(csrf_response)
+    assert locked.status_code == 429
+    assert_security_headers(locked)

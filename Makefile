@@ -1,0 +1,102 @@
+# Propose an innovation: run it, test it, ship it. `make help` lists the targets.
+#
+# Everything runs inside .venv (made by `make install`). Re-running a target is
+# fast: install steps are skipped while their inputs are unchanged (stamp files).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# The first Python 3.11+ that really runs (a pyenv shim may exist without its
+# version installed); override with `make install PYTHON=/path/to/python3.12`.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { command -v $$p; break; }; \
+	done)
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+# Demo size for `make run` and `make bench`.
+N ?= 10000
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k health -x"`.
+PYTEST_ARGS ?=
+
+# Environment for `make run` only (tests and checks set their own).
+run: export DEBUG ?= true
+run: export PORT ?= 8000
+
+.PHONY: help install run test lint typecheck check bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
+	@echo "  Variables: PORT (8000), DATABASE_URL, CELERY_BROKER_URL, N (bench size), SKIP_SEED=1, PYTEST_ARGS"
+
+# --- install ----------------------------------------------------------------------
+
+$(PY):
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "make: Python 3.11 or newer is needed; found: $$(python3 --version 2>&1 || echo none)." >&2; \
+		echo "      Install it, or say which to use: make install PYTHON=/path/to/python3.11" >&2; \
+		exit 1; fi
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || { \
+		echo "make: Python 3.11 or newer is needed; $(PYTHON) is $$($(PYTHON) --version 2>&1)." >&2; \
+		echo "      Install it, or say which to use: make install PYTHON=/path/to/python3.11" >&2; \
+		exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Reinstalled only when the dependencies change.
+$(VENV)/.installed: $(PY) pyproject.toml constraints.txt
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+# Front-end assets (GOV.UK Frontend from npm), when the project has them.
+ifneq ($(wildcard package.json),)
+NODE_STAMP := node_modules/.installed
+ASSETS_STAMP := static/govuk/.built
+
+$(NODE_STAMP): package.json $(wildcard package-lock.json)
+	@command -v npm >/dev/null || { echo "make: Node.js 18+ with npm is needed (https://nodejs.org)" >&2; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# build:assets rebuilds static/govuk from scratch, so the stamp lives inside it:
+# deleting the folder makes the next run rebuild it.
+$(ASSETS_STAMP): $(NODE_STAMP) $(wildcard scripts/build-assets.*)
+	npm run --silent build:assets
+	@touch $@
+endif
+
+install: $(VENV)/.installed $(ASSETS_STAMP) ## Create .venv (Python 3.11+) and install Python and npm dependencies
+
+# --- run --------------------------------------------------------------------------
+
+run: install ## Migrate, seed demo data, and run web server + Celery worker + beat (PORT=8000)
+	$(PY) manage.py migrate --noinput
+	@if [ -n "$${SKIP_SEED:-}" ]; then echo "Skipping seed_demo (SKIP_SEED is set)"; \
+	else $(PY) manage.py seed_demo; fi
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) scripts/run_local.py
+
+# --- quality ----------------------------------------------------------------------
+
+test: install ## Run the whole test suite (real PostgreSQL/Redis/Chromium when present)
+	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: install ## ruff check and ruff format --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# django-stubs imports the settings, which need DEBUG or a SECRET_KEY.
+typecheck: install ## mypy with django-stubs
+	DEBUG=true $(BIN)/mypy .
+
+check: install ## Django system checks and a check for missing migrations
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+	DEBUG=true $(PY) manage.py check
+
+bench: install ## Benchmarks on PostgreSQL: make bench N=10000
+	$(PY) -m bench --proposals $(N)
+
+clean: ## Remove local data (var/), collected static files and tool caches (keeps .venv)
+	rm -rf var staticfiles .mypy_cache .ruff_cache .pytest_cache bench-results
+	find . -name __pycache__ -type d -not -path './.venv/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
