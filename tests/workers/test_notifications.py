@@ -546,3 +546,20 @@ def test_merging_a_duplicate_tells_its_authors_where_it_went(alice, amir, lena):
     email = next(m for m in mail.outbox if m.subject == merged.subject)
     assert email.to == ["alice@dfe.example"]
     assert f"{SITE}/proposals/{duplicate.reference}/" in email.body
+
+
+@pytest.mark.django_db
+def test_beat_tasks_run_their_services(alice, rita, lena):
+    from proposals import tasks
+
+    NotificationPreference.objects.create(
+        user=rita, kind=NotificationKind.NEW_SUBMISSION, frequency=Frequency.DAILY
+    )
+    submitted(alice)
+
+    assert tasks.sweep_notifications.apply().get() == 0
+    assert tasks.send_experiment_reminders.apply().get() == 0
+    assert tasks.send_portfolio_summaries.apply().get() == 1
+    assert tasks.send_digest.apply(kwargs={"user_id": rita.pk}).get() == 1
+    assert tasks.expire_reports.apply().get() == 0
+    assert [m.to for m in mail.outbox] == [["rita@dfe.example"]]
