@@ -81,15 +81,8 @@ def measure(
         "copy_rows_per_second": None,
     }
     if connection.vendor == "postgresql":
-        query = reports.proposal_values(reports.export_queryset(user, {}))
-        sql, params = query.query.sql_with_params()
-        copied = 0
         started = time.perf_counter()
-        with connection.cursor() as cursor:
-            raw = cursor.cursor  # psycopg 3's own cursor, for COPY
-            with raw.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
-                for block in copy:
-                    copied += bytes(block).count(b"\n")
+        copied = copy_rows(user)
         copy_seconds = time.perf_counter() - started
         result |= {
             "copy_rows": copied,
@@ -99,8 +92,51 @@ def measure(
     return result
 
 
+def copy_rows(user: Any) -> int:
+    """PostgreSQL's COPY of the export's own query (its single-valued columns) as CSV;
+    returns the number of rows."""
+    from django.db import connection
+
+    from proposals import reports
+
+    query = reports.proposal_values(reports.export_queryset(user, {}))
+    sql, params = query.query.sql_with_params()
+    copied = 0
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg 3's own cursor, for COPY
+        with raw.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+            for block in copy:
+                copied += bytes(block).count(b"\n")
+    return copied
+
+
 # The name the bench runner imports.
 export_rows = measure
+
+
+def export_comparison(context: Any, fmt: str = "csv") -> Any:
+    """A `bench.core.Comparison` of the export against COPY of the same rows, for
+    `make bench`. Register it in bench/measurements.py with, for example:
+
+        @measurement("proposals export, CSV, as an analyst, against COPY")
+        def proposals_export(context): return export_comparison(context)
+    """
+    from bench.core import Comparison
+    from proposals import reports
+
+    analyst = context.user("analyst@gds.example")
+
+    def ours() -> int:
+        with tempfile.TemporaryFile() as out:
+            return reports.generate(user=analyst, kind="proposals", fmt=fmt, filters={}, out=out)
+
+    def floor() -> int:
+        return copy_rows(analyst)
+
+    def same(mine: int, theirs: int) -> str | None:
+        return None if mine == theirs else f"{mine} rows exported, {theirs} copied"
+
+    return Comparison(ours=ours, floor=floor, same=same, note=f"{fmt}, rows streamed to a file")
 
 
 def main() -> None:
