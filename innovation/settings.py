@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -296,7 +297,12 @@ DEFAULT_FROM_EMAIL = env_str(
 )
 GOVUK_NOTIFY_API_KEY = env_str("GOVUK_NOTIFY_API_KEY")
 GOVUK_NOTIFY_BASE_URL = env_str("GOVUK_NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+# One Notify email template whose subject is "((subject))" and body "((body))".
 GOVUK_NOTIFY_TEMPLATE_ID = env_str("GOVUK_NOTIFY_TEMPLATE_ID")
+if GOVUK_NOTIFY_API_KEY and not GOVUK_NOTIFY_TEMPLATE_ID:
+    raise ImproperlyConfigured(
+        "GOVUK_NOTIFY_TEMPLATE_ID is required when GOVUK_NOTIFY_API_KEY is set"
+    )
 
 # --- Celery ------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"
@@ -319,6 +325,9 @@ else:
         # unacknowledged message to a second worker while the first still runs it.
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 7200, minimum=60),
     }
+    if env_str("CELERY_BROKER_KEY_PREFIX"):
+        # Lets several environments (or parallel test runs) share one Redis safely.
+        CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_BROKER_KEY_PREFIX")
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 3600, minimum=10)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
 CELERY_TASK_ACKS_LATE = True
@@ -338,11 +347,34 @@ CELERY_TASK_ROUTES = {
     "proposals.tasks.deliver_webhook": {"queue": "webhooks"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_TIMEZONE = TIME_ZONE
 # innovation/ is not an installed app, so autodiscovery would not find its tasks.
 CELERY_IMPORTS = ("innovation.tasks",)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Proves, in the cache, that beat and a worker are both alive.
     "heartbeat": {"task": "innovation.tasks.heartbeat", "schedule": 60.0},
+    # Re-enqueue notifications, webhook deliveries and reports the broker or a
+    # killed worker lost (SPEC §5); cheap when there is nothing to do.
+    "sweep-outbox": {
+        "task": "proposals.tasks.sweep_notifications",
+        "schedule": env_int("NOTIFICATION_SWEEP_INTERVAL_SECONDS", 60, minimum=5),
+    },
+    "daily-digests": {
+        "task": "proposals.tasks.send_daily_digests",
+        "schedule": crontab(hour=env_int("DIGEST_HOUR", 7, minimum=0), minute=0),
+    },
+    "experiment-reminders": {
+        "task": "proposals.tasks.send_experiment_reminders",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    "weekly-portfolio-summary": {
+        "task": "proposals.tasks.send_portfolio_summaries",
+        "schedule": crontab(hour=8, minute=30, day_of_week="mon"),
+    },
+    "expire-reports": {
+        "task": "proposals.tasks.expire_reports",
+        "schedule": crontab(minute=15),
+    },
 }
 CELERY_WORKER_QUEUES = "notifications,reports,webhooks"
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")

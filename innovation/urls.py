@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("account/", account_views.account, name="account"),
     path("", include("proposals.urls")),
+    path("", include("proposals.urls_workers")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -3,28 +3,82 @@
 Rows are written inside the service's transaction; delivery is queued with
 `transaction.on_commit`, so a rolled-back change notifies no one and a
 committed one is never forgotten (the sweep re-enqueues what the broker lost).
+
+The delivery guarantee (SPEC §5): a worker *claims* a row with a conditional
+UPDATE before sending, so a redelivered or duplicated message finds nothing to
+claim and sends nothing. The only duplicate possible is a worker killed after
+the mail left and before the row was marked sent; every message carries the
+row's id (Message-ID, X-Notification-Id, Notify `reference`) so that one is
+recognisable.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Iterable
+import random
+import smtplib
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
-from proposals.enums import DeliveryStatus, NotificationKind
-from proposals.models import Notification
+from proposals.enums import DeliveryStatus, ExperimentStatus, Frequency, NotificationKind, Status
+from proposals.models import Notification, NotificationPreference
 
 if TYPE_CHECKING:
     from accounts.models import User
     from proposals.models import Proposal
 
 logger = logging.getLogger(__name__)
+
+ACCOUNT_NOTIFICATIONS_PATH = "/account/notifications/"
+# Namespace for the digest's idempotency key: the same set of rows always gives
+# the same key, so a digest resent after a crash is recognisable as a duplicate.
+DIGEST_NAMESPACE = uuid.UUID("6f1c3a52-8d7e-4b59-9a8e-0c2f4d1b7e63")
+# Retry delays: 10 s, 20 s, 40 s… capped, with jitter so that a burst of failures
+# (SMTP down for everyone) does not come back as a synchronised burst of retries.
+RETRY_BASE_SECONDS = 10
+RETRY_CAP_SECONDS = 240
+
+
+class TransientFailure(Exception):
+    """Sending failed in a way that may succeed later (server down, timeout).
+
+    The row has been released back to pending; the task retries after `countdown`.
+    """
+
+    def __init__(self, message: str, *, attempts: int) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+
+    @property
+    def countdown(self) -> float:
+        return retry_countdown(self.attempts)
+
+
+def retry_countdown(attempts: int) -> float:
+    """Exponential backoff with jitter: half the step fixed, half random."""
+    step = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+    return step / 2 + random.uniform(0, step / 2)  # noqa: S311 - jitter, not security
+
+
+# --- writing the outbox -----------------------------------------------------------------
+
+
+def digest_kinds_for(user_ids: Iterable[int], kind: str) -> set[int]:
+    """The users (of `user_ids`) who asked for a daily digest of this kind."""
+    return set(
+        NotificationPreference.objects.filter(
+            user_id__in=list(user_ids), kind=kind, frequency=Frequency.DAILY
+        ).values_list("user_id", flat=True)
+    )
 
 
 def notify(
@@ -35,48 +89,171 @@ def notify(
     body: str,
     proposal: Proposal | None = None,
     exclude: User | None = None,
+    url: str | None = None,
 ) -> list[Notification]:
-    """Write one outbox row per recipient (deduplicated) and queue their delivery on commit."""
-    seen: set[int] = set()
-    rows = []
-    path = proposal.get_absolute_url() if proposal is not None else ""
+    """Write one outbox row per recipient (deduplicated) and queue their delivery on commit.
+
+    Recipients who chose a daily digest for this kind get a row held for the
+    digest instead; it shows in their in-product list at once all the same.
+    """
+    users: dict[int, User] = {}
     for user in recipients:
-        if user.pk in seen or (exclude is not None and user.pk == exclude.pk) or not user.is_active:
+        if user.pk in users or (exclude is not None and user.pk == exclude.pk):
             continue
-        seen.add(user.pk)
-        rows.append(
-            Notification(
-                recipient=user,
-                kind=kind,
-                proposal=proposal,
-                subject=subject,
-                body=body,
-                url=path,
-            )
+        if not user.is_active:
+            continue
+        users[user.pk] = user
+    if not users:
+        return []
+    daily = digest_kinds_for(users, kind)
+    path = url if url is not None else (proposal.get_absolute_url() if proposal else "")
+    rows = [
+        Notification(
+            recipient=user,
+            kind=kind,
+            proposal=proposal,
+            subject=subject[:200],
+            body=body,
+            url=path,
+            status=DeliveryStatus.DIGEST if user.pk in daily else DeliveryStatus.PENDING,
         )
+        for user in users.values()
+    ]
     created = Notification.objects.bulk_create(rows)
-    ids = [str(row.pk) for row in created]
+    ids = [str(row.pk) for row in created if row.status == DeliveryStatus.PENDING]
     if ids:
         transaction.on_commit(lambda: enqueue(ids), robust=True)
     return created
 
 
-def enqueue(notification_ids: Iterable[str]) -> None:
-    """Hand rows to the workers. A broker that is down loses nothing: the sweep retries."""
+def enqueue(notification_ids: Iterable[str]) -> int:
+    """Hand rows to the workers. A broker that is down loses nothing: the sweep retries.
+
+    Returns how many were handed over.
+    """
     from proposals.tasks import deliver_notification
 
+    handed = 0
     for notification_id in notification_ids:
         try:
             deliver_notification.delay(notification_id=notification_id)
+            handed += 1
         except Exception:  # the broker's failure must not fail a committed change
             logger.warning("Could not enqueue notification %s; the sweep will", notification_id)
+    return handed
+
+
+# --- sending --------------------------------------------------------------------------------
+
+
+def absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}" if path else settings.SITE_URL
+
+
+def _domain() -> str:
+    return settings.SITE_URL.split("//")[-1].split("/")[0].split(":")[0] or "localhost"
+
+
+def message_id(key: uuid.UUID | str) -> str:
+    return f"<{key}@{_domain()}>"
+
+
+def render_body(notification: Notification) -> str:
+    """The email text: greeting, what happened, the reference and a link, in GOV.UK style."""
+    recipient = notification.recipient
+    lines = [f"Dear {recipient.full_name or recipient.email},", "", notification.body.strip(), ""]
+    if notification.proposal_id is not None and notification.proposal is not None:
+        lines += [f"Reference: {notification.proposal.reference}", ""]
+    if notification.url:
+        lines += ["View it here:", absolute(notification.url), ""]
+    lines += _footer()
+    return "\n".join(lines)
+
+
+def _footer() -> list[str]:
+    return [
+        "To choose which emails you get, and how often, go to:",
+        absolute(ACCOUNT_NOTIFICATIONS_PATH),
+        "",
+        f"{settings.SERVICE_NAME}",
+        "This is an automated email. Replies to it are not read.",
+        "",
+    ]
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    to: str
+    subject: str
+    body: str
+    key: str  # the idempotency key: a notification id, or a digest's id
+
+
+def send_email(email: OutgoingEmail) -> None:
+    """Send through GOV.UK Notify when it is configured, Django's email backend otherwise.
+
+    Raises whatever the transport raises; `classify` decides what is transient.
+    """
+    if settings.GOVUK_NOTIFY_API_KEY:
+        _send_with_notify(email)
+        return
+    message = EmailMessage(
+        subject=email.subject,
+        body=email.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email.to],
+        headers={
+            "Message-ID": message_id(email.key),
+            "X-Notification-Id": email.key,
+        },
+    )
+    message.send()
+
+
+def _send_with_notify(email: OutgoingEmail) -> None:
+    from notifications_python_client.notifications import NotificationsAPIClient
+
+    client = NotificationsAPIClient(
+        settings.GOVUK_NOTIFY_API_KEY,
+        base_url=settings.GOVUK_NOTIFY_BASE_URL,
+        timeout=settings.EMAIL_TIMEOUT,
+    )
+    # One generic template in Notify, "((subject))" and "((body))", carries every message;
+    # the reference is Notify's own idempotency field and shows in its dashboard.
+    client.send_email_notification(
+        email_address=email.to,
+        template_id=settings.GOVUK_NOTIFY_TEMPLATE_ID,
+        personalisation={"subject": email.subject, "body": email.body},
+        reference=email.key,
+    )
+
+
+def is_transient(error: BaseException) -> bool:
+    """Worth retrying: the mail server or Notify is down, slow, or rate-limiting us.
+
+    Anything else (a bad address Notify rejects, a bug) will not fix itself.
+    """
+    from notifications_python_client.errors import APIError
+
+    if isinstance(error, APIError):
+        return error.status_code >= 500 or error.status_code == 429
+    # smtplib.SMTPException is an OSError too; named for the reader.
+    return isinstance(error, smtplib.SMTPException | OSError | TimeoutError)
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:2000]
 
 
 def deliver(notification_id: str) -> bool:
     """Claim the row with a conditional update, send it, mark it sent.
 
-    Returns False when there was nothing to do (already sent, or another worker
-    holds the claim), so a redelivered message never sends twice.
+    Returns False when there was nothing to do (already sent, failed, held for
+    the digest, or another worker holds the claim), so a redelivered message
+    never sends twice; also False when sending failed for good (the row is
+    `failed` with the error, for operators to see: a permanent error, or a
+    transient one NOTIFICATION_MAX_ATTEMPTS times). Raises TransientFailure,
+    with the row released to pending, when it should be retried.
     """
     now = timezone.now()
     claimed = Notification.objects.filter(pk=notification_id, status=DeliveryStatus.PENDING).update(
@@ -84,20 +261,380 @@ def deliver(notification_id: str) -> bool:
     )
     if not claimed:
         return False
-    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
-    link = f"{settings.SITE_URL}{notification.url}" if notification.url else settings.SITE_URL
-    message = EmailMessage(
-        subject=notification.subject,
-        body=f"{notification.body}\n\n{link}\n",
-        to=[notification.recipient.email],
-        headers={
-            # The idempotency key: a duplicate after a crash mid-send is recognisable.
-            "Message-ID": f"<{notification.pk}@{settings.SITE_URL.split('//')[-1]}>",
-            "X-Notification-Id": str(notification.pk),
-        },
+    notification = Notification.objects.select_related("recipient", "proposal").get(
+        pk=notification_id
     )
-    message.send()
-    Notification.objects.filter(pk=notification.pk).update(
-        status=DeliveryStatus.SENT, sent_at=timezone.now()
+    if not notification.recipient.is_active:
+        # Deactivated since the change: their access stopped, so does their email.
+        Notification.objects.filter(pk=notification.pk).update(
+            status=DeliveryStatus.FAILED, last_error="The recipient's account is deactivated"
+        )
+        return False
+    email = OutgoingEmail(
+        to=notification.recipient.email,
+        subject=notification.subject,
+        body=render_body(notification),
+        key=str(notification.pk),
+    )
+    try:
+        send_email(email)
+    except Exception as error:
+        _record_failure(notification, error)
+        return False
+    Notification.objects.filter(pk=notification.pk, status=DeliveryStatus.CLAIMED).update(
+        status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error=""
     )
     return True
+
+
+def _record_failure(notification: Notification, error: BaseException) -> None:
+    """Release the claim for a retry (raising TransientFailure) or fail the row for good."""
+    description = _describe(error)
+    transient = is_transient(error)
+    final = not transient or notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
+    Notification.objects.filter(pk=notification.pk, status=DeliveryStatus.CLAIMED).update(
+        status=DeliveryStatus.FAILED if final else DeliveryStatus.PENDING,
+        last_error=description,
+    )
+    if final:
+        logger.error(
+            "Notification %s failed after %s attempt(s): %s",
+            notification.pk,
+            notification.attempts,
+            description,
+        )
+        return
+    logger.warning(
+        "Notification %s attempt %s failed, will retry: %s",
+        notification.pk,
+        notification.attempts,
+        description,
+    )
+    raise TransientFailure(description, attempts=notification.attempts) from error
+
+
+# --- the sweep ------------------------------------------------------------------------------
+
+
+def sweep(*, older_than_seconds: int | None = None) -> int:
+    """Re-enqueue rows the broker or a worker lost; returns how many were handed over.
+
+    - pending for too long: the message was lost (Redis down at commit, a
+      retry that was never published);
+    - claimed and not marked sent for too long: the worker died mid-send. The
+      claim is released with a conditional update first, so only one sweep
+      re-enqueues it, then it is delivered like any pending row.
+    - digest rows a digest run claimed and never finished: that person's digest
+      is run again.
+    """
+    seconds = older_than_seconds or settings.NOTIFICATION_SWEEP_AFTER_SECONDS
+    cutoff = timezone.now() - dt.timedelta(seconds=seconds)
+    Notification.objects.filter(status=DeliveryStatus.CLAIMED, claimed_at__lt=cutoff).update(
+        status=DeliveryStatus.PENDING
+    )
+    # claimed_at on a pending row is when it was last handed to a worker (a retry,
+    # or this sweep): stamping it here means a backlog that is merely slow gets
+    # one extra message per sweep window, not one a minute.
+    stale = Q(status=DeliveryStatus.PENDING, created_at__lt=cutoff) & (
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=cutoff)
+    )
+    ids = list(
+        Notification.objects.filter(stale)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:5000]
+    )
+    Notification.objects.filter(stale, pk__in=ids).update(claimed_at=timezone.now())
+    handed = enqueue(str(pk) for pk in ids)
+    stuck_digests = (
+        Notification.objects.filter(status=DeliveryStatus.DIGEST, claimed_at__lt=cutoff)
+        .values_list("recipient_id", flat=True)
+        .distinct()
+    )
+    from proposals.tasks import send_digest
+
+    for user_id in stuck_digests:
+        try:
+            send_digest.delay(user_id=user_id)
+        except Exception:
+            logger.warning("Could not enqueue the digest for user %s", user_id)
+    if ids:
+        logger.info("Sweep re-enqueued %s notification(s)", handed)
+    return handed
+
+
+# --- the daily digest -------------------------------------------------------------------------
+
+
+def digest_recipients() -> list[int]:
+    """Everyone with rows waiting for their digest."""
+    return list(
+        Notification.objects.filter(status=DeliveryStatus.DIGEST, claimed_at__isnull=True)
+        .values_list("recipient_id", flat=True)
+        .distinct()
+        .order_by("recipient_id")
+    )
+
+
+def digest_groups(rows: Sequence[Notification]) -> list[tuple[str, list[Notification]]]:
+    """Rows grouped by proposal (or "Other updates"), groups and rows newest first."""
+    groups: dict[str, list[Notification]] = {}
+    for row in sorted(rows, key=lambda r: (r.created_at, str(r.pk)), reverse=True):
+        if row.proposal is not None:
+            heading = f"{row.proposal.reference}: {row.proposal.title}"
+        else:
+            heading = "Other updates"
+        groups.setdefault(heading, []).append(row)
+    return list(groups.items())
+
+
+def render_digest(user: User, rows: Sequence[Notification]) -> tuple[str, str]:
+    count = len(rows)
+    subject = f"Your daily summary from {settings.SERVICE_NAME}: {count} update" + (
+        "" if count == 1 else "s"
+    )
+    lines = [f"Dear {user.full_name or user.email},", ""]
+    lines += [f"Here {'is' if count == 1 else 'are'} {count} update" + ("" if count == 1 else "s")]
+    lines[-1] += " since your last summary."
+    lines.append("")
+    for heading, items in digest_groups(rows):
+        lines += [heading, "-" * min(len(heading), 70)]
+        for item in items:
+            when = timezone.localtime(item.created_at).strftime("%-d %B %Y, %-I:%M%p").lower()
+            lines.append(f"* {item.subject} ({when})")
+        link = items[0].url
+        if link:
+            lines.append(absolute(link))
+        lines.append("")
+    lines += _footer()
+    return subject, "\n".join(lines)
+
+
+def deliver_digest(user_id: int) -> int:
+    """Send one person's digest: claim their waiting rows, send one email, mark them sent.
+
+    The claim is a conditional update stamped with this run's time, so two runs
+    never take the same rows. Returns the number of rows sent (0: nothing to do).
+    """
+    from accounts.models import User
+
+    now = timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.NOTIFICATION_SWEEP_AFTER_SECONDS)
+    claimable = Q(status=DeliveryStatus.DIGEST) & (
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=cutoff)
+    )
+    ids = list(
+        Notification.objects.filter(claimable, recipient_id=user_id).values_list("pk", flat=True)
+    )
+    if not ids:
+        return 0
+    Notification.objects.filter(claimable, pk__in=ids).update(
+        claimed_at=now, attempts=F("attempts") + 1
+    )
+    rows = list(
+        Notification.objects.filter(
+            recipient_id=user_id, status=DeliveryStatus.DIGEST, claimed_at=now
+        ).select_related("proposal")
+    )
+    if not rows:
+        return 0
+    user = User.objects.get(pk=user_id)
+    subject, body = render_digest(user, rows)
+    key = uuid.uuid5(DIGEST_NAMESPACE, ",".join(sorted(str(row.pk) for row in rows)))
+    claimed = Notification.objects.filter(pk__in=[row.pk for row in rows], claimed_at=now)
+    try:
+        send_email(OutgoingEmail(to=user.email, subject=subject, body=body, key=str(key)))
+    except Exception as error:
+        attempts = max(row.attempts for row in rows)  # counted when claimed
+        final = not is_transient(error) or attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
+        if final:
+            claimed.update(status=DeliveryStatus.FAILED, last_error=_describe(error))
+            logger.error("Digest for user %s failed: %s", user_id, _describe(error))
+            return 0
+        claimed.update(claimed_at=None, last_error=_describe(error))
+        raise TransientFailure(_describe(error), attempts=attempts) from error
+    claimed.update(status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error="")
+    return len(rows)
+
+
+# --- the scheduled messages ---------------------------------------------------------------
+
+
+def _already_sent_today(kind: str, subject: str, recipient_ids: Iterable[int]) -> set[int]:
+    """Recipients who already have this message today: a beat run twice sends once."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return set(
+        Notification.objects.filter(
+            kind=kind,
+            subject=subject[:200],
+            recipient_id__in=list(recipient_ids),
+            created_at__gte=start,
+        ).values_list("recipient_id", flat=True)
+    )
+
+
+@transaction.atomic
+def remind_experiments(*, today: dt.date | None = None) -> int:
+    """Daily: experiments ending in 7 days, and outcomes overdue, to their lead and the
+    department's leads. Returns the number of notifications written."""
+    from accounts.models import Role, User
+    from proposals.models import Experiment
+
+    today = today or timezone.localdate()
+    written = 0
+    ending = Experiment.objects.filter(
+        status=ExperimentStatus.RUNNING, ends_on=today + dt.timedelta(days=7)
+    ).select_related("proposal", "lead")
+    overdue = (
+        Experiment.objects.filter(
+            status__in=[
+                ExperimentStatus.RUNNING,
+                ExperimentStatus.COMPLETED,
+                ExperimentStatus.STOPPED,
+            ],
+            ends_on__lt=today,
+            outcome__isnull=True,
+        )
+        .exclude(proposal__status__in=[Status.COMPLETED, Status.WITHDRAWN])
+        .select_related("proposal", "lead")
+    )
+    for experiment, is_overdue in [(e, False) for e in ending] + [(e, True) for e in overdue]:
+        proposal = experiment.proposal
+        leads = User.objects.filter(
+            department_id=proposal.department_id, role=Role.LEAD, is_active=True
+        )
+        recipients = [experiment.lead, *leads]
+        ends = experiment.ends_on.strftime("%-d %B %Y")
+        if is_overdue:
+            subject = f"Outcome overdue for experiment on {proposal.reference}"
+            body = (
+                f"The experiment “{experiment.title}” ended on {ends}. Record its outcome, "
+                "with each metric's actual value, so that what was learned is shared — "
+                "including if it did not work."
+            )
+        else:
+            subject = f"Experiment on {proposal.reference} ends in 7 days"
+            body = (
+                f"The experiment “{experiment.title}” ends on {ends}. Plan to record its "
+                "outcome, with each metric's actual value, when it ends."
+            )
+        done = _already_sent_today(
+            NotificationKind.EXPERIMENT_ENDING, subject, [u.pk for u in recipients]
+        )
+        written += len(
+            notify(
+                recipients=[u for u in recipients if u.pk not in done],
+                kind=NotificationKind.EXPERIMENT_ENDING,
+                subject=subject,
+                body=body,
+                proposal=proposal,
+            )
+        )
+    return written
+
+
+@transaction.atomic
+def send_portfolio_summaries(*, now: dt.datetime | None = None) -> int:
+    """Weekly: each department's leads get the week's numbers for their department."""
+    from accounts.models import Department, Role, User
+    from proposals.models import Experiment
+
+    now = now or timezone.now()
+    week_ago = now - dt.timedelta(days=7)
+    written = 0
+    leads_by_department: dict[int, list[User]] = {}
+    for lead in User.objects.filter(role=Role.LEAD, is_active=True):
+        leads_by_department.setdefault(lead.department_id, []).append(lead)
+    departments = Department.objects.filter(pk__in=leads_by_department).annotate(
+        submitted_week=Count(
+            "proposals", filter=Q(proposals__submitted_at__gte=week_ago), distinct=True
+        ),
+        awaiting_triage=Count(
+            "proposals", filter=Q(proposals__status=Status.SUBMITTED), distinct=True
+        ),
+        in_review=Count("proposals", filter=Q(proposals__status=Status.IN_REVIEW), distinct=True),
+        decided_week=Count(
+            "proposals", filter=Q(proposals__decided_at__gte=week_ago), distinct=True
+        ),
+    )
+    running = dict(
+        Experiment.objects.filter(
+            status=ExperimentStatus.RUNNING, proposal__department_id__in=leads_by_department
+        )
+        .values_list("proposal__department_id")
+        .annotate(n=Count("pk"))
+        .values_list("proposal__department_id", "n")
+    )
+    week = timezone.localtime(now).strftime("%-d %B %Y")
+    for department in departments:
+        subject = f"Weekly portfolio summary for {department.name}, week ending {week}"
+        body = "\n".join(
+            [
+                f"In the last 7 days at {department.name}:",
+                "",
+                f"* {department.submitted_week} proposals submitted",  # type: ignore[attr-defined]
+                f"* {department.decided_week} proposals decided",  # type: ignore[attr-defined]
+                "",
+                "Now:",
+                "",
+                f"* {department.awaiting_triage} waiting for triage",  # type: ignore[attr-defined]
+                f"* {department.in_review} in review",  # type: ignore[attr-defined]
+                f"* {running.get(department.pk, 0)} experiments running",
+            ]
+        )
+        recipients = leads_by_department[department.pk]
+        done = _already_sent_today(
+            NotificationKind.PORTFOLIO_SUMMARY, subject, [u.pk for u in recipients]
+        )
+        written += len(
+            notify(
+                recipients=[u for u in recipients if u.pk not in done],
+                kind=NotificationKind.PORTFOLIO_SUMMARY,
+                subject=subject,
+                body=body,
+                url="/portfolio/",
+            )
+        )
+    return written
+
+
+# --- the in-product list and preferences -------------------------------------------------------
+
+
+def notifications_for(user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user).select_related("proposal")
+
+
+def unread_count(user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def mark_read(*, user: User, notification_ids: Iterable[str] | None = None) -> int:
+    """Mark the user's own notifications read (all of them when no ids are given)."""
+    rows = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_ids is not None:
+        valid = []
+        for value in notification_ids:
+            try:
+                valid.append(uuid.UUID(str(value)))
+            except ValueError:
+                continue
+        rows = rows.filter(pk__in=valid)
+    return rows.update(read_at=timezone.now())
+
+
+def preferences_for(user: User) -> dict[str, str]:
+    """Every kind with the user's choice (immediate unless they chose the digest)."""
+    chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "frequency"))
+    return {kind: chosen.get(kind, Frequency.IMMEDIATE) for kind in NotificationKind.values}
+
+
+@transaction.atomic
+def preferences_set(*, user: User, choices: dict[str, str]) -> dict[str, str]:
+    """Save immediate/daily per kind; unknown kinds or values are ignored."""
+    for kind, frequency in choices.items():
+        if kind not in NotificationKind.values or frequency not in Frequency.values:
+            continue
+        NotificationPreference.objects.update_or_create(
+            user=user, kind=kind, defaults={"frequency": frequency}
+        )
+    return preferences_for(user)

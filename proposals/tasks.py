@@ -1,20 +1,83 @@
-"""Celery tasks: thin. Ids in, fetch, hand to a service; safe to run twice."""
+"""Celery tasks: thin. Ids in, fetch, hand to a service; safe to run twice.
+
+Each task claims its row with a conditional update inside the service, so a
+message delivered twice (acks_late after a killed worker, the sweep, a retry)
+does its work once. Transient failures retry with exponential backoff and
+jitter; the row records every error, and a terminal `failed` is visible to
+operators in the admin.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 
-from proposals import notifications
+from proposals import notifications, reports, webhooks
 
 
-@shared_task(name="proposals.tasks.deliver_notification")
-def deliver_notification(*, notification_id: str) -> bool:
-    return notifications.deliver(notification_id)
+@shared_task(bind=True, name="proposals.tasks.deliver_notification", max_retries=None)
+def deliver_notification(self: Any, *, notification_id: str) -> bool:
+    try:
+        return notifications.deliver(notification_id)
+    except notifications.TransientFailure as failure:
+        # The row is pending again; if this retry is never published (broker down),
+        # the sweep finds the row.
+        raise self.retry(countdown=failure.countdown, exc=failure) from failure
 
 
-@shared_task(name="proposals.tasks.deliver_webhook")
-def deliver_webhook(*, delivery_id: str) -> bool:
-    """Signed POST of one event; the workers' issue (#6) fills in delivery."""
-    from proposals.models import WebhookDelivery
+@shared_task(name="proposals.tasks.sweep_notifications")
+def sweep_notifications() -> int:
+    """Beat, every minute: re-enqueue notifications, webhooks and reports left behind."""
+    handed = notifications.sweep()
+    handed += webhooks.sweep()
+    handed += reports.sweep()
+    return handed
 
-    return WebhookDelivery.objects.filter(pk=delivery_id).exists()
+
+@shared_task(name="proposals.tasks.send_daily_digests")
+def send_daily_digests() -> int:
+    """Beat, daily: one digest task per person with rows waiting."""
+    users = notifications.digest_recipients()
+    for user_id in users:
+        send_digest.delay(user_id=user_id)
+    return len(users)
+
+
+@shared_task(bind=True, name="proposals.tasks.send_digest", max_retries=None)
+def send_digest(self: Any, *, user_id: int) -> int:
+    try:
+        return notifications.deliver_digest(user_id)
+    except notifications.TransientFailure as failure:
+        raise self.retry(countdown=failure.countdown, exc=failure) from failure
+
+
+@shared_task(name="proposals.tasks.send_experiment_reminders")
+def send_experiment_reminders() -> int:
+    """Beat, daily: experiments ending in 7 days and overdue outcomes."""
+    return notifications.remind_experiments()
+
+
+@shared_task(name="proposals.tasks.send_portfolio_summaries")
+def send_portfolio_summaries() -> int:
+    """Beat, weekly: each department's leads get their portfolio summary."""
+    return notifications.send_portfolio_summaries()
+
+
+@shared_task(name="proposals.tasks.build_report")
+def build_report(*, report_id: str) -> bool:
+    return reports.build(report_id)
+
+
+@shared_task(name="proposals.tasks.expire_reports")
+def expire_reports() -> int:
+    """Beat, hourly: remove report files past their expiry."""
+    return reports.expire()
+
+
+@shared_task(bind=True, name="proposals.tasks.deliver_webhook", max_retries=None)
+def deliver_webhook(self: Any, *, delivery_id: str) -> bool:
+    try:
+        return webhooks.deliver(delivery_id)
+    except webhooks.TransientFailure as failure:
+        raise self.retry(countdown=failure.countdown, exc=failure) from failure

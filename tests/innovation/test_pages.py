@@ -180,8 +180,9 @@ def test_post_without_csrf_token_is_a_govuk_403(alice):
         # Signed in: the session, the user, and the session saved for the idle
         # clock (an UPDATE inside a savepoint: 3 statements).
         ("/privacy/", True, 5),
-        # The home and account pages also name the user's department.
-        ("/", True, 6),
+        # The account page also names the user's department; home also lists the
+        # user's proposals, what waits for them and unread notifications.
+        ("/", True, 10),
         ("/account/", True, 6),
     ],
 )

@@ -1,0 +1,836 @@
+"""Reports: requested on the page (or the API), built by a worker, downloaded by the requester.
+
+A report is a list of tables, each produced lazily in chunks straight from the
+database (keyset pagination for rows, SQL aggregation for summaries) and
+written as it is produced to a temporary file in CSV, ODS or JSON, which is
+then saved to Django's default storage. Nothing holds more than one chunk of
+rows, so memory stays flat however many proposals there are.
+
+Every row comes from `selectors.proposals_visible_to(requester)`: a report
+shows exactly what its requester may see on the pages.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import logging
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import IO, TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.db.models import (
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.http import Http404
+from django.utils import timezone
+
+from proposals import permissions as perms
+from proposals.enums import (
+    NotificationKind,
+    ReportFormat,
+    ReportKind,
+    ReportStatus,
+    Status,
+)
+from proposals.models import (
+    Decision,
+    Metric,
+    MetricActual,
+    Outcome,
+    Proposal,
+    Report,
+    Theme,
+)
+from proposals.selectors import proposals_visible_to, search_proposals
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 1000
+CONTENT_TYPES: dict[str, str] = {
+    ReportFormat.CSV: "text/csv; charset=utf-8",
+    ReportFormat.ODS: "application/vnd.oasis.opendocument.spreadsheet",
+    ReportFormat.JSON: "application/json",
+}
+FILTER_NAMES = ("status", "department", "theme", "search")
+
+
+# --- requesting ------------------------------------------------------------------------------
+
+
+def clean_filters(filters: Mapping[str, Any] | None) -> dict[str, str]:
+    """The proposals list's filters (status, department, theme, search), checked.
+
+    Unknown names are dropped; a bad value is a ValidationError naming the field.
+    """
+    from accounts.models import Department
+
+    cleaned: dict[str, str] = {}
+    for name in FILTER_NAMES:
+        value = str((filters or {}).get(name) or "").strip()
+        if value:
+            cleaned[name] = value[:200]
+    errors: dict[str, list[str]] = {}
+    if "status" in cleaned and cleaned["status"] not in Status.values:
+        errors["status"] = ["Select a status from the list"]
+    if (
+        "department" in cleaned
+        and not Department.objects.filter(slug=cleaned["department"]).exists()
+    ):
+        errors["department"] = ["Select a department from the list"]
+    if "theme" in cleaned and not Theme.objects.filter(slug=cleaned["theme"]).exists():
+        errors["theme"] = ["Select a theme from the list"]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+@transaction.atomic
+def request_report(
+    *, user: User, kind: str, format: str, filters: Mapping[str, Any] | None = None
+) -> Report:
+    """Record a report request and queue its build on the `reports` queue once committed."""
+    from proposals.services import ActionNotAllowed
+
+    if not perms.can_request_reports(user):
+        raise ActionNotAllowed("Only portfolio leads and analysts can request reports")
+    errors: dict[str, list[str]] = {}
+    if kind not in ReportKind.values:
+        errors["kind"] = ["Select the kind of report"]
+    if format not in ReportFormat.values:
+        errors["format"] = ["Select a format"]
+    try:
+        cleaned = clean_filters(filters)
+    except ValidationError as error:
+        errors |= error.message_dict
+        cleaned = {}
+    if errors:
+        raise ValidationError(errors)
+    report = Report.objects.create(requested_by=user, kind=kind, format=format, filters=cleaned)
+    report_id = str(report.pk)
+    transaction.on_commit(lambda: enqueue(report_id), robust=True)
+    return report
+
+
+def enqueue(report_id: str) -> bool:
+    from proposals.tasks import build_report
+
+    try:
+        build_report.delay(report_id=report_id)
+    except Exception:  # a broker outage must not fail the request; the sweep retries
+        logger.warning("Could not enqueue report %s; the sweep will", report_id)
+        return False
+    return True
+
+
+def reports_for(user: User) -> QuerySet[Report]:
+    return Report.objects.filter(requested_by=user).order_by("-created_at")
+
+
+def report_for(user: User, report_id: Any) -> Report:
+    """The user's own report, or 404: a report is only ever its requester's."""
+    try:
+        key = uuid.UUID(str(report_id))
+    except ValueError:
+        raise Http404("No such report") from None
+    report = Report.objects.filter(pk=key, requested_by=user).first()
+    if report is None:
+        raise Http404("No such report")
+    return report
+
+
+def download_name(report: Report) -> str:
+    day = timezone.localtime(report.created_at).strftime("%Y-%m-%d")
+    return f"{report.kind}-{day}-{str(report.pk)[:8]}.{report.format}"
+
+
+# --- cells --------------------------------------------------------------------------------
+
+# A spreadsheet treats a cell starting with these as a formula (or, for tab and
+# carriage return, may shift it into one): prefixing an apostrophe makes it text.
+_FORMULA_STARTS = frozenset("=+-@" + "".join(map(chr, range(32))) + "\x7f")
+
+
+def neutralise(value: str) -> str:
+    """Defuse spreadsheet formula injection (OWASP "CSV injection")."""
+    return "'" + value if value and value[0] in _FORMULA_STARTS else value
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return "; ".join(str(item) for item in value)
+    return value
+
+
+def csv_cell(value: Any) -> Any:
+    kind = type(value)
+    # Most cells are plain strings or numbers: check those first (this runs per cell).
+    if kind is str:
+        return "'" + value if value and value[0] in _FORMULA_STARTS else value
+    if value is None:
+        return ""
+    if kind is int or kind is Decimal:
+        return value
+    if kind is bool:
+        return "yes" if value else "no"
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return neutralise("; ".join(str(item) for item in value))
+    return value
+
+
+def ods_cell(value: Any) -> Any:
+    value = _text(value)
+    if isinstance(value, dt.datetime):
+        # ODS dates carry no time zone: write London time, as the pages show it.
+        return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, str):
+        return neutralise(value)
+    return value
+
+
+def json_cell(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+# --- tables -------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    name: str
+    columns: Sequence[str]
+    rows: Iterable[Sequence[Any]]
+
+
+class Progress:
+    """Writes the percentage to the Report row as chunks are produced.
+
+    Writes only when the whole percentage changes, so a big report costs about
+    a hundred small UPDATEs, not one per chunk.
+    """
+
+    def __init__(self, report_id: Any, total: int) -> None:
+        self.report_id = report_id
+        self.total = max(total, 1)
+        self.done = 0
+        self.rows = 0
+        self.written = -1
+
+    def advance(self, units: int, *, rows: int = 0) -> None:
+        self.done += units
+        self.rows += rows
+        percent = min(99, int(100 * self.done / self.total))
+        if percent != self.written and self.report_id is not None:
+            Report.objects.filter(pk=self.report_id).update(progress=percent, row_count=self.rows)
+            self.written = percent
+
+
+def apply_filters(queryset: QuerySet[Proposal], filters: Mapping[str, str]) -> QuerySet[Proposal]:
+    """The proposals list's filters on an already visibility-filtered queryset."""
+    if filters.get("status"):
+        queryset = queryset.filter(status=filters["status"])
+    if filters.get("department"):
+        queryset = queryset.filter(department__slug=filters["department"])
+    if filters.get("theme"):
+        queryset = queryset.filter(
+            Exists(
+                Proposal.themes.through.objects.filter(
+                    proposal_id=OuterRef("pk"), theme__slug=filters["theme"]
+                )
+            )
+        )
+    if filters.get("search"):
+        queryset = search_proposals(queryset, filters["search"])
+    return queryset
+
+
+def export_queryset(user: User, filters: Mapping[str, str]) -> QuerySet[Proposal]:
+    """The proposals a proposals export holds: what the list page shows this user."""
+    return apply_filters(proposals_visible_to(user), filters)
+
+
+# Every field a reader of the proposal may see (never scores or assessors' comments).
+PROPOSAL_COLUMNS: list[tuple[str, str]] = [
+    ("Reference", "reference"),
+    ("Title", "title"),
+    ("Status", "status"),
+    ("Department", "department__name"),
+    ("Department acronym", "department__acronym"),
+    ("Visibility", "visibility"),
+    ("Summary", "summary"),
+    ("What problem are you trying to solve?", "problem"),
+    ("Who has this problem?", "who_has_the_problem"),
+    ("What do you propose?", "proposed_solution"),
+    ("What benefits do you expect?", "expected_benefits"),
+    ("Estimated cost", "cost_band"),
+    ("Estimated benefit (£ a year)", "estimated_benefit_gbp"),
+    ("Hours saved a year", "hours_saved_per_year"),
+    ("Themes", "themes"),
+    ("Collaborating departments", "collaborating_departments"),
+    ("Challenge", "challenge__title"),
+    ("Submitted by", "submitter__full_name"),
+    ("Decision", "decision_kind"),
+    ("Decision rationale", "decision_rationale"),
+    ("Merged into", "merged_into__reference"),
+    ("Created", "created_at"),
+    ("Updated", "updated_at"),
+    ("Submitted", "submitted_at"),
+    ("Decided", "decided_at"),
+    ("Link", "url"),
+]
+
+
+def proposal_values(queryset: QuerySet[Proposal]) -> QuerySet[Proposal, dict[str, Any]]:
+    """The export's single-valued columns, in reference order (also what the bench COPYs)."""
+    latest = Decision.objects.filter(proposal=OuterRef("pk")).order_by("-created_at", "-id")
+    fields = [
+        key
+        for _, key in PROPOSAL_COLUMNS
+        if key not in {"themes", "collaborating_departments", "url"}
+    ]
+    return (
+        queryset.annotate(
+            decision_kind=Subquery(latest.values("kind")[:1]),
+            decision_rationale=Subquery(latest.values("rationale")[:1]),
+        )
+        .order_by("reference")
+        .values("pk", *fields)
+    )
+
+
+def proposal_rows(
+    queryset: QuerySet[Proposal], *, progress: Progress | None = None, chunk_size: int = CHUNK_SIZE
+) -> Iterator[list[Any]]:
+    """Rows in reference order, fetched a chunk at a time by keyset pagination.
+
+    Keyset (reference > last) rather than OFFSET, so the thousandth chunk costs
+    what the first did; the many-to-many columns are one query per chunk.
+    """
+    base = proposal_values(queryset)
+    themes_through = Proposal.themes.through
+    collab_through = Proposal.collaborating_departments.through
+    last = ""
+    while True:
+        chunk = list(base.filter(reference__gt=last)[:chunk_size])
+        if not chunk:
+            return
+        ids = [row["pk"] for row in chunk]
+        themes: dict[Any, list[str]] = {}
+        for proposal_id, name in (
+            themes_through.objects.filter(proposal_id__in=ids)
+            .order_by("theme__name")
+            .values_list("proposal_id", "theme__name")
+        ):
+            themes.setdefault(proposal_id, []).append(name)
+        collaborating: dict[Any, list[str]] = {}
+        for proposal_id, name in (
+            collab_through.objects.filter(proposal_id__in=ids)
+            .order_by("department__name")
+            .values_list("proposal_id", "department__name")
+        ):
+            collaborating.setdefault(proposal_id, []).append(name)
+        for row in chunk:
+            row["themes"] = themes.get(row["pk"], [])
+            row["collaborating_departments"] = collaborating.get(row["pk"], [])
+            row["url"] = f"{settings.SITE_URL}/proposals/{row['reference']}/"
+            yield [row[key] for _, key in PROPOSAL_COLUMNS]
+        last = chunk[-1]["reference"]
+        if progress is not None:
+            progress.advance(len(chunk), rows=len(chunk))
+        del chunk, themes, collaborating
+
+
+def proposals_tables(user: User, filters: Mapping[str, str], report_id: Any) -> list[Table]:
+    queryset = export_queryset(user, filters)
+    progress = Progress(report_id, queryset.order_by().count())
+    return [
+        Table(
+            "Proposals",
+            [label for label, _ in PROPOSAL_COLUMNS],
+            proposal_rows(queryset, progress=progress),
+        )
+    ]
+
+
+def outcomes_visible_to(user: User) -> QuerySet[Outcome]:
+    """Outcomes of proposals the user can see: published ones, and their own
+    department's before publication (its people are running those experiments)."""
+    return Outcome.objects.filter(
+        Q(published=True) | Q(experiment__proposal__department_id=user.department_id),
+        experiment__proposal__in=proposals_visible_to(user),
+    )
+
+
+OUTCOME_COLUMNS = [
+    "Reference",
+    "Proposal",
+    "Department",
+    "Experiment",
+    "We believe that",
+    "Will result in",
+    "We will know we are right when",
+    "Starts",
+    "Ends",
+    "Budget (£)",
+    "Experiment status",
+    "Result",
+    "Recommendation",
+    "Realised benefit (£ a year)",
+    "Lessons learned",
+    "Published",
+    "Published on",
+    "Metrics",
+]
+
+
+def outcome_rows(
+    queryset: QuerySet[Outcome], *, progress: Progress | None = None, chunk_size: int = CHUNK_SIZE
+) -> Iterator[list[Any]]:
+    base = queryset.order_by("pk").values(
+        "pk",
+        "experiment_id",
+        "experiment__proposal__reference",
+        "experiment__proposal__title",
+        "experiment__proposal__department__name",
+        "experiment__title",
+        "experiment__we_believe",
+        "experiment__will_result_in",
+        "experiment__we_will_know_when",
+        "experiment__starts_on",
+        "experiment__ends_on",
+        "experiment__budget_gbp",
+        "experiment__status",
+        "result",
+        "recommendation",
+        "realised_benefit_gbp",
+        "lessons",
+        "published",
+        "published_at",
+    )
+    last = 0
+    while True:
+        chunk = list(base.filter(pk__gt=last)[:chunk_size])
+        if not chunk:
+            return
+        actuals = dict(
+            MetricActual.objects.filter(outcome_id__in=[r["pk"] for r in chunk]).values_list(
+                "metric_id", "value"
+            )
+        )
+        metrics: dict[int, list[str]] = {}
+        for metric in Metric.objects.filter(
+            experiment_id__in=[r["experiment_id"] for r in chunk]
+        ).order_by("id"):
+            actual = actuals.get(metric.pk)
+            metrics.setdefault(metric.experiment_id, []).append(
+                f"{metric.name}: baseline {metric.baseline}, target {metric.target} {metric.unit}"
+                + (f", actual {actual}" if actual is not None else "")
+            )
+        for row in chunk:
+            yield [
+                row["experiment__proposal__reference"],
+                row["experiment__proposal__title"],
+                row["experiment__proposal__department__name"],
+                row["experiment__title"],
+                row["experiment__we_believe"],
+                row["experiment__will_result_in"],
+                row["experiment__we_will_know_when"],
+                row["experiment__starts_on"],
+                row["experiment__ends_on"],
+                row["experiment__budget_gbp"],
+                row["experiment__status"],
+                row["result"],
+                row["recommendation"],
+                row["realised_benefit_gbp"],
+                row["lessons"],
+                row["published"],
+                row["published_at"],
+                metrics.get(row["experiment_id"], []),
+            ]
+        last = chunk[-1]["pk"]
+        if progress is not None:
+            progress.advance(len(chunk), rows=len(chunk))
+
+
+def outcomes_queryset(user: User, filters: Mapping[str, str]) -> QuerySet[Outcome]:
+    proposals = apply_filters(proposals_visible_to(user), filters)
+    return outcomes_visible_to(user).filter(experiment__proposal__in=proposals.values("pk"))
+
+
+def outcomes_tables(user: User, filters: Mapping[str, str], report_id: Any) -> list[Table]:
+    queryset = outcomes_queryset(user, filters)
+    progress = Progress(report_id, queryset.count())
+    return [
+        Table("Experiment outcomes", OUTCOME_COLUMNS, outcome_rows(queryset, progress=progress))
+    ]
+
+
+# --- the portfolio summary (aggregates computed by the database) ---------------------------
+
+
+def _median_days(queryset: QuerySet[Proposal]) -> float | None:
+    """Median of decided_at − submitted_at, by ORDER BY and OFFSET in SQL.
+
+    Works on PostgreSQL and SQLite alike and fetches at most two values.
+    """
+    decided = queryset.filter(decided_at__isnull=False, submitted_at__isnull=False).annotate(
+        took=ExpressionWrapper(F("decided_at") - F("submitted_at"), output_field=DurationField())
+    )
+    count = decided.count()
+    if not count:
+        return None
+    ordered = decided.order_by("took").values_list("took", flat=True)
+    middle = list(ordered[(count - 1) // 2 : count // 2 + 1])
+    seconds = sum(value.total_seconds() for value in middle) / len(middle)
+    return round(seconds / 86400, 1)
+
+
+def portfolio_stage_rows(queryset: QuerySet[Proposal]) -> Iterator[list[Any]]:
+    labels = dict(Status.choices)
+    grouped = (
+        queryset.exclude(status=Status.DRAFT)
+        .values("status", "department__name", "themes__name")
+        .annotate(n=Count("pk", distinct=True))
+        .order_by("department__name", "status", "themes__name")
+    )
+    for row in grouped.iterator(chunk_size=CHUNK_SIZE):
+        yield [
+            labels.get(row["status"], row["status"]),
+            row["department__name"],
+            row["themes__name"] or "No theme",
+            row["n"],
+        ]
+
+
+def portfolio_decision_rows(queryset: QuerySet[Proposal]) -> Iterator[list[Any]]:
+    departments = (
+        queryset.filter(decided_at__isnull=False)
+        .values_list("department_id", "department__name")
+        .distinct()
+        .order_by("department__name")
+    )
+    for department_id, name in departments:
+        mine = queryset.filter(department_id=department_id)
+        yield [name, mine.filter(decided_at__isnull=False).count(), _median_days(mine)]
+    yield [
+        "All departments",
+        queryset.filter(decided_at__isnull=False).count(),
+        _median_days(queryset),
+    ]
+
+
+def portfolio_result_rows(outcomes: QuerySet[Outcome]) -> Iterator[list[Any]]:
+    grouped = (
+        outcomes.values("experiment__proposal__department__name", "result")
+        .annotate(n=Count("pk"))
+        .order_by("experiment__proposal__department__name", "result")
+    )
+    for row in grouped:
+        yield [row["experiment__proposal__department__name"], row["result"], row["n"]]
+
+
+def portfolio_benefit_rows(
+    queryset: QuerySet[Proposal], outcomes: QuerySet[Outcome]
+) -> Iterator[list[Any]]:
+    approved = queryset.filter(status__in=[Status.APPROVED, Status.EXPERIMENTING, Status.COMPLETED])
+    estimated = {
+        row["department__name"]: (row["n"], row["estimated"])
+        for row in approved.values("department__name")
+        .annotate(n=Count("pk"), estimated=Sum("estimated_benefit_gbp"))
+        .order_by()
+    }
+    realised = {
+        row["experiment__proposal__department__name"]: row["realised"]
+        for row in outcomes.values("experiment__proposal__department__name")
+        .annotate(realised=Sum("realised_benefit_gbp"))
+        .order_by()
+    }
+    for name in sorted(set(estimated) | set(realised)):
+        count, est = estimated.get(name, (0, None))
+        yield [name, count, est or 0, realised.get(name) or 0]
+
+
+def portfolio_tables(user: User, filters: Mapping[str, str], report_id: Any) -> list[Table]:
+    queryset = apply_filters(proposals_visible_to(user), filters)
+    outcomes = outcomes_visible_to(user).filter(experiment__proposal__in=queryset.values("pk"))
+    progress = Progress(report_id, 4)
+
+    def step(rows: Iterable[list[Any]]) -> Iterator[list[Any]]:
+        count = 0
+        for row in rows:
+            count += 1
+            yield row
+        progress.advance(1, rows=count)
+
+    return [
+        Table(
+            "By stage, department and theme",
+            ["Status", "Department", "Theme", "Proposals"],
+            step(portfolio_stage_rows(queryset)),
+        ),
+        Table(
+            "Days to decision",
+            ["Department", "Proposals decided", "Median days to decision"],
+            step(portfolio_decision_rows(queryset)),
+        ),
+        Table(
+            "Experiment results",
+            ["Department", "Result", "Outcomes"],
+            step(portfolio_result_rows(outcomes)),
+        ),
+        Table(
+            "Estimated and realised benefit",
+            [
+                "Department",
+                "Proposals approved",
+                "Estimated benefit (£ a year)",
+                "Realised benefit (£ a year)",
+            ],
+            step(portfolio_benefit_rows(queryset, outcomes)),
+        ),
+    ]
+
+
+BUILDERS: dict[str, Callable[[User, Mapping[str, str], Any], list[Table]]] = {
+    ReportKind.PROPOSALS: proposals_tables,
+    ReportKind.PORTFOLIO: portfolio_tables,
+    ReportKind.OUTCOMES: outcomes_tables,
+}
+
+
+# --- writers ---------------------------------------------------------------------------------
+
+
+def write_csv(tables: Sequence[Table], out: IO[bytes]) -> None:
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
+    writer = csv.writer(text)
+    several = len(tables) > 1
+    for index, table in enumerate(tables):
+        if several:
+            if index:
+                writer.writerow([])
+            writer.writerow([table.name])
+        writer.writerow(table.columns)
+        for row in table.rows:
+            writer.writerow([csv_cell(value) for value in row])
+    text.flush()
+    text.detach()
+
+
+def write_ods(tables: Sequence[Table], out: IO[bytes]) -> None:
+    from stream_write_ods import stream_write_ods
+
+    sheets = (
+        (table.name[:31], list(table.columns), ([ods_cell(v) for v in row] for row in table.rows))
+        for table in tables
+    )
+    for chunk in stream_write_ods(sheets):
+        out.write(chunk)
+
+
+def write_json(tables: Sequence[Table], out: IO[bytes], *, meta: Mapping[str, Any]) -> None:
+    """{"kind", "generated_at", "filters", "tables": [{"name", "columns", "rows": [{…}]}]},
+    written row by row."""
+
+    def put(text: str) -> None:
+        out.write(text.encode())
+
+    head = json.dumps(dict(meta), ensure_ascii=False)
+    put(head[:-1] + ', "tables": [')
+    for index, table in enumerate(tables):
+        put(("," if index else "") + "{")
+        put(f'"name": {json.dumps(table.name)}, "columns": {json.dumps(list(table.columns))}, ')
+        put('"rows": [')
+        first = True
+        for row in table.rows:
+            record = {
+                column: json_cell(value) for column, value in zip(table.columns, row, strict=True)
+            }
+            put(("" if first else ",\n") + json.dumps(record, ensure_ascii=False))
+            first = False
+        put("]}")
+    put("]}\n")
+
+
+def write_report(
+    fmt: str, tables: Sequence[Table], out: IO[bytes], *, meta: Mapping[str, Any]
+) -> None:
+    if fmt == ReportFormat.CSV:
+        write_csv(tables, out)
+    elif fmt == ReportFormat.ODS:
+        write_ods(tables, out)
+    else:
+        write_json(tables, out, meta=meta)
+
+
+def generate(
+    *,
+    user: User,
+    kind: str,
+    fmt: str,
+    filters: Mapping[str, str],
+    out: IO[bytes],
+    report_id: Any = None,
+) -> int:
+    """Write a report to `out`; returns the number of data rows. Used by `build` and the bench."""
+    tables = BUILDERS[kind](user, filters, report_id)
+    counted = 0
+
+    def counting(rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+        nonlocal counted
+        for row in rows:
+            counted += 1
+            yield row
+
+    tables = [Table(t.name, t.columns, counting(t.rows)) for t in tables]
+    meta = {
+        "kind": kind,
+        "generated_at": timezone.now().isoformat(),
+        "filters": dict(filters),
+    }
+    write_report(fmt, tables, out, meta=meta)
+    return counted
+
+
+# --- building ------------------------------------------------------------------------------
+
+
+def build(report_id: str) -> bool:
+    """Claim the report, build it to a temporary file, save it to storage, tell the requester.
+
+    Safe to run twice: the claim is a conditional update from `queued` (or from
+    `running` left by a worker that died, once older than the task time limit).
+    """
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    claimed = Report.objects.filter(
+        Q(status=ReportStatus.QUEUED) | Q(status=ReportStatus.RUNNING, started_at__lt=stale),
+        pk=report_id,
+    ).update(status=ReportStatus.RUNNING, started_at=now, progress=0, row_count=0, error="")
+    if not claimed:
+        return False
+    report = Report.objects.select_related("requested_by").get(pk=report_id)
+    user = report.requested_by
+    try:
+        if not user.is_active or not perms.can_request_reports(user):
+            raise PermissionError("The requester can no longer request reports")
+        with tempfile.TemporaryFile() as handle:
+            rows = generate(
+                user=user,
+                kind=report.kind,
+                fmt=report.format,
+                filters=report.filters or {},
+                out=handle,
+                report_id=report.pk,
+            )
+            handle.seek(0)
+            report.file.save(download_name(report), File(handle), save=False)
+    except Exception as error:
+        logger.exception("Report %s failed", report_id)
+        message = (
+            str(error)
+            if isinstance(error, PermissionError)
+            else "Something went wrong building this report. Try requesting it again."
+        )
+        with transaction.atomic():
+            Report.objects.filter(pk=report.pk).update(
+                status=ReportStatus.FAILED, error=message, finished_at=timezone.now()
+            )
+            _notify_ready(report, ok=False)
+        return False
+    finished = timezone.now()
+    with transaction.atomic():
+        Report.objects.filter(pk=report.pk).update(
+            status=ReportStatus.DONE,
+            progress=100,
+            row_count=rows,
+            file=report.file.name,
+            finished_at=finished,
+            expires_at=finished + dt.timedelta(days=settings.REPORT_EXPIRY_DAYS),
+        )
+        _notify_ready(report, ok=True)
+    return True
+
+
+def _notify_ready(report: Report, *, ok: bool) -> None:
+    from proposals.notifications import notify
+
+    label = ReportKind(report.kind).label
+    if ok:
+        subject = f"Your report is ready: {label.lower()}"
+        body = (
+            f"The {label.lower()} you asked for is ready to download. It will be deleted "
+            f"after {settings.REPORT_EXPIRY_DAYS} days."
+        )
+    else:
+        subject = f"Your report could not be built: {label.lower()}"
+        body = f"The {label.lower()} you asked for could not be built. Try requesting it again."
+    notify(
+        recipients=[report.requested_by],
+        kind=NotificationKind.REPORT_READY,
+        subject=subject,
+        body=body,
+        url="/reports/",
+    )
+
+
+def expire(*, now: dt.datetime | None = None) -> int:
+    """Delete files past their expiry date; the row stays, marked expired."""
+    now = now or timezone.now()
+    expired = 0
+    for report in Report.objects.filter(status=ReportStatus.DONE, expires_at__lt=now):
+        if report.file:
+            report.file.storage.delete(report.file.name)
+        expired += Report.objects.filter(pk=report.pk, status=ReportStatus.DONE).update(
+            status=ReportStatus.EXPIRED, file=""
+        )
+    return expired
+
+
+def sweep(*, older_than_seconds: int | None = None) -> int:
+    """Re-enqueue reports whose message was lost (queued too long) or whose worker died."""
+    seconds = older_than_seconds or settings.NOTIFICATION_SWEEP_AFTER_SECONDS
+    now = timezone.now()
+    cutoff = now - dt.timedelta(seconds=seconds)
+    # On a queued report, started_at records when the sweep last re-sent it, so a
+    # report merely waiting behind a long one gets one extra message per window.
+    lost = Q(status=ReportStatus.QUEUED, created_at__lt=cutoff) & (
+        Q(started_at__isnull=True) | Q(started_at__lt=cutoff)
+    ) | Q(
+        status=ReportStatus.RUNNING,
+        started_at__lt=now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT),
+    )
+    ids = list(Report.objects.filter(lost).values_list("pk", flat=True)[:500])
+    Report.objects.filter(pk__in=ids, status=ReportStatus.QUEUED).update(started_at=now)
+    return sum(enqueue(str(pk)) for pk in ids)

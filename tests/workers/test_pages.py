@@ -1,0 +1,287 @@
+"""The workers' pages: /reports/, /account/notifications/ and /account/webhooks/."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from proposals import reports
+from proposals.enums import DeliveryStatus, Frequency, NotificationKind, ReportStatus
+from proposals.models import Notification, NotificationPreference, Report, WebhookDelivery
+from tests.factories import ProposalFactory
+from tests.pages import page_title, title_of
+from tests.workers.helpers import submitted
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def no_inline_code(html: str) -> bool:
+    """No inline script (except the one nonce'd line base.html has) and no style attributes."""
+    inline = [s for s in re.findall(r"<script([^>]*)>", html) if "src=" not in s]
+    return len(inline) <= 1 and all("nonce=" in s for s in inline) and "style=" not in html
+
+
+# --- /reports/ --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_reports_page_shows_the_request_form_to_a_lead(client, lena):
+    client.force_login(lena)
+
+    response = client.get("/reports/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert title_of(response) == page_title("Reports")
+    assert "What kind of report do you want?" in html
+    assert 'value="ods"' in html
+    assert "You have not requested any reports yet." in html
+    assert no_inline_code(html)
+
+
+@pytest.mark.django_db
+def test_reports_page_is_forbidden_to_a_submitter(client, alice):
+    client.force_login(alice)
+
+    assert client.get("/reports/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_requesting_a_report_queues_it_and_shows_progress(client, lena):
+    client.force_login(lena)
+
+    response = client.post(
+        "/reports/", {"kind": "proposals", "format": "csv", "status": "submitted", "search": ""}
+    )
+    page = client.get("/reports/")
+
+    assert response.status_code == 302
+    report = Report.objects.get()
+    assert (report.kind, report.format, report.filters) == (
+        "proposals",
+        "csv",
+        {"status": "submitted"},
+    )
+    html = page.content.decode()
+    assert "Your report has been requested" in html
+    assert f'data-status-url="/reports/{report.pk}/status.json"' in html
+    assert '<progress class="app-progress"' in html and 'value="0"' in html
+    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in html
+    assert 'src="/static/js/report-progress.mjs"' in html
+    assert no_inline_code(html)
+
+
+@pytest.mark.django_db
+def test_requesting_a_report_without_choices_shows_govuk_errors(client, lena):
+    client.force_login(lena)
+
+    response = client.post("/reports/", {"department": "nowhere"})
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert title_of(response) == page_title("Reports", error=True)
+    assert "Select the kind of report" in html
+    assert "Select a format" in html
+    assert "Select a valid choice" in html
+    assert Report.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_report_status_json_is_only_for_its_requester(client, lena, ana):
+    report = Report.objects.create(requested_by=lena, kind="proposals", format="csv")
+    Report.objects.filter(pk=report.pk).update(status=ReportStatus.RUNNING, progress=42)
+    client.force_login(lena)
+
+    mine = client.get(f"/reports/{report.pk}/status.json").json()
+    client.force_login(ana)
+    theirs = client.get(f"/reports/{report.pk}/status.json")
+
+    assert mine == {
+        "id": str(report.pk),
+        "status": "running",
+        "status_label": "Building",
+        "progress": 42,
+        "row_count": 0,
+        "download_url": None,
+        "finished": False,
+    }
+    assert theirs.status_code == 404
+
+
+@pytest.mark.django_db
+def test_finished_report_downloads_as_an_attachment_for_its_requester_only(
+    client, alice, lena, ana, media
+):
+    ProposalFactory(submitter=alice, title="Café forms")
+    report = Report.objects.create(requested_by=lena, kind="proposals", format="csv")
+    reports.build(str(report.pk))
+    client.force_login(lena)
+
+    page = client.get("/reports/").content.decode()
+    response = client.get(f"/reports/{report.pk}/download/")
+    client.force_login(ana)
+    other = client.get(f"/reports/{report.pk}/download/")
+
+    assert f'href="/reports/{report.pk}/download/"' in page
+    assert "http-equiv" not in page
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="proposals-')
+    assert "Café forms" in b"".join(response.streaming_content).decode()
+    assert other.status_code == 404
+
+
+@pytest.mark.django_db
+def test_download_of_an_unknown_report_is_404(client, lena):
+    client.force_login(lena)
+
+    assert client.get("/reports/00000000-0000-0000-0000-000000000000/download/").status_code == 404
+
+
+# --- /account/notifications/ --------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_notifications_page_lists_mine_with_the_unread_count(client, alice, bob):
+    proposal = submitted(alice)
+    client.force_login(alice)
+
+    response = client.get("/account/notifications/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert title_of(response) == page_title("Notifications")
+    assert "You have <strong>1</strong> unread notification." in html
+    assert f"Your proposal {proposal.reference} has been submitted" in html
+    assert f'href="/proposals/{proposal.reference}/"' in html
+    assert no_inline_code(html)
+
+
+@pytest.mark.django_db
+def test_mark_read_marks_only_my_own(client, alice, amir):
+    submitted(alice)
+    submitted(amir)
+    theirs = Notification.objects.get(recipient=amir)
+    mine = Notification.objects.get(recipient=alice)
+    client.force_login(alice)
+
+    client.post("/account/notifications/", {"action": "mark_read", "id": [mine.pk, theirs.pk]})
+
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert mine.read_at is not None
+    assert theirs.read_at is None
+
+
+@pytest.mark.django_db
+def test_preferences_are_saved_per_kind(client, alice):
+    client.force_login(alice)
+    choices = dict.fromkeys(NotificationKind.values, "immediate") | {"comment": "daily"}
+
+    response = client.post("/account/notifications/", {"action": "preferences", **choices})
+
+    assert response.status_code == 302
+    assert list(
+        NotificationPreference.objects.filter(user=alice, frequency=Frequency.DAILY).values_list(
+            "kind", flat=True
+        )
+    ) == ["comment"]
+    page = client.get("/account/notifications/").content.decode()
+    assert 'name="comment" type="radio" value="daily" checked' in page
+
+
+@pytest.mark.django_db
+def test_preferences_with_a_missing_choice_show_an_error(client, alice):
+    client.force_login(alice)
+
+    response = client.post("/account/notifications/", {"action": "preferences"})
+
+    assert response.status_code == 400
+    assert "Select how often to get" in response.content.decode()
+
+
+# --- /account/webhooks/ ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_webhooks_page_is_for_leads(client, alice, lena):
+    client.force_login(alice)
+    assert client.get("/account/webhooks/").status_code == 403
+
+    client.force_login(lena)
+    response = client.get("/account/webhooks/")
+
+    assert response.status_code == 200
+    assert title_of(response) == page_title("Webhooks")
+    assert no_inline_code(response.content.decode())
+
+
+@pytest.mark.django_db
+def test_registering_a_webhook_shows_its_secret_once(client, lena):
+    client.force_login(lena)
+
+    response = client.post(
+        "/account/webhooks/",
+        {"url": "https://hooks.example/in", "events": ["proposal.submitted", "proposal.decided"]},
+    )
+    first = client.get("/account/webhooks/").content.decode()
+    second = client.get("/account/webhooks/").content.decode()
+
+    endpoint = lena.department.webhooks.get()
+    assert response.status_code == 302
+    assert endpoint.events == ["proposal.submitted", "proposal.decided"]
+    assert endpoint.secret in first
+    assert "It will not be shown again" in first
+    assert endpoint.secret not in second
+    assert "https://hooks.example/in" in second
+
+
+@pytest.mark.django_db
+def test_registering_a_plain_http_webhook_is_refused(client, lena, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    client.force_login(lena)
+
+    response = client.post(
+        "/account/webhooks/", {"url": "http://hooks.example/in", "events": ["proposal.submitted"]}
+    )
+
+    assert response.status_code == 400
+    assert "Enter an address that starts with https://" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_sending_a_test_event_logs_a_delivery(client, lena, hugo):
+    client.force_login(lena)
+    client.post(
+        "/account/webhooks/", {"url": "https://hooks.example/in", "events": ["proposal.submitted"]}
+    )
+    endpoint = lena.department.webhooks.get()
+
+    response = client.post(f"/account/webhooks/{endpoint.pk}/test/")
+    page = client.get("/account/webhooks/").content.decode()
+    client.force_login(hugo)
+    other = client.post(f"/account/webhooks/{endpoint.pk}/test/")
+
+    delivery = WebhookDelivery.objects.get()
+    assert response.status_code == 302
+    assert (delivery.event, delivery.status) == ("webhook.test", DeliveryStatus.PENDING)
+    assert "webhook.test" in page
+    assert other.status_code == 403
+
+
+@pytest.mark.django_db
+def test_removing_a_webhook_stops_its_events(client, lena):
+    client.force_login(lena)
+    client.post(
+        "/account/webhooks/", {"url": "https://hooks.example/in", "events": ["proposal.submitted"]}
+    )
+    endpoint = lena.department.webhooks.get()
+
+    client.post(f"/account/webhooks/{endpoint.pk}/remove/")
+
+    endpoint.refresh_from_db()
+    assert endpoint.active is False

@@ -1,0 +1,44 @@
+"""In Chromium: the report's progress bar moves as the worker writes progress, with no
+reload, then the finished report offers its download; and the page is accessible."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.base import ContentFile
+
+from proposals.enums import ReportStatus
+from proposals.models import Report
+from tests.browser.conftest import assert_accessible, browser, page, sign_in  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+def test_progress_bar_moves_then_offers_the_download(page, lena, settings, tmp_path):  # noqa: F811
+    settings.MEDIA_ROOT = tmp_path
+    report = Report.objects.create(
+        requested_by=lena, kind="proposals", format="csv", status=ReportStatus.RUNNING, progress=10
+    )
+    sign_in(page, "lena@dfe.example")
+    page.goto("/reports/")
+    bar = page.locator(f"#progress-{report.pk}")
+    assert bar.get_attribute("value") == "10"
+    assert_accessible(page)
+    page.evaluate("() => { window.notReloaded = true }")
+
+    Report.objects.filter(pk=report.pk).update(progress=55)
+
+    page.wait_for_function(
+        f"() => document.getElementById('progress-{report.pk}').value === 55", timeout=10_000
+    )
+    assert page.locator(".app-report-progress__text").inner_text() == "Building: 55%"
+    assert page.evaluate("() => window.notReloaded") is True
+
+    report.file.save("proposals.csv", ContentFile(b"Reference\r\nDFE-2026-0001\r\n"), save=False)
+    Report.objects.filter(pk=report.pk).update(
+        status=ReportStatus.DONE, progress=100, row_count=1, file=report.file.name
+    )
+
+    download = page.get_by_role("link", name="Download")
+    download.wait_for(timeout=10_000)
+    assert download.get_attribute("href") == f"/reports/{report.pk}/download/"
+    assert_accessible(page)
