@@ -20,6 +20,11 @@ from tests.factories import ProposalFactory
 def _api_defaults(settings) -> None:
     # Most tests read what they just wrote; the settling lag has its own tests.
     settings.API_SETTLING_LAG_SECONDS = 0
+    # No collectstatic in tests: static URLs without the manifest's hashes.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     cache.clear()  # rate-limit counters from other tests
 
 
