@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -89,7 +90,9 @@ def _translate(exc: Exception) -> Exception:
     if isinstance(exc, StaleVersion):
         return PreconditionFailed(str(exc) or None)
     if isinstance(exc, RequestDataTooBig):
-        return PayloadTooLarge()
+        return PayloadTooLarge(
+            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes"
+        )
     if isinstance(exc, Http404):
         return exceptions.NotFound("Not found")
     return exc

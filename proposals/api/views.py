@@ -19,7 +19,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -88,6 +88,14 @@ def expected_version(if_match: str | None) -> int | None:
 
 
 # --- proposals ---------------------------------------------------------------------------------
+
+
+def no_body(request: Request) -> None:
+    """Actions that take no input still parse what was sent, so a wrong content
+    type is a 415, a malformed or oversized body a 400 or 413, never ignored."""
+    data = request.data
+    if data not in (None, {}) and not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": ["Send no body, or an empty JSON object"]})
 
 
 def _visible_proposal(request: Request, reference: str) -> Proposal:
@@ -240,6 +248,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
     @extend_schema(responses={204: None}, summary="Delete a draft (authors; drafts only)")
     def destroy(self, request: Request, reference: str) -> Response:
         proposal = _visible_proposal(request, reference)
+        no_body(request)
         services.proposal_delete_draft(proposal=proposal, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -247,6 +256,8 @@ class ProposalViewSet(viewsets.GenericViewSet):
 
     def _transition(self, request: Request, reference: str, name: str, data: dict) -> Response:
         proposal = _visible_proposal(request, reference)
+        if name in {"submit", "resubmit", "withdraw"}:
+            no_body(request)
         services.proposal_transition(proposal=proposal, actor=request.user, action=name, data=data)
         return detail_response(request, proposal)
 
@@ -392,6 +403,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get", "post", "delete"])
     def supports(self, request: Request, reference: str) -> Response:
         proposal = _visible_proposal(request, reference)
+        no_body(request)
         code = 200
         if request.method == "POST":
             services.support_add(proposal=proposal, user=request.user)
