@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import validate_slug
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
@@ -63,6 +64,34 @@ READ_ONLY_PROPOSAL_FIELDS = (
     "support_count",
     "version",
 )
+
+
+# --- strict JSON types ---------------------------------------------------------------------
+# DRF's fields coerce: a CharField takes 5, an IntegerField "5", a BooleanField
+# "yes". The schema promises JSON types, so a body that breaks it is refused.
+
+
+class Text(serializers.CharField):
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class WholeNumber(serializers.IntegerField):
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class Boolean(serializers.BooleanField):
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
 
 
 # --- query parameters -----------------------------------------------------------------
@@ -125,26 +154,33 @@ class OutcomeFilters(serializers.Serializer):
 class _Slugs(serializers.SlugRelatedField):
     default_error_messages = {
         "does_not_exist": "There is no {slug_name} “{value}”",
-        "invalid": "Enter a slug as text",
+        "invalid": "Enter it as text",
     }
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        # DRF reads "" as null for a nullable relation; here null means none and
+        # "" is a mistake.
+        if data == "" or (
+            data is not serializers.empty and data is not None and not isinstance(data, str)
+        ):
+            self.fail("invalid")
+        return super().run_validation(data)
 
 
 class ProposalWrite(serializers.Serializer):
     """The answers an author writes. Omitted fields are left as they are (PATCH)."""
 
-    title = serializers.CharField(max_length=150)
-    summary = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    problem = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True)
-    who_has_the_problem = serializers.CharField(
-        max_length=TEXT_MAX, required=False, allow_blank=True
-    )
-    proposed_solution = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True)
-    expected_benefits = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True)
+    title = Text(max_length=150)
+    summary = Text(max_length=500, required=False, allow_blank=True)
+    problem = Text(max_length=TEXT_MAX, required=False, allow_blank=True)
+    who_has_the_problem = Text(max_length=TEXT_MAX, required=False, allow_blank=True)
+    proposed_solution = Text(max_length=TEXT_MAX, required=False, allow_blank=True)
+    expected_benefits = Text(max_length=TEXT_MAX, required=False, allow_blank=True)
     cost_band = serializers.ChoiceField(choices=CostBand.choices, required=False, allow_blank=True)
-    estimated_benefit_gbp = serializers.IntegerField(
+    estimated_benefit_gbp = WholeNumber(
         min_value=0, max_value=BIGINT_MAX, required=False, allow_null=True
     )
-    hours_saved_per_year = serializers.IntegerField(
+    hours_saved_per_year = WholeNumber(
         min_value=0, max_value=INT_MAX, required=False, allow_null=True
     )
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
@@ -182,18 +218,18 @@ class ProposalWrite(serializers.Serializer):
 class TriageIn(serializers.Serializer):
     action = serializers.ChoiceField(choices=["accept", "request_info", "reject"])
     assessors = serializers.ListField(
-        child=serializers.CharField(max_length=254),
+        child=Text(max_length=254),
         required=False,
         max_length=50,
         help_text="For `accept`: the panel reviewers who will assess, by email or user id.",
     )
-    message = serializers.CharField(
+    message = Text(
         max_length=TEXT_MAX,
         required=False,
         allow_blank=True,
         help_text="For `request_info`: what you need.",
     )
-    rationale = serializers.CharField(
+    rationale = Text(
         max_length=TEXT_MAX,
         required=False,
         allow_blank=True,
@@ -202,21 +238,19 @@ class TriageIn(serializers.Serializer):
 
 
 class ScoreIn(serializers.Serializer):
-    criterion = serializers.IntegerField(min_value=1, max_value=INT_MAX)
-    score = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True)
+    criterion = WholeNumber(min_value=1, max_value=INT_MAX)
+    score = WholeNumber(min_value=1, max_value=5)
+    comment = Text(max_length=TEXT_MAX, required=False, allow_blank=True)
 
 
 class AssessIn(serializers.Serializer):
     """Declare a conflict of interest (first), and/or submit scores."""
 
-    conflict = serializers.BooleanField(
-        required=False, help_text="Your declaration: true stops you assessing."
-    )
-    conflict_details = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True)
+    conflict = Boolean(required=False, help_text="Your declaration: true stops you assessing.")
+    conflict_details = Text(max_length=TEXT_MAX, required=False, allow_blank=True)
     scores = ScoreIn(many=True, required=False, max_length=100)
     recommendation = serializers.ChoiceField(choices=Recommendation.choices, required=False)
-    comment = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True)
+    comment = Text(max_length=TEXT_MAX, required=False, allow_blank=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "conflict" not in attrs and "scores" not in attrs:
@@ -232,11 +266,11 @@ class AssessIn(serializers.Serializer):
 
 class DecideIn(serializers.Serializer):
     decision = serializers.ChoiceField(choices=[DecisionKind.APPROVE, DecisionKind.REJECT])
-    rationale = serializers.CharField(max_length=TEXT_MAX, allow_blank=True, required=False)
+    rationale = Text(max_length=TEXT_MAX, allow_blank=True, required=False)
 
 
 class MergeIn(serializers.Serializer):
-    into = serializers.CharField(max_length=32, help_text="The surviving proposal's reference.")
+    into = Text(max_length=32, help_text="The surviving proposal's reference.")
 
 
 class CloseIn(serializers.Serializer):
@@ -244,15 +278,15 @@ class CloseIn(serializers.Serializer):
 
 
 class CommentIn(serializers.Serializer):
-    body = serializers.CharField(max_length=5000)
+    body = Text(max_length=5000)
 
 
 class ReportFiltersIn(serializers.Serializer):
     status = serializers.ChoiceField(choices=Status.choices, required=False)
-    department = serializers.SlugField(max_length=64, required=False)
-    theme = serializers.SlugField(max_length=64, required=False)
+    department = Text(max_length=64, required=False, validators=[validate_slug])
+    theme = Text(max_length=64, required=False, validators=[validate_slug])
     updated_after = LenientDateTimeField(required=False)
-    search = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    search = Text(max_length=200, required=False, allow_blank=True)
 
 
 class ReportIn(serializers.Serializer):

@@ -30,5 +30,6 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", ApiDocsView.as_view(url_name="api:schema"), name="docs"),
-    re_path(r"^.*$", api_not_found, name="not-found"),
+    # Any character, newlines too: every leftover /api/ address gets the JSON 404.
+    re_path(r"^[\s\S]*$", api_not_found, name="not-found"),
 ]

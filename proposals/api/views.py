@@ -370,7 +370,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
         responses={201: s.CommentOut},
         summary="Comment on a submitted proposal",
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def comments(self, request: Request, reference: str) -> Response:
         proposal = _visible_proposal(request, reference)
         if request.method == "POST":
@@ -400,7 +400,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
         responses={200: s.SupportOut},
         summary="Withdraw your support",
     )
-    @action(detail=True, methods=["get", "post", "delete"])
+    @action(detail=True, methods=["get", "post", "delete"], pagination_class=None)
     def supports(self, request: Request, reference: str) -> Response:
         proposal = _visible_proposal(request, reference)
         no_body(request)
