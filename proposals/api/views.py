@@ -187,7 +187,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
         filters = validated(s.ProposalFilters, request.query_params)
         queryset = settled(filter_proposals(self.get_queryset(), filters))
         paginator = UpdatedAtCursorPagination()
-        page = paginator.paginate_queryset(queryset.values(*rows.PROPOSAL_VALUES), request)
+        page = paginator.paginate_queryset(rows.proposal_values(queryset), request)
         return Response(paginator.get_paginated_response_data(rows.shape_proposals(page)))
 
     @extend_schema(

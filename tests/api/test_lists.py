@@ -257,7 +257,9 @@ def _bulk_proposals(alice, bob, count: int) -> None:
 @pytest.mark.parametrize(
     "path", ["/api/v1/proposals/", "/api/v1/experiments/", "/api/v1/outcomes/"]
 )
-def test_list_query_count_does_not_grow_with_page_size(client_for, alice, bob, path) -> None:
+def test_list_query_count_does_not_grow_with_page_size(
+    client_for, settings, alice, bob, path
+) -> None:
     _bulk_proposals(alice, bob, 600)
     client = client_for(alice)
     client.get(path)  # the token's last_used_at is written once a minute: not counted
@@ -271,5 +273,6 @@ def test_list_query_count_does_not_grow_with_page_size(client_for, alice, bob, p
     assert len(small) == len(large)
     if path == "/api/v1/proposals/":
         assert len(response.json()["results"]) == 500
-        # token, page of rows, their themes, their collaborating departments
-        assert len(large) == 4
+        # The token, then the page with its slugs (PostgreSQL: one query with
+        # array subqueries; elsewhere the page, its themes, its departments).
+        assert len(large) == (2 if settings.IS_POSTGRES else 4)
