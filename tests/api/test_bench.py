@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from bench.api_rows import measure
@@ -12,7 +14,7 @@ from tests.api.test_lists import _bulk_proposals
 def test_api_rows_bench_measures_the_same_500_rows(alice, bob) -> None:
     _bulk_proposals(alice, bob, 700)
 
-    result = measure(alice, repeat=3)
+    result = measure(alice, repeat=int(os.environ.get("BENCH_REPEAT", "3")))
 
     print(result)  # pytest -s shows the ratio
     assert result["rows"] == 500
