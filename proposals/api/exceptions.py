@@ -105,9 +105,8 @@ def error_body(exc: exceptions.APIException) -> dict[str, Any]:
         field, messages = next(iter(errors.items()))
         first = messages[0] if field == NON_FIELD else f"{field}: {messages[0]}"
         more = len(errors) > 1 or len(messages) > 1
-        detail = f"{first} (and more: see errors)" if more else first
-        return {"detail": detail, "errors": errors}
-    detail = exc.detail
+        return {"detail": f"{first} (and more: see errors)" if more else first, "errors": errors}
+    detail: Any = exc.detail
     if isinstance(detail, dict):
         detail = detail.get("detail", next(iter(detail.values()), ""))
     if isinstance(detail, list):

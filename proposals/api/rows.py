@@ -86,7 +86,7 @@ def _slugs_by_proposal(through: Any, ids: Sequence[Any], column: str) -> dict[An
     return out
 
 
-def proposal_values(queryset: QuerySet[Proposal]) -> QuerySet[Proposal]:
+def proposal_values(queryset: QuerySet[Proposal]) -> Any:
     """The columns of a proposal row. On PostgreSQL the theme and collaborating
     department slugs come in the same query, as arrays from correlated
     subqueries on the (indexed) link tables; elsewhere `shape_proposals` adds
@@ -110,7 +110,7 @@ def proposal_values(queryset: QuerySet[Proposal]) -> QuerySet[Proposal]:
 
 
 def proposal_rows(queryset: QuerySet[Proposal]) -> list[dict[str, Any]]:
-    return shape_proposals(list(proposal_values(queryset)))
+    return shape_proposals([dict(row) for row in proposal_values(queryset)])
 
 
 def shape_proposals(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -367,7 +367,7 @@ def department_rows(queryset: QuerySet[Department]) -> list[dict[str, Any]]:
 
 
 def theme_rows(queryset: QuerySet[Theme]) -> list[dict[str, Any]]:
-    return list(queryset.values("slug", "name", "description"))
+    return [dict(row) for row in queryset.values("slug", "name", "description")]
 
 
 def challenge_rows(queryset: QuerySet[Challenge]) -> list[dict[str, Any]]:

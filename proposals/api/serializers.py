@@ -248,7 +248,7 @@ class AssessIn(serializers.Serializer):
 
     conflict = Boolean(required=False, help_text="Your declaration: true stops you assessing.")
     conflict_details = Text(max_length=TEXT_MAX, required=False, allow_blank=True)
-    scores = ScoreIn(many=True, required=False, max_length=100)
+    scores = ScoreIn(many=True, required=False, max_length=100)  # type: ignore[call-arg]
     recommendation = serializers.ChoiceField(choices=Recommendation.choices, required=False)
     comment = Text(max_length=TEXT_MAX, required=False, allow_blank=True)
 
@@ -462,7 +462,8 @@ class DepartmentOut(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
     acronym = serializers.CharField()
-    parent = serializers.CharField(allow_null=True)
+    # Declared fields are moved off the class, so this does not shadow Field.parent.
+    parent = serializers.CharField(allow_null=True)  # type: ignore[assignment]
 
 
 class ThemeOut(serializers.Serializer):
@@ -526,7 +527,8 @@ class DeliveryOut(serializers.Serializer):
 
 class ErrorOut(serializers.Serializer):
     detail = serializers.CharField()
-    errors = serializers.DictField(
+    # A declared field, so it does not shadow Serializer.errors at run time.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Field → messages; present for validation failures.",

@@ -21,7 +21,8 @@ class TokenRateThrottle(SimpleRateThrottle):
     def get_rate(self) -> str | None:
         # Read at request time (DRF binds the rates at import), so a changed
         # setting takes effect without a restart of the test process.
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        return str(rate) if rate else None
 
     def get_cache_key(self, request: Any, view: Any) -> str | None:
         if isinstance(request.auth, ApiToken):

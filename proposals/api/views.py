@@ -9,7 +9,7 @@ change is made by a service, and the response is shaped in `rows.py`.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -56,6 +56,14 @@ from proposals.report_requests import report_request
 from proposals.webhook_endpoints import webhook_endpoint_register
 from proposals.workflow import available_actions
 
+if TYPE_CHECKING:
+
+    class AuthedRequest(Request):
+        user: User  # IsAuthenticated runs before every view here
+
+else:
+    AuthedRequest = Request
+
 REFERENCE_PATTERN = r"[A-Za-z0-9-]{1,32}"
 
 # The triage endpoint's choices, as the transition table names them.
@@ -90,7 +98,7 @@ def expected_version(if_match: str | None) -> int | None:
 # --- proposals ---------------------------------------------------------------------------------
 
 
-def no_body(request: Request) -> None:
+def no_body(request: AuthedRequest) -> None:
     """Actions that take no input still parse what was sent, so a wrong content
     type is a 415, a malformed or oversized body a 400 or 413, never ignored."""
     data = request.data
@@ -98,7 +106,7 @@ def no_body(request: Request) -> None:
         raise ValidationError({"non_field_errors": ["Send no body, or an empty JSON object"]})
 
 
-def _visible_proposal(request: Request, reference: str) -> Proposal:
+def _visible_proposal(request: AuthedRequest, reference: str) -> Proposal:
     return selectors.proposal_for(request.user, reference)
 
 
@@ -145,7 +153,7 @@ def proposal_detail(user: User, proposal: Proposal) -> dict[str, Any]:
     return data
 
 
-def detail_response(request: Request, proposal: Proposal, code: int = 200) -> Response:
+def detail_response(request: AuthedRequest, proposal: Proposal, code: int = 200) -> Response:
     fresh = _visible_proposal(request, proposal.reference)
     return Response(
         proposal_detail(request.user, fresh), status=code, headers={"ETag": etag_for(fresh)}
@@ -183,7 +191,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
             "held back until they settle, so no late-committing change is skipped."
         ),
     )
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthedRequest) -> Response:
         filters = validated(s.ProposalFilters, request.query_params)
         queryset = settled(filter_proposals(self.get_queryset(), filters))
         paginator = UpdatedAtCursorPagination()
@@ -194,7 +202,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
         responses={200: s.ProposalDetailOut},
         summary="One proposal, with its decision, experiments and outcomes",
     )
-    def retrieve(self, request: Request, reference: str) -> Response:
+    def retrieve(self, request: AuthedRequest, reference: str) -> Response:
         proposal = _visible_proposal(request, reference)
         return Response(
             proposal_detail(request.user, proposal), headers={"ETag": etag_for(proposal)}
@@ -209,7 +217,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
             "submitter, dates, scores…) are refused with 400."
         ),
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthedRequest) -> Response:
         serializer = s.ProposalWrite(data=request.data)
         serializer.is_valid(raise_exception=True)
         proposal = services.proposal_create_draft(
@@ -233,7 +241,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
         ],
         summary="Edit a proposal's answers (authors, before triage or when asked)",
     )
-    def partial_update(self, request: Request, reference: str) -> Response:
+    def partial_update(self, request: AuthedRequest, reference: str) -> Response:
         proposal = _visible_proposal(request, reference)
         serializer = s.ProposalWrite(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -246,7 +254,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
         return detail_response(request, proposal)
 
     @extend_schema(responses={204: None}, summary="Delete a draft (authors; drafts only)")
-    def destroy(self, request: Request, reference: str) -> Response:
+    def destroy(self, request: AuthedRequest, reference: str) -> Response:
         proposal = _visible_proposal(request, reference)
         no_body(request)
         services.proposal_delete_draft(proposal=proposal, actor=request.user)
@@ -254,7 +262,9 @@ class ProposalViewSet(viewsets.GenericViewSet):
 
     # --- workflow actions ---
 
-    def _transition(self, request: Request, reference: str, name: str, data: dict) -> Response:
+    def _transition(
+        self, request: AuthedRequest, reference: str, name: str, data: dict
+    ) -> Response:
         proposal = _visible_proposal(request, reference)
         if name in {"submit", "resubmit", "withdraw"}:
             no_body(request)
@@ -263,17 +273,17 @@ class ProposalViewSet(viewsets.GenericViewSet):
 
     @_detail_schema(None, "Submit a draft")
     @action(detail=True, methods=["post"])
-    def submit(self, request: Request, reference: str) -> Response:
+    def submit(self, request: AuthedRequest, reference: str) -> Response:
         return self._transition(request, reference, "submit", {})
 
     @_detail_schema(None, "Resubmit with the information asked for")
     @action(detail=True, methods=["post"])
-    def resubmit(self, request: Request, reference: str) -> Response:
+    def resubmit(self, request: AuthedRequest, reference: str) -> Response:
         return self._transition(request, reference, "resubmit", {})
 
     @_detail_schema(None, "Withdraw (authors, any time before a decision)")
     @action(detail=True, methods=["post"])
-    def withdraw(self, request: Request, reference: str) -> Response:
+    def withdraw(self, request: AuthedRequest, reference: str) -> Response:
         return self._transition(request, reference, "withdraw", {})
 
     @_detail_schema(
@@ -282,7 +292,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
         "The owning department's reviewers and leads.",
     )
     @action(detail=True, methods=["post"])
-    def triage(self, request: Request, reference: str) -> Response:
+    def triage(self, request: AuthedRequest, reference: str) -> Response:
         proposal = _visible_proposal(request, reference)
         serializer = s.TriageIn(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -303,7 +313,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
         "may be sent together.",
     )
     @action(detail=True, methods=["post"])
-    def assess(self, request: Request, reference: str) -> Response:
+    def assess(self, request: AuthedRequest, reference: str) -> Response:
         proposal = _visible_proposal(request, reference)
         serializer = s.AssessIn(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -331,7 +341,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
 
     @_detail_schema(s.DecideIn, "Decide: approve or reject (the department's lead)")
     @action(detail=True, methods=["post"])
-    def decide(self, request: Request, reference: str) -> Response:
+    def decide(self, request: AuthedRequest, reference: str) -> Response:
         serializer = s.DecideIn(data=request.data)
         proposal = _visible_proposal(request, reference)
         serializer.is_valid(raise_exception=True)
@@ -342,7 +352,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
 
     @_detail_schema(s.MergeIn, "Merge this duplicate into another proposal (lead)")
     @action(detail=True, methods=["post"])
-    def merge(self, request: Request, reference: str) -> Response:
+    def merge(self, request: AuthedRequest, reference: str) -> Response:
         proposal = _visible_proposal(request, reference)
         serializer = s.MergeIn(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -350,7 +360,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
 
     @_detail_schema(s.CloseIn, "Close once every experiment has an outcome (lead)")
     @action(detail=True, methods=["post"])
-    def close(self, request: Request, reference: str) -> Response:
+    def close(self, request: AuthedRequest, reference: str) -> Response:
         proposal = _visible_proposal(request, reference)
         serializer = s.CloseIn(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -371,7 +381,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
         summary="Comment on a submitted proposal",
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None)
-    def comments(self, request: Request, reference: str) -> Response:
+    def comments(self, request: AuthedRequest, reference: str) -> Response:
         proposal = _visible_proposal(request, reference)
         if request.method == "POST":
             serializer = s.CommentIn(data=request.data)
@@ -401,7 +411,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
         summary="Withdraw your support",
     )
     @action(detail=True, methods=["get", "post", "delete"], pagination_class=None)
-    def supports(self, request: Request, reference: str) -> Response:
+    def supports(self, request: AuthedRequest, reference: str) -> Response:
         proposal = _visible_proposal(request, reference)
         no_body(request)
         code = 200
@@ -478,7 +488,7 @@ class ExperimentViewSet(viewsets.GenericViewSet):
         responses={200: s.ExperimentOut(many=True)},
         summary="Experiments, ordered by (updated_at, id)",
     )
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthedRequest) -> Response:
         filters = validated(s.ExperimentFilters, request.query_params)
         queryset = settled(filter_experiments(self.get_queryset(), filters))
         paginator = UpdatedAtCursorPagination()
@@ -492,7 +502,7 @@ class ExperimentViewSet(viewsets.GenericViewSet):
         return Response(paginator.get_paginated_response_data([by_id[r["id"]] for r in page]))
 
     @extend_schema(responses={200: s.ExperimentOut}, summary="One experiment")
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthedRequest, pk: str) -> Response:
         found = rows.experiment_rows(self.get_queryset().filter(pk=int(pk)))
         if not found:
             raise NotFound("Not found")
@@ -514,7 +524,7 @@ class OutcomeViewSet(viewsets.GenericViewSet):
         responses={200: s.OutcomeOut(many=True)},
         summary="Published outcomes, ordered by (updated_at, id)",
     )
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthedRequest) -> Response:
         filters = validated(s.OutcomeFilters, request.query_params)
         queryset = settled(filter_outcomes(self.get_queryset(), filters))
         paginator = UpdatedAtCursorPagination()
@@ -526,7 +536,7 @@ class OutcomeViewSet(viewsets.GenericViewSet):
         return Response(paginator.get_paginated_response_data([by_id[r["id"]] for r in page]))
 
     @extend_schema(responses={200: s.OutcomeOut}, summary="One published outcome")
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthedRequest, pk: str) -> Response:
         found = rows.outcome_rows(self.get_queryset().filter(pk=int(pk)))
         if not found:
             raise NotFound("Not found")
@@ -544,11 +554,11 @@ class DepartmentViewSet(viewsets.GenericViewSet):
     queryset = Department.objects.order_by("name")
 
     @extend_schema(responses={200: s.DepartmentOut(many=True)}, summary="Departments")
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthedRequest) -> Response:
         return Response(rows.department_rows(self.get_queryset()))
 
     @extend_schema(responses={200: s.DepartmentOut}, summary="One department")
-    def retrieve(self, request: Request, slug: str) -> Response:
+    def retrieve(self, request: AuthedRequest, slug: str) -> Response:
         found = rows.department_rows(self.get_queryset().filter(slug=slug))
         if not found:
             raise NotFound("Not found")
@@ -561,7 +571,7 @@ class ThemeViewSet(viewsets.GenericViewSet):
     queryset = Theme.objects.order_by("name")
 
     @extend_schema(responses={200: s.ThemeOut(many=True)}, summary="Themes")
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthedRequest) -> Response:
         return Response(rows.theme_rows(self.get_queryset()))
 
 
@@ -573,11 +583,11 @@ class ChallengeViewSet(viewsets.GenericViewSet):
     queryset = Challenge.objects.order_by("closes_on", "title")
 
     @extend_schema(responses={200: s.ChallengeOut(many=True)}, summary="Calls for ideas")
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthedRequest) -> Response:
         return Response(rows.challenge_rows(self.get_queryset()))
 
     @extend_schema(responses={200: s.ChallengeOut}, summary="One challenge")
-    def retrieve(self, request: Request, slug: str) -> Response:
+    def retrieve(self, request: AuthedRequest, slug: str) -> Response:
         found = rows.challenge_rows(self.get_queryset().filter(slug=slug))
         if not found:
             raise NotFound("Not found")
@@ -607,9 +617,11 @@ class ReportViewSet(viewsets.GenericViewSet):
     lookup_value_regex = r"[0-9a-fA-F-]{32,36}"
 
     def get_queryset(self) -> QuerySet[Report]:
-        return Report.objects.filter(requested_by=self.request.user).order_by("-created_at")
+        return Report.objects.filter(requested_by=cast(User, self.request.user)).order_by(
+            "-created_at"
+        )
 
-    def _row(self, request: Request, report: Report) -> dict[str, Any]:
+    def _row(self, request: AuthedRequest, report: Report) -> dict[str, Any]:
         url = None
         if report.status == ReportStatus.DONE and report.file:
             url = request.build_absolute_uri(f"/api/v1/reports/{report.pk}/download/")
@@ -625,7 +637,7 @@ class ReportViewSet(viewsets.GenericViewSet):
         return get_object_or_404(self.get_queryset(), pk=key)
 
     @extend_schema(responses={200: s.ReportOut(many=True)}, summary="Your latest 100 reports")
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthedRequest) -> Response:
         return Response([self._row(request, r) for r in self.get_queryset()[:100]])
 
     @extend_schema(
@@ -634,7 +646,7 @@ class ReportViewSet(viewsets.GenericViewSet):
         summary="Request a report (leads and analysts)",
         description="Queued at once; poll the report for `progress` and its `download_url`.",
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthedRequest) -> Response:
         serializer = s.ReportIn(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -648,7 +660,7 @@ class ReportViewSet(viewsets.GenericViewSet):
         return Response(self._row(request, report), status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: s.ReportOut}, summary="A report's status and progress")
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthedRequest, pk: str) -> Response:
         return Response(self._row(request, self._get(pk)))
 
     @extend_schema(
@@ -663,7 +675,7 @@ class ReportViewSet(viewsets.GenericViewSet):
         description="409 while it is still being built, or once it has expired.",
     )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, AnyFileRenderer])
-    def download(self, request: Request, pk: str) -> Any:
+    def download(self, request: AuthedRequest, pk: str) -> Any:
         report = self._get(pk)
         if report.status != ReportStatus.DONE or not report.file:
             raise Conflict(f"This report is {report.get_status_display().lower()}, not ready")
@@ -691,13 +703,13 @@ class WebhookViewSet(viewsets.GenericViewSet):
     lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self) -> QuerySet[WebhookEndpoint]:
-        user = self.request.user
+        user = cast(User, self.request.user)
         if not perms.can_configure(user, user.department):
             return WebhookEndpoint.objects.none()
         return WebhookEndpoint.objects.filter(department_id=user.department_id).order_by("id")
 
     @extend_schema(responses={200: s.WebhookOut(many=True)}, summary="Your department's webhooks")
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthedRequest) -> Response:
         if not perms.can_configure(request.user, request.user.department):
             raise PermissionDenied("Only a department's portfolio lead can manage its webhooks")
         return Response([rows.webhook_row(e) for e in self.get_queryset()])
@@ -707,7 +719,7 @@ class WebhookViewSet(viewsets.GenericViewSet):
         responses={201: s.WebhookCreatedOut},
         summary="Register an HTTPS endpoint (department leads)",
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthedRequest) -> Response:
         serializer = s.WebhookIn(data=request.data)
         serializer.is_valid(raise_exception=True)
         endpoint = webhook_endpoint_register(
@@ -722,7 +734,7 @@ class WebhookViewSet(viewsets.GenericViewSet):
         summary="An endpoint's latest 100 deliveries, newest first",
     )
     @action(detail=True, methods=["get"])
-    def deliveries(self, request: Request, pk: str) -> Response:
+    def deliveries(self, request: AuthedRequest, pk: str) -> Response:
         endpoint = get_object_or_404(self.get_queryset(), pk=int(pk))
         return Response(
             rows.delivery_rows(

@@ -25,7 +25,10 @@ def _api_defaults(settings) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    cache.clear()  # rate-limit counters from other tests
+    # Rate-limit counters per process: parallel workers share VAR_DIR's file cache
+    # and number their tokens alike.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
 
 
 @pytest.fixture

@@ -23,9 +23,10 @@ pytestmark = [
 ]
 
 OPERATIONS = 34
-# Kept well under the 5 minutes the issue allows on a shared 2-core machine.
-MAX_EXAMPLES = 20
-TIME_LIMIT = 270
+# Kept under the 5 minutes the issue allows, even on a loaded 2-core machine:
+# schemathesis stops generating when its time budget is spent.
+MAX_EXAMPLES = 10
+TIME_BUDGET = 180
 
 
 def _st() -> str:
@@ -63,6 +64,8 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(
             "positive_data_acceptance",
             "--max-examples",
             str(MAX_EXAMPLES),
+            "--max-time",
+            str(TIME_BUDGET),
             "--seed",
             "20261128",
             "--workers",
@@ -76,7 +79,7 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(
         ],
         capture_output=True,
         text=True,
-        timeout=TIME_LIMIT + 60,
+        timeout=TIME_BUDGET + 90,
         check=False,
     )
 
