@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.validators import validate_slug
+from django.core.validators import ProhibitNullCharactersValidator, validate_slug
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from accounts.models import Department, User
 from proposals.enums import (
@@ -160,11 +161,19 @@ class _Slugs(serializers.SlugRelatedField):
     def run_validation(self, data: Any = serializers.empty) -> Any:
         # DRF reads "" as null for a nullable relation; here null means none and
         # "" is a mistake.
-        if data == "" or (
-            data is not serializers.empty and data is not None and not isinstance(data, str)
-        ):
+        if data == "":
             self.fail("invalid")
         return super().run_validation(data)
+
+    def to_internal_value(self, data: Any) -> Any:
+        # Relations skip CharField's checks (and a list's items skip
+        # run_validation), so types, NUL and lone surrogates, which PostgreSQL
+        # cannot take, are refused here.
+        if not isinstance(data, str) or data == "":
+            self.fail("invalid")
+        ProhibitNullCharactersValidator()(data)
+        ProhibitSurrogateCharactersValidator()(data)
+        return super().to_internal_value(data)
 
 
 class ProposalWrite(serializers.Serializer):

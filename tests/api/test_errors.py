@@ -275,3 +275,28 @@ def test_unexpected_error_is_json_500_without_a_traceback(client_for, world, mon
 
     body = _assert_error(response, 500)
     assert "secret internals" not in json.dumps(body)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"title": "Idea", "themes": ["auto\x00mation"]},
+        {"title": "Idea", "co_authors": ["a\x00@dfe.example"]},
+        {"title": "Idea", "challenge": "\ud800"},
+        {"title": "Idea", "collaborating_departments": [""]},
+        {"title": "Idea", "challenge": ""},
+        {"title": "Idea", "themes": [5]},
+        {"title": "Idea\x00"},
+    ],
+)
+def test_text_postgresql_cannot_store_is_400_not_500(client_for, alice, body) -> None:
+    """Found by schemathesis on PostgreSQL: NUL bytes in a slug lookup were a 500."""
+    response = client_for(alice).post(
+        "/api/v1/proposals/",
+        json.dumps(body, ensure_ascii=True).encode(),
+        content_type="application/json",
+    )
+
+    _assert_error(response, 400)
+    assert Proposal.objects.count() == 0
