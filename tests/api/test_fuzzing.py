@@ -81,6 +81,7 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(
         text=True,
         timeout=TIME_BUDGET + 90,
         check=False,
+        cwd=tmp_path,  # schemathesis keeps a cache folder where it runs
     )
 
     output = result.stdout + result.stderr
