@@ -32,6 +32,13 @@ class ApiSchema(AutoSchema):
             if code not in responses:
                 responses[code] = self._get_response_for_code(ErrorOut, code, direction=direction)
                 responses[code]["description"] = ERRORS[code]
+        responses["429"]["headers"] = {
+            "Retry-After": {
+                "schema": {"type": "integer"},
+                "required": True,
+                "description": "Seconds to wait before trying again.",
+            }
+        }
         return responses
 
 

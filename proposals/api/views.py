@@ -160,10 +160,21 @@ def detail_response(request: AuthedRequest, proposal: Proposal, code: int = 200)
     )
 
 
+ETAG_HEADER = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 201],
+    required=True,
+    description="The proposal's version, for `If-Match` on a later PATCH.",
+)
+
+
 def _detail_schema(request_serializer: Any, summary: str, description: str = "") -> Any:
     return extend_schema(
         request=request_serializer,
         responses={200: s.ProposalDetailOut},
+        parameters=[ETAG_HEADER],
         summary=summary,
         description=description,
     )
@@ -200,6 +211,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         responses={200: s.ProposalDetailOut},
+        parameters=[ETAG_HEADER],
         summary="One proposal, with its decision, experiments and outcomes",
     )
     def retrieve(self, request: AuthedRequest, reference: str) -> Response:
@@ -211,6 +223,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
     @extend_schema(
         request=s.ProposalWrite,
         responses={201: s.ProposalDetailOut},
+        parameters=[ETAG_HEADER],
         summary="Create a draft in your department",
         description=(
             "Needs a write token. Read-only fields (status, reference, department, "
@@ -229,6 +242,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
         request=s.ProposalWrite,
         responses={200: s.ProposalDetailOut},
         parameters=[
+            ETAG_HEADER,
             OpenApiParameter(
                 "If-Match",
                 OpenApiTypes.STR,
@@ -237,7 +251,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
                     "The ETag you read. If the proposal changed since, the answer is 412 "
                     "and nothing is written. Without it the edit is applied as sent."
                 ),
-            )
+            ),
         ],
         summary="Edit a proposal's answers (authors, before triage or when asked)",
     )
