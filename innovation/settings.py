@@ -394,22 +394,60 @@ REST_FRAMEWORK = {
         "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "proposals.api.permissions.TokenScopeAllowsMethod",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["proposals.api.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "proposals.api.pagination.UpdatedAtCursorPagination",
+    "DEFAULT_SCHEMA_CLASS": "proposals.api.schema.ApiSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["proposals.api.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "token": env_str("API_RATE_LIMIT", "600/minute"),
     },
+    "EXCEPTION_HANDLER": "proposals.api.exceptions.api_exception_handler",
+    # `?format=` would otherwise answer 404 for an unknown value; use `Accept`.
+    "URL_FORMAT_OVERRIDE": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Propose an innovation API",
-    "DESCRIPTION": "Proposals, experiments and published outcomes across UK government.",
+    "DESCRIPTION": (
+        "Proposals, experiments and published outcomes across UK government. "
+        "Authenticate with `Authorization: Token <key>`. Every error is JSON: "
+        '`{"detail": "…", "errors": {"field": ["…"]}}`. See docs/api.md.'
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        f"{name}Enum": f"proposals.enums.{name}"
+        for name in (
+            "Status",
+            "Visibility",
+            "CostBand",
+            "Recommendation",
+            "DecisionKind",
+            "ExperimentStatus",
+            "Direction",
+            "OutcomeResult",
+            "NextStep",
+            "ReportKind",
+            "ReportFormat",
+            "ReportStatus",
+            "DeliveryStatus",
+            "WebhookEvent",
+        )
+    },
 }
 
 # --- Demo data --------------------------------------------------------------------------

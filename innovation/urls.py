@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("proposals.urls_workers")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/", include("proposals.api.urls")),
 ]
 
 if settings.OIDC_ENABLED:

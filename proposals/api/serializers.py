@@ -1,0 +1,544 @@
+"""Request validation and the documented shapes of responses.
+
+Input serializers check types, lengths and choices and turn slugs and emails
+into objects; the services decide everything else. Output shapes are built in
+`rows.py` from plain rows (fast); the `*Out` serializers here describe them
+for the OpenAPI schema and are never used to render.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.validators import ProhibitNullCharactersValidator, validate_slug
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
+
+from accounts.models import Department, User
+from proposals.enums import (
+    CostBand,
+    DecisionKind,
+    DeliveryStatus,
+    Direction,
+    ExperimentStatus,
+    NextStep,
+    OutcomeResult,
+    Recommendation,
+    ReportFormat,
+    ReportKind,
+    ReportStatus,
+    Status,
+    Visibility,
+    WebhookEvent,
+)
+from proposals.models import Challenge, Theme
+
+TEXT_MAX = 20_000
+BIGINT_MAX = 2**63 - 1
+INT_MAX = 2**31 - 1
+
+# Fields of a proposal only the service's own rules change. Sending one is a
+# 400 (not silently ignored), so a client that tries to set a status by PATCH
+# learns at once that it must use the workflow action instead.
+READ_ONLY_PROPOSAL_FIELDS = (
+    "id",
+    "reference",
+    "status",
+    "department",
+    "submitter",
+    "owner",
+    "merged_into",
+    "created_at",
+    "updated_at",
+    "submitted_at",
+    "decided_at",
+    "url",
+    "decision",
+    "experiments",
+    "outcomes",
+    "assessments",
+    "scores",
+    "weighted_score",
+    "feedback",
+    "available_actions",
+    "support_count",
+    "version",
+)
+
+
+# --- strict JSON types ---------------------------------------------------------------------
+# DRF's fields coerce: a CharField takes 5, an IntegerField "5", a BooleanField
+# "yes". The schema promises JSON types, so a body that breaks it is refused.
+
+
+class Text(serializers.CharField):
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class WholeNumber(serializers.IntegerField):
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class Boolean(serializers.BooleanField):
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+# --- query parameters -----------------------------------------------------------------
+
+
+class LenientDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with a time zone offset; a `+` that arrived as a space (an
+    unencoded query string) is read as the `+` it was."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        if isinstance(value, str) and " " in value.strip() and "T" in value:
+            value = value.strip().replace(" ", "+")
+        if isinstance(value, str) and len(value) > 64:
+            self.fail("invalid", format="ISO 8601")
+        try:
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            self.fail("invalid", format="ISO 8601, e.g. 2026-11-28T09:30:00Z")
+        return super().to_internal_value(value)
+
+
+class ProposalFilters(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=Status.choices, required=False, help_text="Only proposals in this status."
+    )
+    department = serializers.SlugField(
+        max_length=64, required=False, help_text="Owning department's slug, e.g. `dfe`."
+    )
+    theme = serializers.SlugField(max_length=64, required=False, help_text="A theme's slug.")
+    updated_after = LenientDateTimeField(
+        required=False,
+        help_text=(
+            "ISO 8601 with time zone; exclusive. For incremental sync pass the newest "
+            "`updated_at` you have seen."
+        ),
+    )
+    search = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text="Full-text search."
+    )
+
+
+class ExperimentFilters(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ExperimentStatus.choices, required=False)
+    proposal = serializers.CharField(
+        max_length=32, required=False, help_text="A proposal's reference."
+    )
+    updated_after = LenientDateTimeField(required=False, help_text="ISO 8601; exclusive.")
+
+
+class OutcomeFilters(serializers.Serializer):
+    result = serializers.ChoiceField(choices=OutcomeResult.choices, required=False)
+    updated_after = LenientDateTimeField(required=False, help_text="ISO 8601; exclusive.")
+
+
+# --- proposals: input ---------------------------------------------------------------------
+
+
+class _Slugs(serializers.SlugRelatedField):
+    default_error_messages = {
+        "does_not_exist": "There is no {slug_name} “{value}”",
+        "invalid": "Enter it as text",
+    }
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        # DRF reads "" as null for a nullable relation; here null means none and
+        # "" is a mistake.
+        if data == "":
+            self.fail("invalid")
+        return super().run_validation(data)
+
+    def to_internal_value(self, data: Any) -> Any:
+        # Relations skip CharField's checks (and a list's items skip
+        # run_validation), so types, NUL and lone surrogates, which PostgreSQL
+        # cannot take, are refused here.
+        if not isinstance(data, str) or data == "":
+            self.fail("invalid")
+        ProhibitNullCharactersValidator()(data)
+        ProhibitSurrogateCharactersValidator()(data)
+        return super().to_internal_value(data)
+
+
+class ProposalWrite(serializers.Serializer):
+    """The answers an author writes. Omitted fields are left as they are (PATCH)."""
+
+    title = Text(max_length=150)
+    summary = Text(max_length=500, required=False, allow_blank=True)
+    problem = Text(max_length=TEXT_MAX, required=False, allow_blank=True)
+    who_has_the_problem = Text(max_length=TEXT_MAX, required=False, allow_blank=True)
+    proposed_solution = Text(max_length=TEXT_MAX, required=False, allow_blank=True)
+    expected_benefits = Text(max_length=TEXT_MAX, required=False, allow_blank=True)
+    cost_band = serializers.ChoiceField(choices=CostBand.choices, required=False, allow_blank=True)
+    estimated_benefit_gbp = WholeNumber(
+        min_value=0, max_value=BIGINT_MAX, required=False, allow_null=True
+    )
+    hours_saved_per_year = WholeNumber(
+        min_value=0, max_value=INT_MAX, required=False, allow_null=True
+    )
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    challenge = _Slugs(
+        slug_field="slug", queryset=Challenge.objects.all(), required=False, allow_null=True
+    )
+    themes = _Slugs(slug_field="slug", queryset=Theme.objects.all(), many=True, required=False)
+    collaborating_departments = _Slugs(
+        slug_field="slug", queryset=Department.objects.all(), many=True, required=False
+    )
+    co_authors = _Slugs(
+        slug_field="email",
+        queryset=User.objects.filter(is_active=True),
+        many=True,
+        required=False,
+        help_text="Email addresses of colleagues who write it with you.",
+    )
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            sent = [name for name in READ_ONLY_PROPOSAL_FIELDS if name in data]
+            if sent:
+                raise serializers.ValidationError(
+                    {
+                        name: [
+                            "This field is read-only: it is set by the service"
+                            + (" (use the workflow actions)" if name == "status" else "")
+                        ]
+                        for name in sent
+                    }
+                )
+        return super().to_internal_value(data)
+
+
+class TriageIn(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["accept", "request_info", "reject"])
+    assessors = serializers.ListField(
+        child=Text(max_length=254),
+        required=False,
+        max_length=50,
+        help_text="For `accept`: the panel reviewers who will assess, by email or user id.",
+    )
+    message = Text(
+        max_length=TEXT_MAX,
+        required=False,
+        allow_blank=True,
+        help_text="For `request_info`: what you need.",
+    )
+    rationale = Text(
+        max_length=TEXT_MAX,
+        required=False,
+        allow_blank=True,
+        help_text="For `reject`: the reason.",
+    )
+
+
+class ScoreIn(serializers.Serializer):
+    criterion = WholeNumber(min_value=1, max_value=INT_MAX)
+    score = WholeNumber(min_value=1, max_value=5)
+    comment = Text(max_length=TEXT_MAX, required=False, allow_blank=True)
+
+
+class AssessIn(serializers.Serializer):
+    """Declare a conflict of interest (first), and/or submit scores."""
+
+    conflict = Boolean(required=False, help_text="Your declaration: true stops you assessing.")
+    conflict_details = Text(max_length=TEXT_MAX, required=False, allow_blank=True)
+    scores = ScoreIn(many=True, required=False, max_length=100)  # type: ignore[call-arg]
+    recommendation = serializers.ChoiceField(choices=Recommendation.choices, required=False)
+    comment = Text(max_length=TEXT_MAX, required=False, allow_blank=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "conflict" not in attrs and "scores" not in attrs:
+            raise serializers.ValidationError(
+                "Send `conflict` (your declaration) and/or `scores` with a `recommendation`"
+            )
+        if "scores" in attrs and "recommendation" not in attrs:
+            raise serializers.ValidationError(
+                {"recommendation": ["Select whether you recommend funding"]}
+            )
+        return attrs
+
+
+class DecideIn(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=[DecisionKind.APPROVE, DecisionKind.REJECT])
+    rationale = Text(max_length=TEXT_MAX, allow_blank=True, required=False)
+
+
+class MergeIn(serializers.Serializer):
+    into = Text(max_length=32, help_text="The surviving proposal's reference.")
+
+
+class CloseIn(serializers.Serializer):
+    next_step = serializers.ChoiceField(choices=NextStep.choices)
+
+
+class CommentIn(serializers.Serializer):
+    body = Text(max_length=5000)
+
+
+class ReportFiltersIn(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    department = Text(max_length=64, required=False, validators=[validate_slug])
+    theme = Text(max_length=64, required=False, validators=[validate_slug])
+    updated_after = LenientDateTimeField(required=False)
+    search = Text(max_length=200, required=False, allow_blank=True)
+
+
+class ReportIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ReportKind.choices)
+    format = serializers.ChoiceField(choices=ReportFormat.choices)
+    filters = ReportFiltersIn(required=False)
+
+
+class WebhookIn(serializers.Serializer):
+    url = serializers.URLField(max_length=500, help_text="An HTTPS address.")
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEvent.choices), min_length=1, max_length=3
+    )
+
+
+# --- documented response shapes ----------------------------------------------------------------
+
+
+class DepartmentRefOut(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    acronym = serializers.CharField()
+
+
+class ProposalOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    summary = serializers.CharField()
+    problem = serializers.CharField()
+    who_has_the_problem = serializers.CharField()
+    proposed_solution = serializers.CharField()
+    expected_benefits = serializers.CharField()
+    cost_band = serializers.CharField(help_text=f"One of {', '.join(CostBand.values)}, or empty.")
+    estimated_benefit_gbp = serializers.IntegerField(allow_null=True)
+    hours_saved_per_year = serializers.IntegerField(allow_null=True)
+    department = DepartmentRefOut()
+    collaborating_departments = serializers.ListField(child=serializers.CharField())
+    themes = serializers.ListField(child=serializers.CharField())
+    challenge = serializers.CharField(allow_null=True)
+    merged_into = serializers.CharField(
+        allow_null=True, help_text="The surviving proposal's reference, once merged."
+    )
+    status = serializers.ChoiceField(choices=Status.choices)
+    visibility = serializers.ChoiceField(choices=Visibility.choices)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.URLField()
+
+
+class DecisionOut(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DecisionKind.choices)
+    rationale = serializers.CharField()
+    decided_by = serializers.CharField()
+    decided_at = serializers.DateTimeField()
+
+
+class MetricOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    unit = serializers.CharField()
+    baseline = serializers.DecimalField(max_digits=14, decimal_places=2)
+    target = serializers.DecimalField(max_digits=14, decimal_places=2)
+    direction = serializers.ChoiceField(choices=Direction.choices)
+
+
+class ExperimentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    proposal = serializers.CharField(help_text="The proposal's reference.")
+    title = serializers.CharField()
+    we_believe = serializers.CharField()
+    will_result_in = serializers.CharField()
+    we_will_know_when = serializers.CharField()
+    lead = serializers.CharField()
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    budget_gbp = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ExperimentStatus.choices)
+    started_at = serializers.DateTimeField(allow_null=True)
+    stopped_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    metrics = MetricOut(many=True)
+
+
+class MetricActualOut(serializers.Serializer):
+    metric = serializers.IntegerField()
+    name = serializers.CharField()
+    unit = serializers.CharField()
+    baseline = serializers.DecimalField(max_digits=14, decimal_places=2)
+    target = serializers.DecimalField(max_digits=14, decimal_places=2)
+    direction = serializers.ChoiceField(choices=Direction.choices)
+    actual = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class OutcomeOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    experiment = serializers.IntegerField()
+    experiment_title = serializers.CharField()
+    proposal = serializers.CharField(help_text="The proposal's reference.")
+    result = serializers.ChoiceField(choices=OutcomeResult.choices)
+    lessons = serializers.CharField()
+    recommendation = serializers.ChoiceField(choices=NextStep.choices)
+    realised_benefit_gbp = serializers.IntegerField(allow_null=True)
+    published = serializers.BooleanField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    metric_actuals = MetricActualOut(many=True)
+
+
+class ScoreOut(serializers.Serializer):
+    criterion = serializers.IntegerField()
+    criterion_name = serializers.CharField()
+    score = serializers.IntegerField()
+    comment = serializers.CharField()
+
+
+class AssessmentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    assessor = serializers.CharField()
+    conflict_declared = serializers.BooleanField(allow_null=True)
+    conflict_details = serializers.CharField()
+    recommendation = serializers.CharField()
+    comment = serializers.CharField()
+    weighted_score = serializers.DecimalField(max_digits=5, decimal_places=3, allow_null=True)
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    scores = ScoreOut(many=True)
+
+
+class ProposalDetailOut(ProposalOut):
+    decision = DecisionOut(allow_null=True, help_text="The latest decision, if any.")
+    experiments = ExperimentOut(many=True)
+    outcomes = OutcomeOut(many=True)
+    assessments = AssessmentOut(
+        many=True,
+        allow_null=True,
+        help_text=(
+            "Individual assessments and scores: only for the owning department's reviewers "
+            "and leads (an assessor sees only their own until they have submitted it); "
+            "null for everyone else."
+        ),
+    )
+    feedback = serializers.ListField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="Assessors' comments, once a lead releases them to the authors; else null.",
+    )
+    support_count = serializers.IntegerField()
+    available_actions = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Workflow actions you may take now (the transition table's names).",
+    )
+
+
+class CommentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    author = serializers.CharField()
+    department = serializers.CharField()
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(allow_null=True)
+
+
+class SupportOut(serializers.Serializer):
+    count = serializers.IntegerField()
+    supported_by_you = serializers.BooleanField()
+
+
+class DepartmentOut(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    acronym = serializers.CharField()
+    # Declared fields are moved off the class, so this does not shadow Field.parent.
+    parent = serializers.CharField(allow_null=True)  # type: ignore[assignment]
+
+
+class ThemeOut(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+
+
+class ChallengeOut(serializers.Serializer):
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    question = serializers.CharField()
+    department = serializers.CharField(allow_null=True, help_text="Null: cross-government.")
+    themes = serializers.ListField(child=serializers.CharField())
+    opens_on = serializers.DateField()
+    closes_on = serializers.DateField()
+    is_open = serializers.BooleanField()
+
+
+class ReportOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=ReportKind.choices)
+    format = serializers.ChoiceField(choices=ReportFormat.choices)
+    filters = serializers.DictField(child=serializers.CharField())
+    status = serializers.ChoiceField(choices=ReportStatus.choices)
+    progress = serializers.IntegerField(help_text="Percent built, 0 to 100.")
+    row_count = serializers.IntegerField()
+    error = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+    download_url = serializers.URLField(allow_null=True, help_text="Set once the report is ready.")
+
+
+class WebhookOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.URLField()
+    events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices))
+    active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class WebhookCreatedOut(WebhookOut):
+    secret = serializers.CharField(
+        help_text="The HMAC-SHA256 signing key. Shown only in this response: keep it."
+    )
+
+
+class DeliveryOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    event = serializers.ChoiceField(choices=WebhookEvent.choices)
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices)
+    attempts = serializers.IntegerField()
+    response_status = serializers.IntegerField(allow_null=True)
+    last_error = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    payload = serializers.JSONField()
+
+
+class ErrorOut(serializers.Serializer):
+    detail = serializers.CharField()
+    # A declared field, so it does not shadow Serializer.errors at run time.
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Field → messages; present for validation failures.",
+    )

@@ -1,0 +1,757 @@
+"""The REST API (SPEC §6): a viewset per resource; workflow actions are POSTs
+that call the same services as the pages and answer with the proposal.
+
+Views are thin: every queryset starts from the visibility selector (anything
+outside it is a 404 on every verb), input is checked by a serializer, the
+change is made by a service, and the response is shaped in `rows.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, cast
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import Department, User
+from proposals import permissions as perms
+from proposals import selectors, services
+from proposals.api import rows
+from proposals.api import serializers as s
+from proposals.api.exceptions import Conflict
+from proposals.api.filters import (
+    filter_experiments,
+    filter_outcomes,
+    filter_proposals,
+    settled,
+    validated,
+)
+from proposals.api.pagination import UpdatedAtCursorPagination
+from proposals.enums import ReportStatus
+from proposals.models import (
+    Assessment,
+    Challenge,
+    Comment,
+    Experiment,
+    Outcome,
+    Proposal,
+    Report,
+    Support,
+    Theme,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from proposals.report_requests import report_request
+from proposals.webhook_endpoints import webhook_endpoint_register
+from proposals.workflow import available_actions
+
+if TYPE_CHECKING:
+
+    class AuthedRequest(Request):
+        user: User  # IsAuthenticated runs before every view here
+
+else:
+    AuthedRequest = Request
+
+REFERENCE_PATTERN = r"[A-Za-z0-9-]{1,32}"
+
+# The triage endpoint's choices, as the transition table names them.
+TRIAGE_ACTIONS = {"accept": "accept", "request_info": "request_info", "reject": "reject_at_triage"}
+
+
+# --- ETags -----------------------------------------------------------------------------------
+
+
+def etag_for(proposal: Proposal) -> str:
+    """Strong ETag of a proposal's version (incremented by every write)."""
+    return f'"{proposal.version}"'
+
+
+_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,10})"\s*$')
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The version an `If-Match` header names; None when absent or `*`.
+
+    An unreadable header can match no version, so it gets 412 like a stale one.
+    """
+    if if_match is None or if_match.strip() == "*":
+        return None
+    for candidate in if_match.split(","):
+        found = _ETAG.match(candidate)
+        if found:
+            return int(found.group(1))
+    return -1
+
+
+# --- proposals ---------------------------------------------------------------------------------
+
+
+def no_body(request: AuthedRequest) -> None:
+    """Actions that take no input still parse what was sent, so a wrong content
+    type is a 415, a malformed or oversized body a 400 or 413, never ignored."""
+    data = request.data
+    if data not in (None, {}) and not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": ["Send no body, or an empty JSON object"]})
+
+
+def _visible_proposal(request: AuthedRequest, reference: str) -> Proposal:
+    return selectors.proposal_for(request.user, reference)
+
+
+def _assessments_for(user: User, proposal: Proposal) -> list[dict[str, Any]] | None:
+    if not perms.can_see_assessments(user, proposal):
+        return None
+    assessments = Assessment.objects.filter(proposal=proposal)
+    own = next((a for a in assessments if a.assessor_id == user.pk), None)
+    if own is not None and own.submitted_at is None:
+        # Independent scoring (SPEC §3): others' scores only after submitting your own.
+        assessments = assessments.filter(pk=own.pk)
+    return rows.assessment_rows(assessments)
+
+
+def _feedback_for(user: User, proposal: Proposal) -> list[str] | None:
+    if not proposal.feedback_released or not perms.can_see_feedback(user, proposal):
+        return None
+    return list(
+        Assessment.objects.filter(proposal=proposal, submitted_at__isnull=False)
+        .exclude(comment="")
+        .order_by("submitted_at", "id")
+        .values_list("comment", flat=True)
+    )
+
+
+def proposal_detail(user: User, proposal: Proposal) -> dict[str, Any]:
+    """The detail: the list row plus decision, experiments, outcomes and what
+    this caller may see of the assessments."""
+    queryset = Proposal.objects.filter(pk=proposal.pk)
+    data = rows.proposal_rows(queryset)[0]
+    data["decision"] = rows.decision_row(proposal)
+    data["experiments"] = rows.experiment_rows(
+        Experiment.objects.filter(proposal=proposal).order_by("starts_on", "id")
+    )
+    data["outcomes"] = rows.outcome_rows(
+        Outcome.objects.filter(experiment__proposal=proposal).order_by(
+            "experiment__starts_on", "id"
+        )
+    )
+    data["assessments"] = _assessments_for(user, proposal)
+    data["feedback"] = _feedback_for(user, proposal)
+    data["support_count"] = Support.objects.filter(proposal=proposal).count()
+    data["available_actions"] = [t.action for t in available_actions(user, proposal)]
+    return data
+
+
+def detail_response(request: AuthedRequest, proposal: Proposal, code: int = 200) -> Response:
+    fresh = _visible_proposal(request, proposal.reference)
+    return Response(
+        proposal_detail(request.user, fresh), status=code, headers={"ETag": etag_for(fresh)}
+    )
+
+
+ETAG_HEADER = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 201],
+    required=True,
+    description="The proposal's version, for `If-Match` on a later PATCH.",
+)
+
+
+def _detail_schema(request_serializer: Any, summary: str, description: str = "") -> Any:
+    return extend_schema(
+        request=request_serializer,
+        responses={200: s.ProposalDetailOut},
+        parameters=[ETAG_HEADER],
+        summary=summary,
+        description=description,
+    )
+
+
+class ProposalViewSet(viewsets.GenericViewSet):
+    """Proposals the caller may see (SPEC §1 visibility)."""
+
+    lookup_field = "reference"
+    lookup_value_regex = REFERENCE_PATTERN
+    pagination_class = UpdatedAtCursorPagination
+    serializer_class = s.ProposalOut
+
+    def get_queryset(self) -> QuerySet[Proposal]:
+        return selectors.proposals_visible_to(self.request.user)
+
+    @extend_schema(
+        parameters=[s.ProposalFilters],
+        responses={200: s.ProposalOut(many=True)},
+        summary="List proposals you may see",
+        description=(
+            "Ordered by (`updated_at`, `id`) and paged with cursors. For incremental sync, "
+            "start from `updated_after=<newest updated_at seen>` and follow `next` until it "
+            "is null. Rows changed in the last API_SETTLING_LAG_SECONDS (default 5) are "
+            "held back until they settle, so no late-committing change is skipped."
+        ),
+    )
+    def list(self, request: AuthedRequest) -> Response:
+        filters = validated(s.ProposalFilters, request.query_params)
+        queryset = settled(filter_proposals(self.get_queryset(), filters))
+        paginator = UpdatedAtCursorPagination()
+        page = paginator.paginate_queryset(rows.proposal_values(queryset), request)
+        return Response(paginator.get_paginated_response_data(rows.shape_proposals(page)))
+
+    @extend_schema(
+        responses={200: s.ProposalDetailOut},
+        parameters=[ETAG_HEADER],
+        summary="One proposal, with its decision, experiments and outcomes",
+    )
+    def retrieve(self, request: AuthedRequest, reference: str) -> Response:
+        proposal = _visible_proposal(request, reference)
+        return Response(
+            proposal_detail(request.user, proposal), headers={"ETag": etag_for(proposal)}
+        )
+
+    @extend_schema(
+        request=s.ProposalWrite,
+        responses={201: s.ProposalDetailOut},
+        parameters=[ETAG_HEADER],
+        summary="Create a draft in your department",
+        description=(
+            "Needs a write token. Read-only fields (status, reference, department, "
+            "submitter, dates, scores…) are refused with 400."
+        ),
+    )
+    def create(self, request: AuthedRequest) -> Response:
+        serializer = s.ProposalWrite(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        proposal = services.proposal_create_draft(
+            author=request.user, data=serializer.validated_data
+        )
+        return detail_response(request, proposal, code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.ProposalWrite,
+        responses={200: s.ProposalDetailOut},
+        parameters=[
+            ETAG_HEADER,
+            OpenApiParameter(
+                "If-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description=(
+                    "The ETag you read. If the proposal changed since, the answer is 412 "
+                    "and nothing is written. Without it the edit is applied as sent."
+                ),
+            ),
+        ],
+        summary="Edit a proposal's answers (authors, before triage or when asked)",
+    )
+    def partial_update(self, request: AuthedRequest, reference: str) -> Response:
+        proposal = _visible_proposal(request, reference)
+        serializer = s.ProposalWrite(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.proposal_update(
+            proposal=proposal,
+            actor=request.user,
+            data=serializer.validated_data,
+            expected_version=expected_version(request.headers.get("If-Match")),
+        )
+        return detail_response(request, proposal)
+
+    @extend_schema(responses={204: None}, summary="Delete a draft (authors; drafts only)")
+    def destroy(self, request: AuthedRequest, reference: str) -> Response:
+        proposal = _visible_proposal(request, reference)
+        no_body(request)
+        services.proposal_delete_draft(proposal=proposal, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    # --- workflow actions ---
+
+    def _transition(
+        self, request: AuthedRequest, reference: str, name: str, data: dict
+    ) -> Response:
+        proposal = _visible_proposal(request, reference)
+        if name in {"submit", "resubmit", "withdraw"}:
+            no_body(request)
+        services.proposal_transition(proposal=proposal, actor=request.user, action=name, data=data)
+        return detail_response(request, proposal)
+
+    @_detail_schema(None, "Submit a draft")
+    @action(detail=True, methods=["post"])
+    def submit(self, request: AuthedRequest, reference: str) -> Response:
+        return self._transition(request, reference, "submit", {})
+
+    @_detail_schema(None, "Resubmit with the information asked for")
+    @action(detail=True, methods=["post"])
+    def resubmit(self, request: AuthedRequest, reference: str) -> Response:
+        return self._transition(request, reference, "resubmit", {})
+
+    @_detail_schema(None, "Withdraw (authors, any time before a decision)")
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: AuthedRequest, reference: str) -> Response:
+        return self._transition(request, reference, "withdraw", {})
+
+    @_detail_schema(
+        s.TriageIn,
+        "Triage: accept with assessors, request more information, or reject",
+        "The owning department's reviewers and leads.",
+    )
+    @action(detail=True, methods=["post"])
+    def triage(self, request: AuthedRequest, reference: str) -> Response:
+        proposal = _visible_proposal(request, reference)
+        serializer = s.TriageIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        choice = data.pop("action")
+        if choice == "accept":
+            data["assessors"] = _panel_ids(proposal, data.get("assessors") or [])
+        services.proposal_transition(
+            proposal=proposal, actor=request.user, action=TRIAGE_ACTIONS[choice], data=data
+        )
+        return detail_response(request, proposal)
+
+    @_detail_schema(
+        s.AssessIn,
+        "Assess: declare a conflict of interest, then score every criterion",
+        "For assigned assessors. Send `conflict` first (true stops you assessing); then "
+        "`scores` (each active criterion's id, 1–5, comment) with a `recommendation`. Both "
+        "may be sent together.",
+    )
+    @action(detail=True, methods=["post"])
+    def assess(self, request: AuthedRequest, reference: str) -> Response:
+        proposal = _visible_proposal(request, reference)
+        serializer = s.AssessIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with transaction.atomic():
+            if "conflict" in data:
+                services.assessment_declare_conflict(
+                    proposal=proposal,
+                    assessor=request.user,
+                    conflict=data["conflict"],
+                    details=data.get("conflict_details", ""),
+                )
+            if "scores" in data:
+                services.assessment_submit(
+                    proposal=proposal,
+                    assessor=request.user,
+                    scores={
+                        item["criterion"]: (item["score"], item.get("comment", ""))
+                        for item in data["scores"]
+                    },
+                    recommendation=data["recommendation"],
+                    comment=data.get("comment", ""),
+                )
+        return detail_response(request, proposal)
+
+    @_detail_schema(s.DecideIn, "Decide: approve or reject (the department's lead)")
+    @action(detail=True, methods=["post"])
+    def decide(self, request: AuthedRequest, reference: str) -> Response:
+        serializer = s.DecideIn(data=request.data)
+        proposal = _visible_proposal(request, reference)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return self._transition(
+            request, proposal.reference, data["decision"], {"rationale": data.get("rationale", "")}
+        )
+
+    @_detail_schema(s.MergeIn, "Merge this duplicate into another proposal (lead)")
+    @action(detail=True, methods=["post"])
+    def merge(self, request: AuthedRequest, reference: str) -> Response:
+        proposal = _visible_proposal(request, reference)
+        serializer = s.MergeIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._transition(request, proposal.reference, "merge", serializer.validated_data)
+
+    @_detail_schema(s.CloseIn, "Close once every experiment has an outcome (lead)")
+    @action(detail=True, methods=["post"])
+    def close(self, request: AuthedRequest, reference: str) -> Response:
+        proposal = _visible_proposal(request, reference)
+        serializer = s.CloseIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._transition(request, proposal.reference, "close", serializer.validated_data)
+
+    # --- the conversation ---
+
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses={200: s.CommentOut(many=True)},
+        summary="Comments on a proposal, oldest first",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=s.CommentIn,
+        responses={201: s.CommentOut},
+        summary="Comment on a submitted proposal",
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def comments(self, request: AuthedRequest, reference: str) -> Response:
+        proposal = _visible_proposal(request, reference)
+        if request.method == "POST":
+            serializer = s.CommentIn(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            comment = services.comment_add(
+                proposal=proposal, author=request.user, body=serializer.validated_data["body"]
+            )
+            return Response(_comment_rows(Comment.objects.filter(pk=comment.pk))[0], status=201)
+        return Response(_comment_rows(Comment.objects.filter(proposal=proposal)))
+
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses={200: s.SupportOut},
+        summary="How many support the proposal, and whether you do",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=None,
+        responses={201: s.SupportOut},
+        summary="Support the proposal (once per person; again changes nothing)",
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        request=None,
+        responses={200: s.SupportOut},
+        summary="Withdraw your support",
+    )
+    @action(detail=True, methods=["get", "post", "delete"], pagination_class=None)
+    def supports(self, request: AuthedRequest, reference: str) -> Response:
+        proposal = _visible_proposal(request, reference)
+        no_body(request)
+        code = 200
+        if request.method == "POST":
+            services.support_add(proposal=proposal, user=request.user)
+            code = 201
+        elif request.method == "DELETE":
+            services.support_remove(proposal=proposal, user=request.user)
+        supports = Support.objects.filter(proposal=proposal)
+        return Response(
+            {
+                "count": supports.count(),
+                "supported_by_you": supports.filter(user=request.user).exists(),
+            },
+            status=code,
+        )
+
+
+def _panel_ids(proposal: Proposal, values: list[str]) -> list[int | None]:
+    """Assessors named by email or id, resolved within the owning department only.
+
+    Names that match no one there become None, which the transition's own check
+    rejects with its message, so a lookup cannot probe other departments' people.
+    """
+    emails = [v.strip().lower() for v in values if not v.strip().isdigit()]
+    by_email = dict(
+        User.objects.filter(department_id=proposal.department_id, email__in=emails).values_list(
+            "email", "pk"
+        )
+    )
+    out: list[int | None] = []
+    for value in values:
+        value = value.strip()
+        if value.isdigit() and len(value) < 10:
+            out.append(int(value))
+        else:
+            out.append(by_email.get(value.lower()))
+    return out
+
+
+def _comment_rows(queryset: QuerySet[Comment]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": c["id"],
+            "author": c["author__full_name"],
+            "department": c["author__department__slug"],
+            "body": c["body"],
+            "created_at": rows.iso(c["created_at"]),
+            "edited_at": rows.iso(c["edited_at"]),
+        }
+        for c in queryset.order_by("created_at", "id").values(
+            "id", "author__full_name", "author__department__slug", "body", "created_at", "edited_at"
+        )
+    ]
+
+
+# --- experiments and outcomes ----------------------------------------------------------------
+
+
+class ExperimentViewSet(viewsets.GenericViewSet):
+    """Experiments of proposals you may see, with their metrics."""
+
+    pagination_class = UpdatedAtCursorPagination
+    serializer_class = s.ExperimentOut
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self) -> QuerySet[Experiment]:
+        return Experiment.objects.filter(
+            proposal__in=selectors.proposals_visible_to(self.request.user)
+        )
+
+    @extend_schema(
+        parameters=[s.ExperimentFilters],
+        responses={200: s.ExperimentOut(many=True)},
+        summary="Experiments, ordered by (updated_at, id)",
+    )
+    def list(self, request: AuthedRequest) -> Response:
+        filters = validated(s.ExperimentFilters, request.query_params)
+        queryset = settled(filter_experiments(self.get_queryset(), filters))
+        paginator = UpdatedAtCursorPagination()
+        page = paginator.paginate_queryset(queryset.values("id", "updated_at"), request)
+        by_id = {
+            row["id"]: row
+            for row in rows.experiment_rows(
+                Experiment.objects.filter(pk__in=[r["id"] for r in page])
+            )
+        }
+        return Response(paginator.get_paginated_response_data([by_id[r["id"]] for r in page]))
+
+    @extend_schema(responses={200: s.ExperimentOut}, summary="One experiment")
+    def retrieve(self, request: AuthedRequest, pk: str) -> Response:
+        found = rows.experiment_rows(self.get_queryset().filter(pk=int(pk)))
+        if not found:
+            raise NotFound("Not found")
+        return Response(found[0])
+
+
+class OutcomeViewSet(viewsets.GenericViewSet):
+    """The lessons library: published outcomes, with each metric's actual value."""
+
+    pagination_class = UpdatedAtCursorPagination
+    serializer_class = s.OutcomeOut
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.published_outcomes_visible_to(self.request.user)
+
+    @extend_schema(
+        parameters=[s.OutcomeFilters],
+        responses={200: s.OutcomeOut(many=True)},
+        summary="Published outcomes, ordered by (updated_at, id)",
+    )
+    def list(self, request: AuthedRequest) -> Response:
+        filters = validated(s.OutcomeFilters, request.query_params)
+        queryset = settled(filter_outcomes(self.get_queryset(), filters))
+        paginator = UpdatedAtCursorPagination()
+        page = paginator.paginate_queryset(queryset.values("id", "updated_at"), request)
+        by_id = {
+            row["id"]: row
+            for row in rows.outcome_rows(Outcome.objects.filter(pk__in=[r["id"] for r in page]))
+        }
+        return Response(paginator.get_paginated_response_data([by_id[r["id"]] for r in page]))
+
+    @extend_schema(responses={200: s.OutcomeOut}, summary="One published outcome")
+    def retrieve(self, request: AuthedRequest, pk: str) -> Response:
+        found = rows.outcome_rows(self.get_queryset().filter(pk=int(pk)))
+        if not found:
+            raise NotFound("Not found")
+        return Response(found[0])
+
+
+# --- reference data ----------------------------------------------------------------------------
+
+
+class DepartmentViewSet(viewsets.GenericViewSet):
+    pagination_class = None
+    serializer_class = s.DepartmentOut
+    lookup_field = "slug"
+    lookup_value_regex = r"[-a-zA-Z0-9_]{1,64}"
+    queryset = Department.objects.order_by("name")
+
+    @extend_schema(responses={200: s.DepartmentOut(many=True)}, summary="Departments")
+    def list(self, request: AuthedRequest) -> Response:
+        return Response(rows.department_rows(self.get_queryset()))
+
+    @extend_schema(responses={200: s.DepartmentOut}, summary="One department")
+    def retrieve(self, request: AuthedRequest, slug: str) -> Response:
+        found = rows.department_rows(self.get_queryset().filter(slug=slug))
+        if not found:
+            raise NotFound("Not found")
+        return Response(found[0])
+
+
+class ThemeViewSet(viewsets.GenericViewSet):
+    pagination_class = None
+    serializer_class = s.ThemeOut
+    queryset = Theme.objects.order_by("name")
+
+    @extend_schema(responses={200: s.ThemeOut(many=True)}, summary="Themes")
+    def list(self, request: AuthedRequest) -> Response:
+        return Response(rows.theme_rows(self.get_queryset()))
+
+
+class ChallengeViewSet(viewsets.GenericViewSet):
+    pagination_class = None
+    serializer_class = s.ChallengeOut
+    lookup_field = "slug"
+    lookup_value_regex = r"[-a-zA-Z0-9_]{1,100}"
+    queryset = Challenge.objects.order_by("closes_on", "title")
+
+    @extend_schema(responses={200: s.ChallengeOut(many=True)}, summary="Calls for ideas")
+    def list(self, request: AuthedRequest) -> Response:
+        return Response(rows.challenge_rows(self.get_queryset()))
+
+    @extend_schema(responses={200: s.ChallengeOut}, summary="One challenge")
+    def retrieve(self, request: AuthedRequest, slug: str) -> Response:
+        found = rows.challenge_rows(self.get_queryset().filter(slug=slug))
+        if not found:
+            raise NotFound("Not found")
+        return Response(found[0])
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+
+class AnyFileRenderer(BaseRenderer):
+    """Lets a download answer whatever the report's format is."""
+
+    media_type = "*/*"
+    format = "file"
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> Any:
+        return data
+
+
+class ReportViewSet(viewsets.GenericViewSet):
+    """Your reports: request one, watch its progress, download it."""
+
+    pagination_class = None
+    serializer_class = s.ReportOut
+    lookup_value_regex = r"[0-9a-fA-F-]{32,36}"
+
+    def get_queryset(self) -> QuerySet[Report]:
+        return Report.objects.filter(requested_by=cast(User, self.request.user)).order_by(
+            "-created_at"
+        )
+
+    def _row(self, request: AuthedRequest, report: Report) -> dict[str, Any]:
+        url = None
+        if report.status == ReportStatus.DONE and report.file:
+            url = request.build_absolute_uri(f"/api/v1/reports/{report.pk}/download/")
+        return rows.report_row(report, url)
+
+    def _get(self, pk: str) -> Report:
+        import uuid
+
+        try:
+            key = uuid.UUID(pk)
+        except ValueError:
+            raise NotFound("Not found") from None
+        return get_object_or_404(self.get_queryset(), pk=key)
+
+    @extend_schema(responses={200: s.ReportOut(many=True)}, summary="Your latest 100 reports")
+    def list(self, request: AuthedRequest) -> Response:
+        return Response([self._row(request, r) for r in self.get_queryset()[:100]])
+
+    @extend_schema(
+        request=s.ReportIn,
+        responses={201: s.ReportOut},
+        summary="Request a report (leads and analysts)",
+        description="Queued at once; poll the report for `progress` and its `download_url`.",
+    )
+    def create(self, request: AuthedRequest) -> Response:
+        serializer = s.ReportIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        filters = {
+            k: (rows.iso(v) if hasattr(v, "isoformat") else v)
+            for k, v in dict(data.get("filters") or {}).items()
+        }
+        report = report_request(
+            user=request.user, kind=data["kind"], format=data["format"], filters=filters
+        )
+        return Response(self._row(request, report), status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.ReportOut}, summary="A report's status and progress")
+    def retrieve(self, request: AuthedRequest, pk: str) -> Response:
+        return Response(self._row(request, self._get(pk)))
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY),
+            (200, "application/vnd.oasis.opendocument.spreadsheet"): OpenApiResponse(
+                OpenApiTypes.BINARY
+            ),
+            (200, "application/json"): OpenApiResponse(OpenApiTypes.BINARY),
+        },
+        summary="Download a finished report",
+        description="409 while it is still being built, or once it has expired.",
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, AnyFileRenderer])
+    def download(self, request: AuthedRequest, pk: str) -> Any:
+        report = self._get(pk)
+        if report.status != ReportStatus.DONE or not report.file:
+            raise Conflict(f"This report is {report.get_status_display().lower()}, not ready")
+        content_types = {
+            "csv": "text/csv",
+            "ods": "application/vnd.oasis.opendocument.spreadsheet",
+            "json": "application/json",
+        }
+        return FileResponse(
+            report.file.open("rb"),
+            as_attachment=True,
+            filename=f"{report.kind}-{report.created_at:%Y%m%d-%H%M}.{report.format}",
+            content_type=content_types.get(report.format, "application/octet-stream"),
+        )
+
+
+# --- webhooks -----------------------------------------------------------------------------------
+
+
+class WebhookViewSet(viewsets.GenericViewSet):
+    """A department lead's webhook endpoints and their deliveries."""
+
+    pagination_class = None
+    serializer_class = s.WebhookOut
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self) -> QuerySet[WebhookEndpoint]:
+        user = cast(User, self.request.user)
+        if not perms.can_configure(user, user.department):
+            return WebhookEndpoint.objects.none()
+        return WebhookEndpoint.objects.filter(department_id=user.department_id).order_by("id")
+
+    @extend_schema(responses={200: s.WebhookOut(many=True)}, summary="Your department's webhooks")
+    def list(self, request: AuthedRequest) -> Response:
+        if not perms.can_configure(request.user, request.user.department):
+            raise PermissionDenied("Only a department's portfolio lead can manage its webhooks")
+        return Response([rows.webhook_row(e) for e in self.get_queryset()])
+
+    @extend_schema(
+        request=s.WebhookIn,
+        responses={201: s.WebhookCreatedOut},
+        summary="Register an HTTPS endpoint (department leads)",
+    )
+    def create(self, request: AuthedRequest) -> Response:
+        serializer = s.WebhookIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        endpoint = webhook_endpoint_register(
+            actor=request.user,
+            url=serializer.validated_data["url"],
+            events=serializer.validated_data["events"],
+        )
+        return Response(rows.webhook_row(endpoint, secret=True), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={200: s.DeliveryOut(many=True)},
+        summary="An endpoint's latest 100 deliveries, newest first",
+    )
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request: AuthedRequest, pk: str) -> Response:
+        endpoint = get_object_or_404(self.get_queryset(), pk=int(pk))
+        return Response(
+            rows.delivery_rows(
+                WebhookDelivery.objects.filter(endpoint=endpoint).order_by("-created_at")[:100]
+            )
+        )

@@ -1,0 +1,24 @@
+"""The bench measurement runs and compares like with like."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from bench.api_rows import measure
+from tests.api.test_lists import _bulk_proposals
+
+
+@pytest.mark.django_db
+def test_api_rows_bench_measures_the_same_500_rows(alice, bob) -> None:
+    _bulk_proposals(alice, bob, 700)
+
+    result = measure(alice, repeat=int(os.environ.get("BENCH_REPEAT", "3")))
+
+    print(result)  # pytest -s shows the ratio
+    assert result["rows"] == 500
+    assert result["raw_rows"] == 500
+    assert result["api_ms"] > 0
+    assert result["raw_ms"] > 0
+    assert result["ratio"] == round(result["api_ms"] / result["raw_ms"], 2)
