@@ -128,6 +128,15 @@ def request_report(
     if errors:
         raise ValidationError(errors)
     report = Report.objects.create(requested_by=user, kind=kind, format=format, filters=cleaned)
+    from proposals.services import audit
+
+    audit(
+        actor=user,
+        action="request_report",
+        obj=report,
+        department=user.department,
+        changes={"kind": (None, kind), "format": (None, format)},
+    )
     report_id = str(report.pk)
     transaction.on_commit(lambda: enqueue(report_id), robust=True)
     return report

@@ -4,7 +4,6 @@ whole-process behaviour is checked in a fresh `python` subprocess."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import secrets
 import subprocess
@@ -129,12 +128,6 @@ def test_production_settings_refuse_to_start_without_secret_key(tmp_path):
 
 
 def test_production_settings_pass_the_deploy_check_with_no_warnings(tmp_path):
-    # REST_FRAMEWORK names accounts.authentication.TokenAuthentication, which the
-    # API work adds; until it exists the check reports that, and nothing else.
-    # A plain skip (even in CI) because it is work not yet done, not a missing service.
-    if importlib.util.find_spec("accounts.authentication") is None:
-        pytest.skip("accounts/authentication.py (the API's token authentication) is not built yet")
-
     result = run_python(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         tmp_path,

@@ -294,7 +294,6 @@ class ReportFiltersIn(serializers.Serializer):
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     department = Text(max_length=64, required=False, validators=[validate_slug])
     theme = Text(max_length=64, required=False, validators=[validate_slug])
-    updated_after = LenientDateTimeField(required=False)
     search = Text(max_length=200, required=False, allow_blank=True)
 
 
