@@ -13,6 +13,7 @@ urlpatterns = [
     path("cookies/", pages.cookies, name="cookies"),
     path("accounts/", include("accounts.urls")),
     path("account/", account_views.account, name="account"),
+    path("", include("proposals.urls_review")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

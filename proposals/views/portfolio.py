@@ -1,0 +1,128 @@
+"""The portfolio dashboard and its charts.
+
+Charts are SVG drawn on the server and served by `chart` as images, so they
+need no JavaScript and no CDN, and carry no inline <style> (the CSP forbids
+it): only presentation attributes. Each has a GOV.UK table of the same data
+on the page, which is what screen readers use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.views.decorators.cache import never_cache
+
+from accounts.models import Role
+from proposals import dashboards
+from proposals.forms.review import PortfolioFilterForm
+
+CHARTS = {
+    "funnel": "Proposals at each stage",
+    "departments": "Proposals by department",
+    "themes": "Proposals by theme",
+    "results": "Experiment outcomes by result",
+    "benefit": "Estimated and realised benefit (£)",
+}
+
+
+def _portfolio_for(request: HttpRequest) -> tuple[dashboards.Portfolio, PortfolioFilterForm]:
+    user = request.user
+    if not dashboards.can_see_portfolio(user):  # type: ignore[arg-type]
+        raise PermissionDenied("The portfolio is for portfolio leads and analysts")
+    form = PortfolioFilterForm(request.GET or None)
+    if user.role != Role.ANALYST:  # type: ignore[union-attr]
+        # Leads see their own department only; the choice is not offered.
+        del form.fields["department"]
+    filters = dashboards.PortfolioFilters()
+    if form.is_bound and form.is_valid():
+        filters = dashboards.PortfolioFilters(
+            department=form.cleaned_data.get("department"),
+            period_from=form.cleaned_data["period_from"],
+            period_to=form.cleaned_data["period_to"],
+        )
+    return dashboards.portfolio(user, filters), form  # type: ignore[arg-type]
+
+
+def chart_series(data: dashboards.Portfolio, name: str) -> list[tuple[str, int]]:
+    if name == "funnel":
+        return [(row["label"], row["count"]) for row in data.funnel]
+    if name == "departments":
+        return [(row["department__name"], row["total"]) for row in data.by_department]
+    if name == "themes":
+        return [(row["name"], row["total"]) for row in data.by_theme]
+    if name == "results":
+        return [(row["label"], row["count"]) for row in data.by_result]
+    if name == "benefit":
+        return [
+            ("Estimated (approved proposals)", data.estimated_benefit_gbp),
+            ("Realised (recorded outcomes)", data.realised_benefit_gbp),
+        ]
+    raise Http404("No such chart")
+
+
+@login_required
+def portfolio(request: HttpRequest) -> HttpResponse:
+    data, form = _portfolio_for(request)
+    query = request.GET.urlencode()
+    charts = [
+        {
+            "name": name,
+            "title": title,
+            "src": f"{request.path}charts/{name}.svg" + (f"?{query}" if query else ""),
+            "rows": chart_series(data, name),
+        }
+        for name, title in CHARTS.items()
+    ]
+    return render(
+        request,
+        "review/portfolio.html",
+        {"data": data, "filter_form": form, "form": form, "charts": charts},
+    )
+
+
+BAR_HEIGHT = 28
+LABEL_WIDTH = 260
+BAR_AREA = 380
+
+
+@login_required
+@never_cache
+def chart(request: HttpRequest, name: str) -> HttpResponse:
+    if name not in CHARTS:
+        raise Http404("No such chart")
+    data, _ = _portfolio_for(request)
+    series = chart_series(data, name)
+    largest = max([value for _, value in series] + [1])
+    bars: list[dict[str, Any]] = []
+    for index, (label, value) in enumerate(series):
+        bars.append(
+            {
+                "label": label if len(label) <= 38 else label[:37] + "…",
+                "value": f"{value:,}",
+                "y": 30 + index * (BAR_HEIGHT + 8),
+                "text_y": 30 + index * (BAR_HEIGHT + 8) + 19,
+                "width": max(1, round(BAR_AREA * value / largest)) if value else 0,
+                "value_x": LABEL_WIDTH
+                + 8
+                + (round(BAR_AREA * value / largest) if value else 0)
+                + 6,
+            }
+        )
+    height = 30 + len(series) * (BAR_HEIGHT + 8) + 10
+    svg = render_to_string(
+        "review/chart.svg",
+        {
+            "title": CHARTS[name],
+            "bars": bars,
+            "height": height,
+            "width": LABEL_WIDTH + BAR_AREA + 90,
+            "bar_x": LABEL_WIDTH + 8,
+            "bar_height": BAR_HEIGHT,
+        },
+    )
+    return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
