@@ -300,3 +300,17 @@ def test_portfolio_numbers_equal_counts_made_from_the_rows(alice, bob, rita, len
     # A lead's filter by department is ignored: always their own.
     ignored = dashboards.portfolio(lena, dashboards.PortfolioFilters(department=home_office))
     assert ignored.total == len(dfe_rows)
+
+
+def test_working_days_arithmetic_matches_counting_day_by_day():
+    start = dt.date(2025, 12, 1)
+    for offset in range(0, 800, 7):
+        for shift in range(7):
+            a = start + dt.timedelta(days=shift)
+            b = a + dt.timedelta(days=offset + shift)
+            slow = sum(
+                1
+                for n in range(1, (b - a).days + 1)
+                if dashboards.is_working_day(a + dt.timedelta(days=n))
+            )
+            assert dashboards.working_days_between(a, b) == slow, (a, b)

@@ -1,0 +1,1 @@
+"""Benchmarks: plain functions that `make bench` calls (each returns its numbers)."""
