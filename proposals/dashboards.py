@@ -246,7 +246,7 @@ def with_panel_scores(queryset: QuerySet[Proposal], threshold: Decimal) -> Query
     above the department's moderation threshold.
     """
     submitted = Q(assessments__submitted_at__isnull=False)
-    decimal = DecimalField(max_digits=6, decimal_places=3)
+    decimal: DecimalField[Any, Any] = DecimalField(max_digits=6, decimal_places=3)
     return (
         queryset.annotate(
             mean_score=Avg("assessments__weighted_score", filter=submitted, output_field=decimal),
@@ -290,7 +290,9 @@ def panel_row(proposal: Proposal) -> dict[str, Any] | None:
         with_panel_scores(
             Proposal.objects.filter(pk=proposal.pk), proposal.department.moderation_threshold
         )
-        .values("mean_score", "spread", "flagged", "assessments_done", "fund", "do_not_fund")
+        .values(  # type: ignore[misc]  # the stubs do not know annotations
+            "mean_score", "spread", "flagged", "assessments_done", "fund", "do_not_fund"
+        )
         .first()
     )
 

@@ -4,7 +4,8 @@ department settings (issue 4). They shape input; the services hold the rules."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from decimal import Decimal
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -27,6 +28,10 @@ def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
     else:
         for message in exc.messages:
             form.add_error(None, message)
+
+
+def _choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
+    return cast(forms.ChoiceField, form.fields[name])
 
 
 def _blank(choices: Iterable[tuple[str, str]], label: str) -> list[tuple[str, str]]:
@@ -58,10 +63,10 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args: Any, department: Department, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["theme"].choices = _blank(
+        _choice_field(self, "theme").choices = _blank(
             Theme.objects.values_list("slug", "name"), "Any theme"
         )
-        self.fields["challenge"].choices = _blank(
+        _choice_field(self, "challenge").choices = _blank(
             Challenge.objects.filter(department__in=[department.pk, None])
             .values_list("slug", "title")
             .order_by("title"),
@@ -99,7 +104,7 @@ class BulkAcceptForm(forms.Form):
 
     def __init__(self, *args: Any, panel: Any, references: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["references"].choices = [(r, r) for r in references]
+        _choice_field(self, "references").choices = [(r, r) for r in references]
         self.fields["assessors"] = _assessors(panel)
 
 
@@ -269,7 +274,7 @@ class ExperimentForm(forms.Form):
 
     def __init__(self, *args: Any, department: Department, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["lead"].queryset = User.objects.filter(
+        cast(forms.ModelChoiceField, self.fields["lead"]).queryset = User.objects.filter(
             department=department, is_active=True
         ).exclude(role=Role.ANALYST)
         for i in range(METRIC_ROWS):
@@ -389,10 +394,10 @@ class LessonFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["theme"].choices = _blank(
+        _choice_field(self, "theme").choices = _blank(
             Theme.objects.values_list("slug", "name"), "Any theme"
         )
-        self.fields["department"].choices = _blank(
+        _choice_field(self, "department").choices = _blank(
             Department.objects.values_list("slug", "name"), "Any department"
         )
 
@@ -450,39 +455,42 @@ class DepartmentSettingsForm(forms.Form):
         self.criteria = criteria
         # The existing criteria, then one blank row to add a new one.
         for i, criterion in enumerate([*criteria, None]):
-            new = criterion is None
-            title = "New criterion" if new else criterion.name
-            self.fields[f"criterion-{i}-id"] = forms.IntegerField(
-                required=False,
-                widget=forms.HiddenInput,
-                initial=None if new else criterion.pk,
-            )
-            self.fields[f"criterion-{i}-name"] = forms.CharField(
-                label=f"{title}: name",
-                required=False,
-                max_length=100,
-                initial="" if new else criterion.name,
-            )
-            self.fields[f"criterion-{i}-description"] = forms.CharField(
-                label=f"{title}: description",
-                required=False,
-                max_length=300,
-                initial="" if new else criterion.description,
-            )
-            self.fields[f"criterion-{i}-weight"] = forms.DecimalField(
-                label=f"{title}: weight",
-                required=False,
-                min_value=0.01,
-                max_value=999,
-                max_digits=5,
-                decimal_places=2,
-                initial=None if new else criterion.weight,
-            )
-            self.fields[f"criterion-{i}-active"] = forms.BooleanField(
-                label=f"Use “{title}” when assessing",
-                required=False,
-                initial=True if new else criterion.active,
-            )
+            self._add_criterion_fields(i, criterion)
+
+    def _add_criterion_fields(self, i: int, criterion: Criterion | None) -> None:
+        title = "New criterion" if criterion is None else criterion.name
+        self.fields[f"criterion-{i}-id"] = forms.IntegerField(
+            required=False,
+            widget=forms.HiddenInput,
+            initial=None if criterion is None else criterion.pk,
+        )
+        self.fields[f"criterion-{i}-name"] = forms.CharField(
+            label=f"{title}: name",
+            required=False,
+            max_length=100,
+            initial="" if criterion is None else criterion.name,
+        )
+        self.fields[f"criterion-{i}-description"] = forms.CharField(
+            label=f"{title}: description",
+            required=False,
+            max_length=300,
+            initial="" if criterion is None else criterion.description,
+        )
+        self.fields[f"criterion-{i}-weight"] = forms.DecimalField(
+            label=f"{title}: weight",
+            required=False,
+            min_value=Decimal("0.01"),
+            max_value=999,
+            max_digits=5,
+            decimal_places=2,
+            initial=None if criterion is None else criterion.weight,
+        )
+        self.fields[f"criterion-{i}-active"] = forms.BooleanField(
+            label=f"Use “{title}” when assessing",
+            required=False,
+            # A new criterion is used unless the lead says otherwise.
+            initial=True if criterion is None else criterion.active,
+        )
 
     def criterion_rows(self) -> list[list[forms.BoundField]]:
         parts = ("id", "name", "description", "weight", "active")
@@ -512,12 +520,12 @@ class DepartmentSettingsForm(forms.Form):
         return rows
 
 
+ROLE_CHOICES = [
+    (Role.SUBMITTER.value, "Submitter"),
+    (Role.REVIEWER.value, "Reviewer"),
+    (Role.LEAD.value, "Portfolio lead"),
+]
+
+
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(
-        label="Role",
-        choices=[
-            (Role.SUBMITTER, "Submitter"),
-            (Role.REVIEWER, "Reviewer"),
-            (Role.LEAD, "Portfolio lead"),
-        ],
-    )
+    role = forms.ChoiceField(label="Role", choices=ROLE_CHOICES)

@@ -14,12 +14,18 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import User
 from proposals import permissions as perms
 from proposals import services
-from proposals.forms.review import DepartmentSettingsForm, RoleForm, apply_service_errors
+from proposals.forms.review import (
+    ROLE_CHOICES,
+    DepartmentSettingsForm,
+    RoleForm,
+    apply_service_errors,
+)
 from proposals.models import Criterion
+from proposals.views.review import current_user
 
 
 def _require_configure(request: HttpRequest) -> None:
-    if not perms.can_configure(request.user, request.user.department):  # type: ignore[arg-type, union-attr]
+    if not perms.can_configure(current_user(request), current_user(request).department):
         raise PermissionDenied("Only the department's portfolio lead can change its settings")
 
 
@@ -27,7 +33,7 @@ def _require_configure(request: HttpRequest) -> None:
 @require_http_methods(["GET", "POST"])
 def department_settings(request: HttpRequest) -> HttpResponse:
     _require_configure(request)
-    department = request.user.department  # type: ignore[union-attr]
+    department = current_user(request).department
     criteria = list(Criterion.objects.filter(department=department))
     initial = {
         "triage_target_days": department.triage_target_days,
@@ -41,7 +47,7 @@ def department_settings(request: HttpRequest) -> HttpResponse:
             try:
                 services.department_configure(
                     department=department,
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=current_user(request),
                     data={
                         name: form.cleaned_data[name]
                         for name in (
@@ -65,7 +71,7 @@ def department_settings(request: HttpRequest) -> HttpResponse:
             "form": form,
             "department": department,
             "people": people,
-            "roles": RoleForm.base_fields["role"].choices,
+            "roles": ROLE_CHOICES,
         },
     )
 
@@ -74,7 +80,7 @@ def department_settings(request: HttpRequest) -> HttpResponse:
 @require_POST
 def set_role(request: HttpRequest, pk: int) -> HttpResponse:
     _require_configure(request)
-    person = User.objects.filter(pk=pk, department=request.user.department).first()  # type: ignore[union-attr]
+    person = User.objects.filter(pk=pk, department=current_user(request).department).first()
     if person is None:
         raise Http404("No such person in your department")
     form = RoleForm(request.POST)
@@ -82,7 +88,9 @@ def set_role(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Select submitter, reviewer or portfolio lead")
         return redirect("review:department_settings")
     try:
-        services.user_set_role(user=person, actor=request.user, role=form.cleaned_data["role"])  # type: ignore[arg-type]
+        services.user_set_role(
+            user=person, actor=current_user(request), role=form.cleaned_data["role"]
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

@@ -21,14 +21,14 @@ from proposals.forms.review import ExperimentForm, OutcomeForm, StopForm, apply_
 from proposals.models import Experiment, Outcome
 from proposals.selectors import proposal_for
 from proposals.services import InvalidTransition
-from proposals.views.review import render_conflict
+from proposals.views.review import current_user, render_conflict
 
 PAGE_SIZE = 25
 
 
 def _experiment_for(request: HttpRequest, pk: int) -> Experiment:
     experiment = (
-        dashboards.experiments_visible_to(request.user)  # type: ignore[arg-type]
+        dashboards.experiments_visible_to(current_user(request))
         .select_related("proposal", "proposal__department", "lead")
         .prefetch_related("metrics")
         .filter(pk=pk)
@@ -43,12 +43,10 @@ def _experiment_for(request: HttpRequest, pk: int) -> Experiment:
 def experiment_list(request: HttpRequest) -> HttpResponse:
     """Experiments running and planned, soonest end first, with their metrics."""
     page = Paginator(
-        dashboards.experiments_running_and_due(request.user),
-        PAGE_SIZE,  # type: ignore[arg-type]
+        dashboards.experiments_running_and_due(current_user(request)),
+        PAGE_SIZE,
     ).get_page(request.GET.get("page"))
-    awaiting = list(
-        dashboards.experiments_awaiting_outcome(request.user)[:PAGE_SIZE]  # type: ignore[arg-type]
-    )
+    awaiting = list(dashboards.experiments_awaiting_outcome(current_user(request))[:PAGE_SIZE])
     return render(
         request,
         "review/experiments.html",
@@ -59,20 +57,20 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def experiment_plan(request: HttpRequest, reference: str) -> HttpResponse:
-    proposal = proposal_for(request.user, reference)
-    if not perms.can_plan_experiment(request.user, proposal):  # type: ignore[arg-type]
+    proposal = proposal_for(current_user(request), reference)
+    if not perms.can_plan_experiment(current_user(request), proposal):
         raise PermissionDenied("Only the department's lead can plan experiments")
     form = ExperimentForm(
         request.POST or None,
         department=proposal.department,
-        initial={"lead": request.user.pk},
+        initial={"lead": current_user(request).pk},
     )
     if request.method == "POST" and form.is_valid():
         metrics = form.metrics()
         try:
             experiment = services.experiment_plan(
                 proposal=proposal,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=current_user(request),
                 data=form.experiment_data(),
                 metrics=metrics,
             )
@@ -91,8 +89,8 @@ def experiment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actuals = {}
     if outcome is not None:
         actuals = {a.metric_id: a.value for a in outcome.actuals.all()}
-    user = request.user
-    can_run = perms.can_run_experiment(user, experiment)  # type: ignore[arg-type]
+    user = current_user(request)
+    can_run = perms.can_run_experiment(user, experiment)
     return render(
         request,
         "review/experiment.html",
@@ -103,11 +101,11 @@ def experiment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "outcome": outcome,
             "can_start": can_run and experiment.status == ExperimentStatus.PLANNED,
             "can_stop": can_run and experiment.status == ExperimentStatus.RUNNING,
-            "can_record": outcome is None and perms.can_record_outcome(user, experiment),  # type: ignore[arg-type]
+            "can_record": outcome is None and perms.can_record_outcome(user, experiment),
             "can_publish": outcome is not None
             and not outcome.published
-            and perms.is_department_lead(user, experiment.proposal),  # type: ignore[arg-type]
-            "can_close": perms.is_department_lead(user, experiment.proposal)  # type: ignore[arg-type]
+            and perms.is_department_lead(user, experiment.proposal),
+            "can_close": perms.is_department_lead(user, experiment.proposal)
             and experiment.proposal.status == "experimenting",
         },
     )
@@ -118,7 +116,7 @@ def experiment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def experiment_start(request: HttpRequest, pk: int) -> HttpResponse:
     experiment = _experiment_for(request, pk)
     try:
-        services.experiment_start(experiment=experiment, actor=request.user)  # type: ignore[arg-type]
+        services.experiment_start(experiment=experiment, actor=current_user(request))
     except InvalidTransition as exc:
         messages.error(request, str(exc))
         return redirect("review:experiment", pk=pk)
@@ -130,7 +128,7 @@ def experiment_start(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def experiment_stop(request: HttpRequest, pk: int) -> HttpResponse:
     experiment = _experiment_for(request, pk)
-    if not perms.can_run_experiment(request.user, experiment):  # type: ignore[arg-type]
+    if not perms.can_run_experiment(current_user(request), experiment):
         raise PermissionDenied("You cannot stop this experiment")
     form = StopForm(request.POST or None)
     context: dict[str, Any] = {"experiment": experiment, "form": form}
@@ -138,7 +136,7 @@ def experiment_stop(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.experiment_stop(
                 experiment=experiment,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=current_user(request),
                 reason=form.cleaned_data["reason"],
             )
         except InvalidTransition as exc:
@@ -155,19 +153,19 @@ def experiment_stop(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def outcome_record(request: HttpRequest, pk: int) -> HttpResponse:
     experiment = _experiment_for(request, pk)
-    if not perms.can_record_outcome(request.user, experiment):  # type: ignore[arg-type]
+    if not perms.can_record_outcome(current_user(request), experiment):
         raise PermissionDenied("Start the experiment before recording its outcome")
     form = OutcomeForm(request.POST or None, experiment=experiment)
     context: dict[str, Any] = {"experiment": experiment, "form": form}
     if request.method == "POST" and form.is_valid():
         publish = form.cleaned_data["publish"] and perms.is_department_lead(
-            request.user,
-            experiment.proposal,  # type: ignore[arg-type]
+            current_user(request),
+            experiment.proposal,
         )
         try:
             services.outcome_record(
                 experiment=experiment,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=current_user(request),
                 actuals=form.actuals(),
                 result=form.cleaned_data["result"],
                 lessons=form.cleaned_data["lessons"],
@@ -192,6 +190,6 @@ def outcome_publish(request: HttpRequest, pk: int) -> HttpResponse:
     outcome = Outcome.objects.filter(experiment=experiment).first()
     if outcome is None:
         raise Http404("This experiment has no outcome yet")
-    services.outcome_publish(outcome=outcome, actor=request.user)  # type: ignore[arg-type]
+    services.outcome_publish(outcome=outcome, actor=current_user(request))
     messages.success(request, "The outcome is published in the lessons library")
     return redirect("review:experiment", pk=pk)

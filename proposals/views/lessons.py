@@ -15,7 +15,7 @@ from proposals import permissions as perms
 from proposals.forms.review import LessonFilterForm
 from proposals.models import Outcome
 from proposals.selectors import published_outcomes_visible_to
-from proposals.views.review import _proposal_url
+from proposals.views.review import _proposal_url, current_user
 
 PAGE_SIZE = 20
 
@@ -26,14 +26,14 @@ def lesson_list(request: HttpRequest) -> HttpResponse:
     filters = dashboards.LessonFilters()
     if form.is_bound and form.is_valid():
         filters = dashboards.LessonFilters(**{k: v or "" for k, v in form.cleaned_data.items()})
-    queryset = dashboards.lessons(request.user, filters)  # type: ignore[arg-type]
+    queryset = dashboards.lessons(current_user(request), filters)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "review/lessons.html", {"filter_form": form, "page_obj": page})
 
 
 def _outcome_for(request: HttpRequest, pk: int) -> Outcome:
     outcome = (
-        published_outcomes_visible_to(request.user)
+        published_outcomes_visible_to(current_user(request))
         .select_related("experiment", "experiment__proposal", "experiment__proposal__department")
         .filter(pk=pk)
         .first()
@@ -56,7 +56,7 @@ def lesson_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "experiment": outcome.experiment,
             "proposal": outcome.experiment.proposal,
             "metrics": metrics,
-            "can_adopt": perms.can_adopt(request.user),  # type: ignore[arg-type]
+            "can_adopt": perms.can_adopt(current_user(request)),
         },
     )
 
@@ -65,9 +65,9 @@ def lesson_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def lesson_adopt(request: HttpRequest, pk: int) -> HttpResponse:
     outcome = _outcome_for(request, pk)
-    if not perms.can_adopt(request.user):  # type: ignore[arg-type]
+    if not perms.can_adopt(current_user(request)):
         raise PermissionDenied("Analysts read outcomes; they do not adopt them")
-    draft = services.proposal_adopt(outcome=outcome, actor=request.user)  # type: ignore[arg-type]
+    draft = services.proposal_adopt(outcome=outcome, actor=current_user(request))
     messages.success(
         request,
         f"Draft {draft.reference} is in your department, crediting "

@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from accounts.models import Role
 from proposals import dashboards
 from proposals.forms.review import PortfolioFilterForm
+from proposals.views.review import current_user
 
 CHARTS = {
     "funnel": "Proposals at each stage",
@@ -31,11 +32,11 @@ CHARTS = {
 
 
 def _portfolio_for(request: HttpRequest) -> tuple[dashboards.Portfolio, PortfolioFilterForm]:
-    user = request.user
-    if not dashboards.can_see_portfolio(user):  # type: ignore[arg-type]
+    user = current_user(request)
+    if not dashboards.can_see_portfolio(user):
         raise PermissionDenied("The portfolio is for portfolio leads and analysts")
     form = PortfolioFilterForm(request.GET or None)
-    if user.role != Role.ANALYST:  # type: ignore[union-attr]
+    if user.role != Role.ANALYST:
         # Leads see their own department only; the choice is not offered.
         del form.fields["department"]
     filters = dashboards.PortfolioFilters()
@@ -45,7 +46,7 @@ def _portfolio_for(request: HttpRequest) -> tuple[dashboards.Portfolio, Portfoli
             period_from=form.cleaned_data["period_from"],
             period_to=form.cleaned_data["period_to"],
         )
-    return dashboards.portfolio(user, filters), form  # type: ignore[arg-type]
+    return dashboards.portfolio(user, filters), form
 
 
 def chart_series(data: dashboards.Portfolio, name: str) -> list[tuple[str, int]]:

@@ -8,7 +8,7 @@ a clear message and HTTP 409 (nothing overwritten), invisible → 404.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -40,7 +40,15 @@ from proposals.selectors import proposal_for, proposals_visible_to
 from proposals.services import InvalidTransition
 from proposals.services_review import proposals_accept_many
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 QUEUE_PAGE_SIZE = 25
+
+
+def current_user(request: HttpRequest) -> User:
+    """The signed-in person: every view here is behind login_required."""
+    return cast("User", request.user)
 
 
 def render_conflict(
@@ -52,14 +60,14 @@ def render_conflict(
 
 
 def _require_reviewer(request: HttpRequest) -> None:
-    user = request.user
-    if not perms.is_reviewer_of(user, user.department_id):  # type: ignore[union-attr]
+    user = current_user(request)
+    if not perms.is_reviewer_of(user, user.department_id):
         raise PermissionDenied("Only the department's reviewers and leads can do this")
 
 
 def _require_lead(request: HttpRequest) -> None:
-    user = request.user
-    if not perms.is_lead_of(user, user.department_id):  # type: ignore[union-attr]
+    user = current_user(request)
+    if not perms.is_lead_of(user, user.department_id):
         raise PermissionDenied("Only the department's portfolio lead can do this")
 
 
@@ -71,8 +79,8 @@ def _require_lead(request: HttpRequest) -> None:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Counts by status, the queue oldest first, assigned to you; POST bulk-accepts."""
     _require_reviewer(request)
-    user = request.user
-    department = user.department  # type: ignore[union-attr]
+    user = current_user(request)
+    department = user.department
     filter_form = QueueFilterForm(request.GET or None, department=department)
     filters = dashboards.QueueFilters()
     if filter_form.is_bound and filter_form.is_valid():
@@ -85,7 +93,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             submitted_to=data["submitted_to"],
             q=data["q"] or "",
         )
-    queue = dashboards.triage_queue(user, filters)  # type: ignore[arg-type]
+    queue = dashboards.triage_queue(user, filters)
     page = Paginator(queue, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = dashboards.with_age(list(page.object_list))
     panel = dashboards.panel_members(department)
@@ -105,14 +113,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         bulk_form = BulkAcceptForm(request.POST, panel=panel, references=posted)
         if bulk_form.is_valid():
             chosen = list(
-                dashboards.department_proposals(user).filter(  # type: ignore[arg-type]
+                dashboards.department_proposals(user).filter(
                     reference__in=bulk_form.cleaned_data["references"]
                 )
             )
             try:
                 accepted = proposals_accept_many(
                     proposals=chosen,
-                    actor=user,  # type: ignore[arg-type]
+                    actor=user,
                     assessor_ids=[a.pk for a in bulk_form.cleaned_data["assessors"]],
                 )
             except InvalidTransition as exc:
@@ -129,16 +137,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
     context = {
         "department": department,
-        "counts": dashboards.status_counts(user),  # type: ignore[arg-type]
-        "summary": dashboards.queue_summary(user, filters),  # type: ignore[arg-type]
+        "counts": dashboards.status_counts(user),
+        "summary": dashboards.queue_summary(user, filters),
         "filter_form": filter_form,
         "page_obj": page,
         "rows": rows,
-        "assigned": list(dashboards.assigned_to(user)),  # type: ignore[arg-type]
+        "assigned": list(dashboards.assigned_to(user)),
         "bulk_form": bulk_form,
         "form": bulk_form,
         "conflict_message": conflict_message,
-        "is_lead": perms.is_lead_of(user, department.pk),  # type: ignore[arg-type]
+        "is_lead": perms.is_lead_of(user, department.pk),
     }
     return render(request, "review/dashboard.html", context, status=status)
 
@@ -155,8 +163,8 @@ TRIAGE_FORMS = {
 @login_required
 @require_http_methods(["GET", "POST"])
 def triage(request: HttpRequest, reference: str) -> HttpResponse:
-    proposal = proposal_for(request.user, reference)
-    if not perms.is_department_reviewer(request.user, proposal):  # type: ignore[arg-type]
+    proposal = proposal_for(current_user(request), reference)
+    if not perms.is_department_reviewer(current_user(request), proposal):
         raise PermissionDenied("Only the department's reviewers can triage this proposal")
     panel = dashboards.panel_members(proposal.department).exclude(pk=proposal.submitter_id)
     forms = {
@@ -181,7 +189,7 @@ def triage(request: HttpRequest, reference: str) -> HttpResponse:
             try:
                 services.proposal_transition(
                     proposal=proposal,
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=current_user(request),
                     action=action,
                     data=data,
                 )
@@ -208,10 +216,10 @@ def triage(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def assess(request: HttpRequest, reference: str) -> HttpResponse:
-    proposal = proposal_for(request.user, reference)
-    user = request.user
+    proposal = proposal_for(current_user(request), reference)
+    user = current_user(request)
     assessment = Assessment.objects.filter(proposal=proposal, assessor=user).first()
-    if assessment is None or not perms.is_department_reviewer(user, proposal):  # type: ignore[arg-type]
+    if assessment is None or not perms.is_department_reviewer(user, proposal):
         raise PermissionDenied("You have not been asked to assess this proposal")
     criteria = list(Criterion.objects.filter(department_id=proposal.department_id, active=True))
     context: dict[str, Any] = {"proposal": proposal, "assessment": assessment}
@@ -224,7 +232,7 @@ def assess(request: HttpRequest, reference: str) -> HttpResponse:
             try:
                 services.assessment_declare_conflict(
                     proposal=proposal,
-                    assessor=user,  # type: ignore[arg-type]
+                    assessor=user,
                     conflict=form.cleaned_data["conflict"],
                     details=form.cleaned_data["conflict_details"],
                 )
@@ -243,7 +251,7 @@ def assess(request: HttpRequest, reference: str) -> HttpResponse:
             try:
                 services.assessment_submit(
                     proposal=proposal,
-                    assessor=user,  # type: ignore[arg-type]
+                    assessor=user,
                     scores=form.scores(),
                     recommendation=form.cleaned_data["recommendation"],
                     comment=form.cleaned_data["comment"],
@@ -287,20 +295,20 @@ def _flagged(proposal: Proposal) -> dict[str, Any] | None:
 def panel_sheet(request: HttpRequest) -> HttpResponse:
     """The ranked panel sheet of the lead's department."""
     _require_lead(request)
-    user = request.user
-    rows = list(dashboards.panel_sheet(user))  # type: ignore[arg-type]
+    user = current_user(request)
+    rows = list(dashboards.panel_sheet(user))
     return render(
         request,
         "review/panel.html",
-        {"rows": rows, "department": user.department},  # type: ignore[union-attr]
+        {"rows": rows, "department": user.department},
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def decide(request: HttpRequest, reference: str) -> HttpResponse:
-    proposal = proposal_for(request.user, reference)
-    if not perms.is_department_lead(request.user, proposal):  # type: ignore[arg-type]
+    proposal = proposal_for(current_user(request), reference)
+    if not perms.is_department_lead(current_user(request), proposal):
         raise PermissionDenied("Only the department's portfolio lead can decide")
     form = DecisionForm(request.POST or None)
     context: dict[str, Any] = {
@@ -316,7 +324,7 @@ def decide(request: HttpRequest, reference: str) -> HttpResponse:
         try:
             services.proposal_transition(
                 proposal=proposal,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=current_user(request),
                 action=action,
                 data={"rationale": form.cleaned_data["rationale"]},
             )
@@ -334,11 +342,11 @@ def decide(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def release_feedback(request: HttpRequest, reference: str) -> HttpResponse:
-    proposal = proposal_for(request.user, reference)
-    if not perms.can_release_feedback(request.user, proposal):  # type: ignore[arg-type]
+    proposal = proposal_for(current_user(request), reference)
+    if not perms.can_release_feedback(current_user(request), proposal):
         raise PermissionDenied("Only the department's lead can release feedback after a decision")
     if request.method == "POST":
-        services.feedback_release(proposal=proposal, actor=request.user)  # type: ignore[arg-type]
+        services.feedback_release(proposal=proposal, actor=current_user(request))
         messages.success(request, f"The assessors' comments on {proposal.reference} are released")
         return redirect(_proposal_url(proposal))
     return render(
@@ -351,8 +359,8 @@ def release_feedback(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def merge(request: HttpRequest, reference: str) -> HttpResponse:
-    proposal = proposal_for(request.user, reference)
-    if not perms.is_department_lead(request.user, proposal):  # type: ignore[arg-type]
+    proposal = proposal_for(current_user(request), reference)
+    if not perms.is_department_lead(current_user(request), proposal):
         raise PermissionDenied("Only the department's portfolio lead can merge proposals")
     form = MergeForm(request.POST or None)
     context = {"proposal": proposal, "form": form}
@@ -360,7 +368,7 @@ def merge(request: HttpRequest, reference: str) -> HttpResponse:
         try:
             merged = services.proposal_transition(
                 proposal=proposal,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=current_user(request),
                 action="merge",
                 data={"into": form.cleaned_data["into"]},
             )
@@ -370,19 +378,20 @@ def merge(request: HttpRequest, reference: str) -> HttpResponse:
             apply_service_errors(form, exc)
         else:
             survivor = merged.merged_into
+            assert survivor is not None  # the merge effect always sets it
             messages.success(
                 request,
-                f"{proposal.reference} has been merged into {survivor.reference}",  # type: ignore[union-attr]
+                f"{proposal.reference} has been merged into {survivor.reference}",
             )
-            return redirect(_proposal_url(survivor))  # type: ignore[arg-type]
+            return redirect(_proposal_url(survivor))
     return render(request, "review/merge.html", context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def close(request: HttpRequest, reference: str) -> HttpResponse:
-    proposal = proposal_for(request.user, reference)
-    if not perms.is_department_lead(request.user, proposal):  # type: ignore[arg-type]
+    proposal = proposal_for(current_user(request), reference)
+    if not perms.is_department_lead(current_user(request), proposal):
         raise PermissionDenied("Only the department's portfolio lead can close a proposal")
     form = CloseForm(request.POST or None)
     experiments = list(proposal.experiments.select_related("outcome").order_by("starts_on", "pk"))
@@ -391,7 +400,7 @@ def close(request: HttpRequest, reference: str) -> HttpResponse:
         try:
             services.proposal_transition(
                 proposal=proposal,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=current_user(request),
                 action="close",
                 data={"next_step": form.cleaned_data["next_step"]},
             )
