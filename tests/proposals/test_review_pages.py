@@ -280,3 +280,20 @@ def test_merge_moves_the_duplicate_and_says_where_it_went(alice, amir, lena, rit
     assert keep.supports.count() == 1
     response = _client(lena).post(f"/proposals/{keep.reference}/merge/", {"into": keep.reference})
     assert "A proposal cannot be merged into itself" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_triage_assigns_several_assessors_with_checkboxes(alice, rita, ravi, lena):
+    proposal = submitted(alice)
+    page = _client(rita).get(f"/proposals/{proposal.reference}/triage/").content.decode()
+    assert page.count('type="checkbox" value=') == 3  # Lena, Ravi, Rita: the panel
+    assert 'name="accept-assessors" type="radio"' not in page
+    response = _client(rita).post(
+        f"/proposals/{proposal.reference}/triage/",
+        {"action": "accept", "accept-assessors": [rita.pk, ravi.pk]},
+    )
+    assert response.status_code == 302
+    assert sorted(proposal.assignments.values_list("reviewer__email", flat=True)) == [
+        "ravi@dfe.example",
+        "rita@dfe.example",
+    ]
