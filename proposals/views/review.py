@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 QUEUE_PAGE_SIZE = 25
+# "Assigned to you" lists the oldest this many; the rest follow as they are done.
+ASSIGNED_SHOWN = 50
 
 
 def current_user(request: HttpRequest) -> User:
@@ -142,7 +144,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "filter_form": filter_form,
         "page_obj": page,
         "rows": rows,
-        "assigned": list(dashboards.assigned_to(user)),
+        "assigned": list(dashboards.assigned_to(user)[:ASSIGNED_SHOWN]),
         "bulk_form": bulk_form,
         "form": bulk_form,
         "conflict_message": conflict_message,
