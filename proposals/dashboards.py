@@ -141,7 +141,7 @@ def status_counts(user: User) -> list[dict[str, Any]]:
         .exclude(status=Status.DRAFT)
         .order_by()
         .values_list("status")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .values_list("status", "n")
     )
     return [
@@ -196,7 +196,7 @@ def queue_summary(user: User, filters: QueueFilters, *, today: dt.date | None = 
     boundary = _start_of(overdue_before(today, user.department.triage_target_days))
     queryset = _filter_queue(department_proposals(user).filter(status=Status.SUBMITTED), filters)
     return queryset.order_by().aggregate(
-        total=Count("pk"), overdue=Count("pk", filter=Q(submitted_at__lt=boundary))
+        total=Count("*"), overdue=Count("status", filter=Q(submitted_at__lt=boundary))
     )
 
 
@@ -454,7 +454,11 @@ def _median_days_sqlite(queryset: QuerySet[Proposal], n: int) -> float | None:
 
 
 def portfolio(user: User, filters: PortfolioFilters) -> Portfolio:
-    """Every number on the portfolio dashboard, in four aggregate queries."""
+    """Every number on the portfolio dashboard, in four aggregate queries.
+
+    COUNT(*) and COUNT(status), not COUNT(id), so PostgreSQL can answer from the covering
+    portfolio indexes without touching the table.
+    """
     base = portfolio_proposals(user, filters).order_by()
     scope = (
         user.department.name
@@ -465,12 +469,14 @@ def portfolio(user: User, filters: PortfolioFilters) -> Portfolio:
 
     # 1. Counts by status, the estimated benefit and the median, in one pass.
     aggregates: dict[str, Any] = {
-        f"status_{s.value}": Count("pk", filter=Q(status=s)) for s in Status if s != Status.DRAFT
+        f"status_{s.value}": Count("status", filter=Q(status=s))
+        for s in Status
+        if s != Status.DRAFT
     }
     aggregates["estimated"] = Coalesce(
         Sum("estimated_benefit_gbp", filter=Q(status__in=APPROVED_OR_LATER)), 0
     )
-    aggregates["decided"] = Count("pk", filter=DECIDED)
+    aggregates["decided"] = Count("status", filter=DECIDED)
     if settings.IS_POSTGRES:
         from django.db.models import DurationField
         from django.db.models.functions import Extract
@@ -498,9 +504,9 @@ def portfolio(user: User, filters: PortfolioFilters) -> Portfolio:
     result.by_department = list(
         base.values("department__name")
         .annotate(
-            total=Count("pk"),
-            approved=Count("pk", filter=Q(status__in=APPROVED_OR_LATER)),
-            rejected=Count("pk", filter=Q(status=Status.REJECTED)),
+            total=Count("*"),
+            approved=Count("status", filter=Q(status__in=APPROVED_OR_LATER)),
+            rejected=Count("status", filter=Q(status=Status.REJECTED)),
             estimated=Coalesce(
                 Sum("estimated_benefit_gbp", filter=Q(status__in=APPROVED_OR_LATER)), 0
             ),
