@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 
-from accounts.models import Role
+from accounts.models import Role, User
 from proposals import dashboards
 from proposals.forms.review import PortfolioFilterForm
 from proposals.views.review import current_user
@@ -46,7 +48,31 @@ def _portfolio_for(request: HttpRequest) -> tuple[dashboards.Portfolio, Portfoli
             period_from=form.cleaned_data["period_from"],
             period_to=form.cleaned_data["period_to"],
         )
-    return dashboards.portfolio(user, filters), form
+    return cached_portfolio(user, filters), form
+
+
+def cached_portfolio(user: User, filters: dashboards.PortfolioFilters) -> dashboards.Portfolio:
+    """The portfolio, shared for PORTFOLIO_CACHE_SECONDS by everyone with the same scope.
+
+    The page and each of its chart images ask for the same numbers; computing
+    them once serves all of them. The key is the scope the visibility rule
+    gives (every analyst sees the same government-visible proposals; a lead
+    sees their department) and the filters, never the person.
+    """
+    seconds = settings.PORTFOLIO_CACHE_SECONDS
+    if not seconds:
+        return dashboards.portfolio(user, filters)
+    if user.role == Role.ANALYST:
+        department = filters.department.pk if filters.department else ""
+        scope = f"government:{department}"
+    else:
+        scope = f"department:{user.department_id}"
+    key = f"portfolio:v1:{scope}:{filters.period_from}:{filters.period_to}"
+    data = cache.get(key)
+    if data is None:
+        data = dashboards.portfolio(user, filters)
+        cache.set(key, data, seconds)
+    return data
 
 
 def chart_series(data: dashboards.Portfolio, name: str) -> list[tuple[str, int]]:
@@ -82,7 +108,13 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "review/portfolio.html",
-        {"data": data, "filter_form": form, "form": form, "charts": charts},
+        {
+            "data": data,
+            "filter_form": form,
+            "form": form,
+            "charts": charts,
+            "cache_seconds": settings.PORTFOLIO_CACHE_SECONDS,
+        },
     )
 
 

@@ -314,3 +314,23 @@ def test_working_days_arithmetic_matches_counting_day_by_day():
                 if dashboards.is_working_day(a + dt.timedelta(days=n))
             )
             assert dashboards.working_days_between(a, b) == slow, (a, b)
+
+
+@pytest.mark.django_db
+def test_portfolio_page_and_charts_share_one_cached_computation(settings, lena, ana, alice):
+    from django.core.cache import cache
+
+    settings.PORTFOLIO_CACHE_SECONDS = 60
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
+    ProposalFactory(submitter=alice)
+    client = _client(ana)
+    first = _queries(client, "/portfolio/")
+    chart = _queries(client, "/portfolio/charts/funnel.svg")
+    # The chart reads the cache: only the session and user queries remain.
+    assert chart < first - 3
+    # A lead's scope is their department, cached apart from the analysts'.
+    lead_page = _client(lena).get("/portfolio/").content.decode()
+    assert "Portfolio: Department for Education" in lead_page
+    assert "These figures are at most 60 seconds old." in lead_page
+    cache.clear()
