@@ -278,6 +278,11 @@ else:
         }
     }
 
+# The portfolio page and its chart images share one computation for this many
+# seconds (0 turns it off): aggregating a million proposals takes about a second,
+# and the page would otherwise repeat it for each of its charts.
+PORTFOLIO_CACHE_SECONDS = env_int("PORTFOLIO_CACHE_SECONDS", 60, minimum=0)
+
 # --- Email ---------------------------------------------------------------------------------
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "emails"))
 EMAIL_BACKEND = env_str(

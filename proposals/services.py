@@ -107,8 +107,12 @@ def _jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, list | tuple | set):
+    if isinstance(value, set):
+        # Only sets lack an order; lists keep theirs (and may mix types, like a
+        # criterion's [name, weight, active], which sorting would crash on).
         return sorted(_jsonable(item) for item in value)
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
     return value
 
 

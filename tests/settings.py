@@ -12,6 +12,8 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+# Tests count queries and compare numbers right after writing rows.
+os.environ.setdefault("PORTFOLIO_CACHE_SECONDS", "0")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 # Each run gets its own folder for the embedded broker, uploads and emails.
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="innovation-test-"))

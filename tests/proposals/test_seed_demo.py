@@ -72,3 +72,12 @@ def test_seed_demo_refuses_without_debug_or_a_password(settings, reference_data)
     settings.DEMO_PASSWORD = None
     with pytest.raises(ImproperlyConfigured):
         call_command("seed_demo", proposals=1)
+
+
+@pytest.mark.django_db
+def test_seed_demo_tops_up_to_a_larger_size(settings, reference_data):
+    settings.DEMO_PASSWORD = "innovate-demo"
+    call_command("seed_demo", proposals=60)
+    call_command("seed_demo", proposals=130)
+    assert Proposal.objects.count() == 130
+    assert Proposal.objects.values("reference").distinct().count() == 130

@@ -154,18 +154,21 @@ class Command(BaseCommand):
                 "seed_demo makes accounts with a known password: set DEMO_PASSWORD, or DEBUG=true"
             )
         started = time.monotonic()
-        self.rng = random.Random(seed)  # noqa: S311 - repeatable demo data, not secrets
+        # Repeatable for the same database state; seeded from the rows already there
+        # too, so topping up (N=10,000 then N=1,000,000) never repeats an id.
+        existing = Proposal.objects.count()
+        self.rng = random.Random(f"{seed}:{existing}")  # noqa: S311 - demo data, not secrets
         self.password_hash = make_password(settings.DEMO_PASSWORD or "innovate-demo")
         with transaction.atomic():
             self._accounts()
             self._people()
             self._challenges()
-        wanted = max(proposals, 0) - Proposal.objects.count()
+        wanted = max(proposals, 0) - existing
         made = 0
         while made < wanted:
             size = min(CHUNK, wanted - made)
             with transaction.atomic():
-                self._chunk(size, first=(made == 0 and Proposal.objects.count() == 0))
+                self._chunk(size, first=(made == 0 and existing == 0))
             made += size
             if wanted > CHUNK:
                 self.stdout.write(f"  {made:,} of {wanted:,} proposals")

@@ -1,0 +1,65 @@
+"""The data for the proposal page's review panel
+(templates/proposals/includes/review_panel.html)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.urls import reverse
+
+from proposals import dashboards
+from proposals import permissions as perms
+from proposals.enums import Status
+from proposals.models import Assessment, Proposal
+
+register = template.Library()
+
+
+@register.simple_tag
+def review_panel(proposal: Proposal, user: Any) -> dict[str, Any]:
+    """What this viewer may see of the assessments, and the review links they may follow."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    see_assessments = perms.can_see_assessments(user, proposal)
+    see_feedback = perms.can_see_feedback(user, proposal)
+    panel: dict[str, Any] = {
+        "see_assessments": see_assessments,
+        "see_feedback": see_feedback,
+        "links": [],
+    }
+    if see_feedback:
+        panel["assessments"] = list(
+            Assessment.objects.filter(proposal=proposal, submitted_at__isnull=False)
+            .select_related("assessor")
+            .prefetch_related("scores__criterion")
+            .order_by("submitted_at")
+        )
+    if see_assessments:
+        panel["sheet"] = dashboards.panel_row(proposal)
+        mine = Assessment.objects.filter(proposal=proposal, assessor=user).first()
+        if mine is not None and proposal.status == Status.IN_REVIEW and mine.submitted_at is None:
+            panel["links"].append(
+                ("Assess this proposal", reverse("review:assess", args=[proposal.reference]))
+            )
+        elif mine is not None and mine.submitted_at is not None:
+            panel["links"].append(
+                ("Your assessment", reverse("review:assess", args=[proposal.reference]))
+            )
+    if perms.is_department_lead(user, proposal) and proposal.status == Status.IN_REVIEW:
+        panel["links"].append(("Decide", reverse("review:decide", args=[proposal.reference])))
+    if perms.can_plan_experiment(user, proposal):
+        panel["links"].append(
+            ("Plan an experiment", reverse("review:experiment_plan", args=[proposal.reference]))
+        )
+    if perms.can_release_feedback(user, proposal) and not proposal.feedback_released:
+        panel["links"].append(
+            (
+                "Release feedback to the submitter",
+                reverse("review:feedback", args=[proposal.reference]),
+            )
+        )
+    panel["experiments"] = list(
+        proposal.experiments.select_related("outcome").order_by("starts_on", "pk")
+    )
+    return panel

@@ -1,0 +1,37 @@
+"""The pages of issue 4: triage, assessment, decisions, experiments, lessons,
+the portfolio and department settings."""
+
+from django.urls import path
+
+from proposals.views import department, experiments, lessons, portfolio, review
+
+app_name = "review"
+
+urlpatterns = [
+    path("review/", review.dashboard, name="dashboard"),
+    path("review/panel/", review.panel_sheet, name="panel"),
+    path("proposals/<str:reference>/triage/", review.triage, name="triage"),
+    path("proposals/<str:reference>/assess/", review.assess, name="assess"),
+    path("proposals/<str:reference>/decide/", review.decide, name="decide"),
+    path("proposals/<str:reference>/merge/", review.merge, name="merge"),
+    path("proposals/<str:reference>/close/", review.close, name="close"),
+    path("proposals/<str:reference>/feedback/", review.release_feedback, name="feedback"),
+    path(
+        "proposals/<str:reference>/experiments/new/",
+        experiments.experiment_plan,
+        name="experiment_plan",
+    ),
+    path("experiments/", experiments.experiment_list, name="experiments"),
+    path("experiments/<int:pk>/", experiments.experiment_detail, name="experiment"),
+    path("experiments/<int:pk>/start/", experiments.experiment_start, name="experiment_start"),
+    path("experiments/<int:pk>/stop/", experiments.experiment_stop, name="experiment_stop"),
+    path("experiments/<int:pk>/outcome/", experiments.outcome_record, name="outcome_record"),
+    path("experiments/<int:pk>/publish/", experiments.outcome_publish, name="outcome_publish"),
+    path("lessons/", lessons.lesson_list, name="lessons"),
+    path("lessons/<int:pk>/", lessons.lesson_detail, name="lesson"),
+    path("lessons/<int:pk>/adopt/", lessons.lesson_adopt, name="lesson_adopt"),
+    path("portfolio/", portfolio.portfolio, name="portfolio"),
+    path("portfolio/charts/<slug:name>.svg", portfolio.chart, name="portfolio_chart"),
+    path("department/settings/", department.department_settings, name="department_settings"),
+    path("department/settings/people/<int:pk>/role/", department.set_role, name="set_role"),
+]

@@ -1,0 +1,195 @@
+"""Experiments: the list of running and due, planning, starting, stopping early,
+recording and publishing outcomes (issue 4, SPEC §2–§3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from proposals import dashboards, services
+from proposals import permissions as perms
+from proposals.enums import ExperimentStatus
+from proposals.forms.review import ExperimentForm, OutcomeForm, StopForm, apply_service_errors
+from proposals.models import Experiment, Outcome
+from proposals.selectors import proposal_for
+from proposals.services import InvalidTransition
+from proposals.views.review import current_user, render_conflict
+
+PAGE_SIZE = 25
+
+
+def _experiment_for(request: HttpRequest, pk: int) -> Experiment:
+    experiment = (
+        dashboards.experiments_visible_to(current_user(request))
+        .select_related("proposal", "proposal__department", "lead")
+        .prefetch_related("metrics")
+        .filter(pk=pk)
+        .first()
+    )
+    if experiment is None:
+        raise Http404("No experiment with that number")
+    return experiment
+
+
+@login_required
+def experiment_list(request: HttpRequest) -> HttpResponse:
+    """Experiments running and planned, soonest end first, with their metrics."""
+    page = Paginator(
+        dashboards.experiments_running_and_due(current_user(request)),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    awaiting = list(dashboards.experiments_awaiting_outcome(current_user(request))[:PAGE_SIZE])
+    return render(
+        request,
+        "review/experiments.html",
+        {"page_obj": page, "awaiting": awaiting, "today": timezone.localdate()},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def experiment_plan(request: HttpRequest, reference: str) -> HttpResponse:
+    proposal = proposal_for(current_user(request), reference)
+    if not perms.can_plan_experiment(current_user(request), proposal):
+        raise PermissionDenied("Only the department's lead can plan experiments")
+    form = ExperimentForm(
+        request.POST or None,
+        department=proposal.department,
+        initial={"lead": current_user(request).pk},
+    )
+    if request.method == "POST" and form.is_valid():
+        metrics = form.metrics()
+        try:
+            experiment = services.experiment_plan(
+                proposal=proposal,
+                actor=current_user(request),
+                data=form.experiment_data(),
+                metrics=metrics,
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Experiment “{experiment.title}” is planned")
+            return redirect("review:experiment", pk=experiment.pk)
+    return render(request, "review/experiment_plan.html", {"proposal": proposal, "form": form})
+
+
+@login_required
+def experiment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    experiment = _experiment_for(request, pk)
+    outcome = Outcome.objects.filter(experiment=experiment).first()
+    actuals = {}
+    if outcome is not None:
+        actuals = {a.metric_id: a.value for a in outcome.actuals.all()}
+    user = current_user(request)
+    can_run = perms.can_run_experiment(user, experiment)
+    return render(
+        request,
+        "review/experiment.html",
+        {
+            "experiment": experiment,
+            "proposal": experiment.proposal,
+            "metrics": [(m, actuals.get(m.pk)) for m in experiment.metrics.all()],
+            "outcome": outcome,
+            "can_start": can_run and experiment.status == ExperimentStatus.PLANNED,
+            "can_stop": can_run and experiment.status == ExperimentStatus.RUNNING,
+            "can_record": outcome is None and perms.can_record_outcome(user, experiment),
+            "can_publish": outcome is not None
+            and not outcome.published
+            and perms.is_department_lead(user, experiment.proposal),
+            "can_close": perms.is_department_lead(user, experiment.proposal)
+            and experiment.proposal.status == "experimenting",
+        },
+    )
+
+
+@login_required
+@require_POST
+def experiment_start(request: HttpRequest, pk: int) -> HttpResponse:
+    experiment = _experiment_for(request, pk)
+    try:
+        services.experiment_start(experiment=experiment, actor=current_user(request))
+    except InvalidTransition as exc:
+        messages.error(request, str(exc))
+        return redirect("review:experiment", pk=pk)
+    messages.success(request, f"Experiment “{experiment.title}” has started")
+    return redirect("review:experiment", pk=pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def experiment_stop(request: HttpRequest, pk: int) -> HttpResponse:
+    experiment = _experiment_for(request, pk)
+    if not perms.can_run_experiment(current_user(request), experiment):
+        raise PermissionDenied("You cannot stop this experiment")
+    form = StopForm(request.POST or None)
+    context: dict[str, Any] = {"experiment": experiment, "form": form}
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.experiment_stop(
+                experiment=experiment,
+                actor=current_user(request),
+                reason=form.cleaned_data["reason"],
+            )
+        except InvalidTransition as exc:
+            return render_conflict(request, "review/experiment_stop.html", context, exc)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Experiment “{experiment.title}” has stopped early")
+            return redirect("review:experiment", pk=pk)
+    return render(request, "review/experiment_stop.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def outcome_record(request: HttpRequest, pk: int) -> HttpResponse:
+    experiment = _experiment_for(request, pk)
+    if not perms.can_record_outcome(current_user(request), experiment):
+        raise PermissionDenied("Start the experiment before recording its outcome")
+    form = OutcomeForm(request.POST or None, experiment=experiment)
+    context: dict[str, Any] = {"experiment": experiment, "form": form}
+    if request.method == "POST" and form.is_valid():
+        publish = form.cleaned_data["publish"] and perms.is_department_lead(
+            current_user(request),
+            experiment.proposal,
+        )
+        try:
+            services.outcome_record(
+                experiment=experiment,
+                actor=current_user(request),
+                actuals=form.actuals(),
+                result=form.cleaned_data["result"],
+                lessons=form.cleaned_data["lessons"],
+                recommendation=form.cleaned_data["recommendation"],
+                realised_benefit_gbp=form.cleaned_data["realised_benefit_gbp"],
+                publish=publish,
+            )
+        except InvalidTransition as exc:
+            return render_conflict(request, "review/outcome.html", context, exc)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"The outcome of “{experiment.title}” is recorded")
+            return redirect("review:experiment", pk=pk)
+    return render(request, "review/outcome.html", context)
+
+
+@login_required
+@require_POST
+def outcome_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    experiment = _experiment_for(request, pk)
+    outcome = Outcome.objects.filter(experiment=experiment).first()
+    if outcome is None:
+        raise Http404("This experiment has no outcome yet")
+    services.outcome_publish(outcome=outcome, actor=current_user(request))
+    messages.success(request, "The outcome is published in the lessons library")
+    return redirect("review:experiment", pk=pk)

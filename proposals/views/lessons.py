@@ -1,0 +1,79 @@
+"""The lessons library: published outcomes across government, and adopting one."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from proposals import dashboards, services
+from proposals import permissions as perms
+from proposals.forms.review import LessonFilterForm
+from proposals.models import Outcome
+from proposals.selectors import published_outcomes_visible_to
+from proposals.views.review import _proposal_url, current_user
+
+PAGE_SIZE = 20
+
+
+@login_required
+def lesson_list(request: HttpRequest) -> HttpResponse:
+    form = LessonFilterForm(request.GET or None)
+    filters = dashboards.LessonFilters()
+    if form.is_bound and form.is_valid():
+        filters = dashboards.LessonFilters(**{k: v or "" for k, v in form.cleaned_data.items()})
+    queryset = dashboards.lessons(current_user(request), filters)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "review/lessons.html", {"filter_form": form, "page_obj": page})
+
+
+def _outcome_for(request: HttpRequest, pk: int) -> Outcome:
+    outcome = (
+        published_outcomes_visible_to(current_user(request))
+        .select_related("experiment", "experiment__proposal", "experiment__proposal__department")
+        .filter(pk=pk)
+        .first()
+    )
+    if outcome is None:
+        raise Http404("No published outcome with that number")
+    return outcome
+
+
+@login_required
+def lesson_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    outcome = _outcome_for(request, pk)
+    actuals = {a.metric_id: a.value for a in outcome.actuals.all()}
+    metrics = [(m, actuals.get(m.pk)) for m in outcome.experiment.metrics.all()]
+    return render(
+        request,
+        "review/lesson.html",
+        {
+            "outcome": outcome,
+            "experiment": outcome.experiment,
+            "proposal": outcome.experiment.proposal,
+            "metrics": metrics,
+            "can_adopt": perms.can_adopt(current_user(request)),
+        },
+    )
+
+
+@login_required
+@require_POST
+def lesson_adopt(request: HttpRequest, pk: int) -> HttpResponse:
+    outcome = _outcome_for(request, pk)
+    if not perms.can_adopt(current_user(request)):
+        raise PermissionDenied("Analysts read outcomes; they do not adopt them")
+    draft = services.proposal_adopt(outcome=outcome, actor=current_user(request))
+    messages.success(
+        request,
+        f"Draft {draft.reference} is in your department, crediting "
+        f"{outcome.experiment.proposal.reference}",
+    )
+    url = _proposal_url(draft)
+    if url == draft.get_absolute_url():
+        return redirect(url)
+    return redirect("review:lesson", pk=pk)

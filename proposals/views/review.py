@@ -1,0 +1,428 @@
+"""Triage, assessment, decisions, merges, closing and feedback (issue 4).
+
+Thin: each view reads through `selectors`/`dashboards`, writes through the
+services, and turns their errors into pages: ValidationError → the form's error
+summary, ActionNotAllowed → 403, InvalidTransition → the same page again with
+a clear message and HTTP 409 (nothing overwritten), invisible → 404.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from proposals import dashboards, services
+from proposals import permissions as perms
+from proposals.enums import Status
+from proposals.forms.review import (
+    AcceptForm,
+    AssessmentForm,
+    BulkAcceptForm,
+    CloseForm,
+    ConflictForm,
+    DecisionForm,
+    MergeForm,
+    QueueFilterForm,
+    RejectForm,
+    RequestInfoForm,
+    apply_service_errors,
+)
+from proposals.models import Assessment, Criterion, Proposal
+from proposals.selectors import proposal_for, proposals_visible_to
+from proposals.services import InvalidTransition
+from proposals.services_review import proposals_accept_many
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+QUEUE_PAGE_SIZE = 25
+# "Assigned to you" lists the oldest this many; the rest follow as they are done.
+ASSIGNED_SHOWN = 50
+
+
+def current_user(request: HttpRequest) -> User:
+    """The signed-in person: every view here is behind login_required."""
+    return cast("User", request.user)
+
+
+def render_conflict(
+    request: HttpRequest, template: str, context: dict[str, Any], exc: Exception
+) -> HttpResponse:
+    """Someone else acted first: show the page again with why, as HTTP 409."""
+    context["conflict_message"] = str(exc)
+    return render(request, template, context, status=409)
+
+
+def _require_reviewer(request: HttpRequest) -> None:
+    user = current_user(request)
+    if not perms.is_reviewer_of(user, user.department_id):
+        raise PermissionDenied("Only the department's reviewers and leads can do this")
+
+
+def _require_lead(request: HttpRequest) -> None:
+    user = current_user(request)
+    if not perms.is_lead_of(user, user.department_id):
+        raise PermissionDenied("Only the department's portfolio lead can do this")
+
+
+# --- the triage dashboard -------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Counts by status, the queue oldest first, assigned to you; POST bulk-accepts."""
+    _require_reviewer(request)
+    user = current_user(request)
+    department = user.department
+    filter_form = QueueFilterForm(request.GET or None, department=department)
+    filters = dashboards.QueueFilters()
+    if filter_form.is_bound and filter_form.is_valid():
+        data = filter_form.cleaned_data
+        filters = dashboards.QueueFilters(
+            theme=data["theme"] or "",
+            challenge=data["challenge"] or "",
+            cost_band=data["cost_band"] or "",
+            submitted_from=data["submitted_from"],
+            submitted_to=data["submitted_to"],
+            q=data["q"] or "",
+        )
+    queue = dashboards.triage_queue(user, filters)
+    page = Paginator(queue, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = dashboards.with_age(list(page.object_list))
+    panel = dashboards.panel_members(department)
+
+    status = 200
+    conflict_message = ""
+    if request.method == "POST":
+        posted = request.POST.getlist("references")[:100]
+        # Only the department's own proposals can be triaged from its queue.
+        if (
+            proposals_visible_to(user)
+            .filter(reference__in=posted)
+            .exclude(department_id=department.pk)
+            .exists()
+        ):
+            raise PermissionDenied("You can only triage your own department's proposals")
+        bulk_form = BulkAcceptForm(request.POST, panel=panel, references=posted)
+        if bulk_form.is_valid():
+            chosen = list(
+                dashboards.department_proposals(user).filter(
+                    reference__in=bulk_form.cleaned_data["references"]
+                )
+            )
+            try:
+                accepted = proposals_accept_many(
+                    proposals=chosen,
+                    actor=user,
+                    assessor_ids=[a.pk for a in bulk_form.cleaned_data["assessors"]],
+                )
+            except InvalidTransition as exc:
+                conflict_message = str(exc)
+                status = 409
+            except ValidationError as exc:
+                apply_service_errors(bulk_form, exc)
+            else:
+                references = ", ".join(p.reference for p in accepted)
+                messages.success(request, f"Accepted for review: {references}")
+                return redirect(request.get_full_path())
+    else:
+        bulk_form = BulkAcceptForm(panel=panel, references=[])
+
+    context = {
+        "department": department,
+        "counts": dashboards.status_counts(user),
+        "summary": dashboards.queue_summary(user, filters),
+        "filter_form": filter_form,
+        "page_obj": page,
+        "rows": rows,
+        "assigned": list(dashboards.assigned_to(user)[:ASSIGNED_SHOWN]),
+        "bulk_form": bulk_form,
+        "form": bulk_form,
+        "conflict_message": conflict_message,
+        "is_lead": perms.is_lead_of(user, department.pk),
+    }
+    return render(request, "review/dashboard.html", context, status=status)
+
+
+# --- triage of one proposal -------------------------------------------------------------------
+
+TRIAGE_FORMS = {
+    "accept": AcceptForm,
+    "request_info": RequestInfoForm,
+    "reject_at_triage": RejectForm,
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def triage(request: HttpRequest, reference: str) -> HttpResponse:
+    proposal = proposal_for(current_user(request), reference)
+    if not perms.is_department_reviewer(current_user(request), proposal):
+        raise PermissionDenied("Only the department's reviewers can triage this proposal")
+    panel = dashboards.panel_members(proposal.department).exclude(pk=proposal.submitter_id)
+    forms = {
+        "accept": AcceptForm(panel=panel, prefix="accept"),
+        "request_info": RequestInfoForm(prefix="info"),
+        "reject_at_triage": RejectForm(prefix="reject"),
+    }
+    action = request.POST.get("action", "")
+    context: dict[str, Any] = {"proposal": proposal, "forms": forms, "form": None}
+    if request.method == "POST":
+        if action not in TRIAGE_FORMS:
+            raise PermissionDenied("Choose accept, request more information or reject")
+        prefix = {"accept": "accept", "request_info": "info", "reject_at_triage": "reject"}[action]
+        kwargs = {"panel": panel} if action == "accept" else {}
+        form = TRIAGE_FORMS[action](request.POST, prefix=prefix, **kwargs)
+        forms[action] = form
+        context["form"] = form
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            if "assessors" in data:
+                data["assessors"] = [a.pk for a in data["assessors"]]
+            try:
+                services.proposal_transition(
+                    proposal=proposal,
+                    actor=current_user(request),
+                    action=action,
+                    data=data,
+                )
+            except InvalidTransition as exc:
+                return render_conflict(request, "review/triage.html", context, exc)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                label = {
+                    "accept": "accepted for review",
+                    "request_info": "sent back for more information",
+                    "reject_at_triage": "rejected",
+                }[action]
+                messages.success(request, f"{proposal.reference} has been {label}")
+                return redirect("review:dashboard")
+    context["can_triage"] = proposal.status == Status.SUBMITTED
+    context["can_request_info"] = proposal.status in {Status.SUBMITTED, Status.IN_REVIEW}
+    return render(request, "review/triage.html", context)
+
+
+# --- assessment -----------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assess(request: HttpRequest, reference: str) -> HttpResponse:
+    proposal = proposal_for(current_user(request), reference)
+    user = current_user(request)
+    assessment = Assessment.objects.filter(proposal=proposal, assessor=user).first()
+    if assessment is None or not perms.is_department_reviewer(user, proposal):
+        raise PermissionDenied("You have not been asked to assess this proposal")
+    criteria = list(Criterion.objects.filter(department_id=proposal.department_id, active=True))
+    context: dict[str, Any] = {"proposal": proposal, "assessment": assessment}
+    template = "review/assess.html"
+
+    if assessment.conflict_declared is None:
+        form: Any = ConflictForm(request.POST or None)
+        context.update(step="declare", form=form)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.assessment_declare_conflict(
+                    proposal=proposal,
+                    assessor=user,
+                    conflict=form.cleaned_data["conflict"],
+                    details=form.cleaned_data["conflict_details"],
+                )
+            except InvalidTransition as exc:
+                return render_conflict(request, template, context, exc)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                return redirect("review:assess", reference=proposal.reference)
+        return render(request, template, context)
+
+    if assessment.conflict_declared is False and assessment.submitted_at is None:
+        form = AssessmentForm(request.POST or None, criteria=criteria)
+        context.update(step="score", form=form)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.assessment_submit(
+                    proposal=proposal,
+                    assessor=user,
+                    scores=form.scores(),
+                    recommendation=form.cleaned_data["recommendation"],
+                    comment=form.cleaned_data["comment"],
+                )
+            except InvalidTransition as exc:
+                return render_conflict(request, template, context, exc)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, f"Your assessment of {proposal.reference} is saved")
+                return redirect("review:assess", reference=proposal.reference)
+        return render(request, template, context)
+
+    # Declared a conflict, or already submitted: independent scoring means the
+    # others' scores appear only now.
+    context["step"] = "conflict" if assessment.conflict_declared else "done"
+    if assessment.submitted_at is not None:
+        context["others"] = submitted_assessments(proposal)
+        context["flagged"] = _flagged(proposal)
+    return render(request, template, context)
+
+
+def submitted_assessments(proposal: Proposal) -> list[Assessment]:
+    return list(
+        Assessment.objects.filter(proposal=proposal, submitted_at__isnull=False)
+        .select_related("assessor")
+        .prefetch_related("scores__criterion")
+        .order_by("submitted_at")
+    )
+
+
+def _flagged(proposal: Proposal) -> dict[str, Any] | None:
+    """This proposal's row of the panel sheet (mean, spread, flag), from SQL."""
+    return dashboards.panel_row(proposal)
+
+
+# --- decisions by a lead ----------------------------------------------------------------------
+
+
+@login_required
+def panel_sheet(request: HttpRequest) -> HttpResponse:
+    """The ranked panel sheet of the lead's department."""
+    _require_lead(request)
+    user = current_user(request)
+    rows = list(dashboards.panel_sheet(user))
+    return render(
+        request,
+        "review/panel.html",
+        {"rows": rows, "department": user.department},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def decide(request: HttpRequest, reference: str) -> HttpResponse:
+    proposal = proposal_for(current_user(request), reference)
+    if not perms.is_department_lead(current_user(request), proposal):
+        raise PermissionDenied("Only the department's portfolio lead can decide")
+    form = DecisionForm(request.POST or None)
+    context: dict[str, Any] = {
+        "proposal": proposal,
+        "form": form,
+        "assessments": submitted_assessments(proposal),
+        "sheet": _flagged(proposal),
+        "can_decide": proposal.status == Status.IN_REVIEW,
+    }
+    template = "review/decide.html"
+    if request.method == "POST" and form.is_valid():
+        action = form.cleaned_data["decision"]
+        try:
+            services.proposal_transition(
+                proposal=proposal,
+                actor=current_user(request),
+                action=action,
+                data={"rationale": form.cleaned_data["rationale"]},
+            )
+        except InvalidTransition as exc:
+            return render_conflict(request, template, context, exc)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            word = "approved" if action == "approve" else "rejected"
+            messages.success(request, f"{proposal.reference} has been {word}")
+            return redirect("review:panel")
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def release_feedback(request: HttpRequest, reference: str) -> HttpResponse:
+    proposal = proposal_for(current_user(request), reference)
+    if not perms.can_release_feedback(current_user(request), proposal):
+        raise PermissionDenied("Only the department's lead can release feedback after a decision")
+    if request.method == "POST":
+        services.feedback_release(proposal=proposal, actor=current_user(request))
+        messages.success(request, f"The assessors' comments on {proposal.reference} are released")
+        return redirect(_proposal_url(proposal))
+    return render(
+        request,
+        "review/feedback.html",
+        {"proposal": proposal, "assessments": submitted_assessments(proposal)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def merge(request: HttpRequest, reference: str) -> HttpResponse:
+    proposal = proposal_for(current_user(request), reference)
+    if not perms.is_department_lead(current_user(request), proposal):
+        raise PermissionDenied("Only the department's portfolio lead can merge proposals")
+    form = MergeForm(request.POST or None)
+    context = {"proposal": proposal, "form": form}
+    if request.method == "POST" and form.is_valid():
+        try:
+            merged = services.proposal_transition(
+                proposal=proposal,
+                actor=current_user(request),
+                action="merge",
+                data={"into": form.cleaned_data["into"]},
+            )
+        except InvalidTransition as exc:
+            return render_conflict(request, "review/merge.html", context, exc)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            survivor = merged.merged_into
+            assert survivor is not None  # the merge effect always sets it
+            messages.success(
+                request,
+                f"{proposal.reference} has been merged into {survivor.reference}",
+            )
+            return redirect(_proposal_url(survivor))
+    return render(request, "review/merge.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def close(request: HttpRequest, reference: str) -> HttpResponse:
+    proposal = proposal_for(current_user(request), reference)
+    if not perms.is_department_lead(current_user(request), proposal):
+        raise PermissionDenied("Only the department's portfolio lead can close a proposal")
+    form = CloseForm(request.POST or None)
+    experiments = list(proposal.experiments.select_related("outcome").order_by("starts_on", "pk"))
+    context = {"proposal": proposal, "form": form, "experiments": experiments}
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.proposal_transition(
+                proposal=proposal,
+                actor=current_user(request),
+                action="close",
+                data={"next_step": form.cleaned_data["next_step"]},
+            )
+        except InvalidTransition as exc:
+            return render_conflict(request, "review/close.html", context, exc)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"{proposal.reference} is closed")
+            return redirect("review:experiments")
+    return render(request, "review/close.html", context)
+
+
+def _proposal_url(proposal: Proposal) -> str:
+    """The proposal page (issue 3) when it is installed, else the review dashboard."""
+    from django.urls import Resolver404, resolve
+
+    url = proposal.get_absolute_url()
+    try:
+        resolve(url)
+    except Resolver404:
+        return reverse("review:dashboard")
+    return url
