@@ -27,6 +27,8 @@ RUN_VARIABLES = (
     "DATABASE_URL",
     "CELERY_BROKER_URL",
     "CACHE_URL",
+    # Set by the browser tests for Playwright; the deploy check rightly refuses it.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 )
 
 

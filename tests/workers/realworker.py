@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
+from kombu import pools as kombu_pools
 
 from innovation.celery import app
 
@@ -52,6 +53,9 @@ def app_broker(url: str, prefix: str) -> Iterator[None]:
             app._pool.force_close_all()
         app._pool = None
         app.amqp._producer_pool = None
+        # kombu keeps producer pools in a process-wide registry keyed by broker; a
+        # pool closed above would otherwise be handed back to the next test.
+        kombu_pools.reset()
 
     app.conf.broker_url = url
     app.conf.broker_transport_options = {"visibility_timeout": 7200, "global_keyprefix": prefix}

@@ -8,12 +8,12 @@ from django.core.files.base import ContentFile
 
 from proposals.enums import ReportStatus
 from proposals.models import Report
-from tests.browser.conftest import assert_accessible, browser, page, sign_in  # noqa: F401
+from tests.browser.conftest import assert_accessible, sign_in
 
 pytestmark = pytest.mark.browser
 
 
-def test_progress_bar_moves_then_offers_the_download(page, lena, settings, tmp_path):  # noqa: F811
+def test_progress_bar_moves_then_offers_the_download(page, lena, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     report = Report.objects.create(
         requested_by=lena, kind="proposals", format="csv", status=ReportStatus.RUNNING, progress=10
