@@ -84,3 +84,70 @@ def proposals_list_submitter(context: Context) -> Comparison:
         floor=lambda: context.sql(floor_sql, params),
         same=_same_ids,
     )
+
+
+# --- the REST API (issue 5) ------------------------------------------------------------
+
+
+@measurement("API GET /api/v1/proposals/?page_size=500 as a DfE submitter, vs raw SQL + json.dumps")
+def api_proposals_page(context: Context) -> Comparison:
+    from rest_framework.test import APIClient
+
+    from bench import api_rows
+
+    submitter = context.user("submitter@dfe.example")
+    client = APIClient()
+    client.force_authenticate(submitter)  # the token lookup is one indexed query
+    return Comparison(
+        ours=lambda: api_rows._api_page(client)[1],
+        floor=lambda: api_rows._raw_page(submitter)[1],
+        same=lambda ours, floor: None if ours == floor else f"{ours} rows vs {floor}",
+        note="full stack: middleware, DRF, visibility, rendering; floor = the same query raw",
+    )
+
+
+# --- dashboards (issue 4): the page against the bare view of the same request ----------
+
+
+def _dashboard(context: Context, path: str, email: str) -> Comparison:
+    from django.http import HttpResponse
+    from django.urls import resolve
+
+    from bench import dashboards
+
+    context.user(email)
+    view = resolve(path).func
+
+    def bare(request):  # the floor: the same request through an empty view
+        return HttpResponse(b"")
+
+    return Comparison(
+        ours=lambda: dashboards._render(view, path, email)[0],
+        floor=lambda: dashboards._render(bare, path, email)[0],
+        note=f"{email}; floor = request, user and session through an empty view",
+    )
+
+
+@measurement("triage dashboard /review/ as DfE's lead")
+def triage_dashboard(context: Context) -> Comparison:
+    return _dashboard(context, "/review/", "lead@dfe.example")
+
+
+@measurement("portfolio dashboard /portfolio/ as DfE's lead")
+def portfolio_lead(context: Context) -> Comparison:
+    return _dashboard(context, "/portfolio/", "lead@dfe.example")
+
+
+@measurement("portfolio dashboard /portfolio/ as an analyst (all government)")
+def portfolio_analyst(context: Context) -> Comparison:
+    return _dashboard(context, "/portfolio/", "analyst@gds.example")
+
+
+# --- exports (issue 6): the report builder against PostgreSQL's COPY of the same rows ---
+
+
+@measurement("proposals export, CSV, as an analyst, vs COPY … TO STDOUT")
+def proposals_export(context: Context) -> Comparison:
+    from bench.export_rows import export_comparison
+
+    return export_comparison(context)
