@@ -13,7 +13,7 @@ from django.http import Http404
 from accounts.models import Role
 from proposals import permissions as perms
 from proposals.enums import AuditAudience, Status, Visibility
-from proposals.models import AuditEvent, Outcome, Proposal
+from proposals.models import Assessment, AuditEvent, Outcome, Proposal
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -209,3 +209,26 @@ def similar_proposals(user: User, proposal: Proposal, limit: int = 5) -> QuerySe
     for word in title_words:
         match |= Q(title__icontains=word)
     return base.filter(match).order_by("-updated_at")[:limit]
+
+
+def assessments_visible_to(user: User, proposal: Proposal) -> QuerySet[Assessment]:
+    """The assessments (scores, comments, conflict declarations) this viewer may read.
+
+    The owning department's reviewers and leads read them all (SPEC §1), except
+    an assessor whose own assessment is not yet submitted: they read only their
+    own, so that scoring stays independent (SPEC §3). Nobody else reads them;
+    authors get the comments once released, through `feedback_visible_to`.
+    """
+    if not perms.can_see_assessments(user, proposal):
+        return Assessment.objects.none()
+    assessments = Assessment.objects.filter(proposal=proposal)
+    if assessments.filter(assessor_id=user.pk, submitted_at__isnull=True).exists():
+        return assessments.filter(assessor_id=user.pk)
+    return assessments
+
+
+def feedback_visible_to(user: User, proposal: Proposal) -> QuerySet[Assessment]:
+    """Submitted assessments whose comments a lead has released to the authors."""
+    if not (proposal.feedback_released and perms.can_see_feedback(user, proposal)):
+        return Assessment.objects.none()
+    return Assessment.objects.filter(proposal=proposal, submitted_at__isnull=False)

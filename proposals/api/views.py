@@ -40,7 +40,6 @@ from proposals.api.filters import (
 from proposals.api.pagination import UpdatedAtCursorPagination
 from proposals.enums import ReportStatus
 from proposals.models import (
-    Assessment,
     Challenge,
     Comment,
     Experiment,
@@ -111,19 +110,14 @@ def _visible_proposal(request: AuthedRequest, reference: str) -> Proposal:
 def _assessments_for(user: User, proposal: Proposal) -> list[dict[str, Any]] | None:
     if not perms.can_see_assessments(user, proposal):
         return None
-    assessments = Assessment.objects.filter(proposal=proposal)
-    own = next((a for a in assessments if a.assessor_id == user.pk), None)
-    if own is not None and own.submitted_at is None:
-        # Independent scoring (SPEC §3): others' scores only after submitting your own.
-        assessments = assessments.filter(pk=own.pk)
-    return rows.assessment_rows(assessments)
+    return rows.assessment_rows(selectors.assessments_visible_to(user, proposal))
 
 
 def _feedback_for(user: User, proposal: Proposal) -> list[str] | None:
     if not proposal.feedback_released or not perms.can_see_feedback(user, proposal):
         return None
     return list(
-        Assessment.objects.filter(proposal=proposal, submitted_at__isnull=False)
+        selectors.feedback_visible_to(user, proposal)
         .exclude(comment="")
         .order_by("submitted_at", "id")
         .values_list("comment", flat=True)

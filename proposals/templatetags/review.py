@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
-from proposals import dashboards
+from proposals import dashboards, selectors
 from proposals import permissions as perms
 from proposals.enums import Status
 from proposals.models import Assessment, Proposal
@@ -28,16 +28,24 @@ def review_panel(proposal: Proposal, user: Any) -> dict[str, Any]:
         "see_feedback": see_feedback,
         "links": [],
     }
-    if see_feedback:
-        panel["assessments"] = list(
-            Assessment.objects.filter(proposal=proposal, submitted_at__isnull=False)
-            .select_related("assessor")
-            .prefetch_related("scores__criterion")
-            .order_by("submitted_at")
-        )
+    # Reviewers read the assessments they may (an assessor yet to submit reads only
+    # their own); authors read released comments, never the scores.
+    readable = (
+        selectors.assessments_visible_to(user, proposal)
+        if see_assessments
+        else selectors.feedback_visible_to(user, proposal)
+    )
+    panel["assessments"] = list(
+        readable.filter(submitted_at__isnull=False)
+        .select_related("assessor")
+        .prefetch_related("scores__criterion")
+        .order_by("submitted_at")
+    )
     if see_assessments:
-        panel["sheet"] = dashboards.panel_row(proposal)
         mine = Assessment.objects.filter(proposal=proposal, assessor=user).first()
+        if mine is None or mine.submitted_at is not None:
+            # The combined score too waits until the viewer's own assessment is in.
+            panel["sheet"] = dashboards.panel_row(proposal)
         if mine is not None and proposal.status == Status.IN_REVIEW and mine.submitted_at is None:
             panel["links"].append(
                 ("Assess this proposal", reverse("review:assess", args=[proposal.reference]))
