@@ -34,4 +34,5 @@ urlpatterns = [
     path("portfolio/charts/<slug:name>.svg", portfolio.chart, name="portfolio_chart"),
     path("department/settings/", department.department_settings, name="department_settings"),
     path("department/settings/people/<int:pk>/role/", department.set_role, name="set_role"),
+    path("department/settings/move/", department.move_person, name="move_person"),
 ]

@@ -529,3 +529,36 @@ ROLE_CHOICES = [
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=ROLE_CHOICES)
+
+
+class MoveForm(forms.Form):
+    """A lead moves a colleague out of the department (to where they now work)."""
+
+    person = forms.ModelChoiceField(
+        label="Who is moving?",
+        queryset=User.objects.none(),
+        error_messages={
+            "required": "Select who is moving",
+            "invalid_choice": "Select who is moving",
+        },
+    )
+    department = forms.ModelChoiceField(
+        label="Which department are they moving to?",
+        queryset=Department.objects.all(),
+        to_field_name="slug",
+        error_messages={
+            "required": "Select the department they are moving to",
+            "invalid_choice": "Select the department they are moving to",
+        },
+    )
+
+    def __init__(self, *args: Any, lead: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        person_field = self.fields["person"]
+        assert isinstance(person_field, forms.ModelChoiceField)
+        person_field.queryset = User.objects.filter(
+            department_id=lead.department_id, is_active=True
+        ).exclude(pk=lead.pk)
+        department_field = self.fields["department"]
+        assert isinstance(department_field, forms.ModelChoiceField)
+        department_field.queryset = Department.objects.exclude(pk=lead.department_id)

@@ -17,6 +17,7 @@ from proposals import services
 from proposals.forms.review import (
     ROLE_CHOICES,
     DepartmentSettingsForm,
+    MoveForm,
     RoleForm,
     apply_service_errors,
 )
@@ -98,3 +99,21 @@ def set_role(request: HttpRequest, pk: int) -> HttpResponse:
             request, f"{person.full_name} is now a {person.get_role_display().lower()}"
         )
     return redirect("review:department_settings")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def move_person(request: HttpRequest) -> HttpResponse:
+    """Move a colleague to the department they now work in (audited; they arrive as a
+    submitter, since review rights do not travel)."""
+    _require_configure(request)
+    lead = current_user(request)
+    form = MoveForm(request.POST or None, lead=lead)
+    if request.method == "POST" and form.is_valid():
+        person = form.cleaned_data["person"]
+        destination = form.cleaned_data["department"]
+        services.user_move_department(user=person, actor=lead, department=destination)
+        messages.success(request, f"{person.full_name} now works in {destination.name}")
+        return redirect("review:department_settings")
+    status = 400 if form.errors else 200
+    return render(request, "review/move_person.html", {"form": form}, status=status)

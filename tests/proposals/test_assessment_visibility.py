@@ -50,9 +50,7 @@ def test_pending_assessor_sees_no_other_scores_on_the_proposal_page(client, in_r
 
 
 @pytest.mark.django_db
-def test_released_feedback_shows_authors_comments_but_never_scores(
-    client, in_review, alice, lena
-):
+def test_released_feedback_shows_authors_comments_but_never_scores(client, in_review, alice, lena):
     in_review.status = Status.APPROVED
     in_review.save()
     assert list(selectors.feedback_visible_to(alice, in_review)) == []
