@@ -139,3 +139,34 @@ def test_csrf_failure_and_lockout_pages_send_security_headers(alice):
     assert_security_headers(csrf_response)
     assert locked.status_code == 429
     assert_security_headers(locked)
+
+
+def _pages_without_parameters() -> list[str]:
+    """Every URL of the service that takes no parameter, from the URL list itself, so
+    a page added later is checked without anyone remembering to list it."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    paths: list[str] = []
+
+    def walk(patterns, prefix: str) -> None:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, route)
+            elif isinstance(pattern, URLPattern) and "<" not in route and "(" not in route:
+                paths.append("/" + route.lstrip("^").rstrip("$"))
+
+    walk(get_resolver().url_patterns, "")
+    return sorted({p for p in paths if not p.startswith(("/admin", "/api/"))})
+
+
+@pytest.mark.django_db
+def test_every_html_page_of_the_service_sends_the_security_headers(client, lena):
+    client.force_login(lena)
+    checked = []
+    for path in _pages_without_parameters():
+        response = client.get(path, secure=True)  # HSTS is only sent over HTTPS
+        if response.status_code == 200 and response.headers["Content-Type"].startswith("text/html"):
+            assert_security_headers(response)
+            checked.append(path)
+    assert {"/review/", "/portfolio/", "/reports/", "/proposals/", "/lessons/"} <= set(checked)
