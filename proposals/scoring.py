@@ -1,4 +1,9 @@
-"""The weighted score: the one place that says how scores combine (SPEC §3)."""
+"""The weighted score: the one place that says how scores combine (SPEC §3).
+
+Each assessment's weighted score is computed here once, when it is submitted,
+and stored; the panel sheet's mean, spread and moderation flag are aggregates
+of those stored scores in SQL (`dashboards.with_panel_scores`).
+"""
 
 from __future__ import annotations
 
@@ -21,8 +26,3 @@ def weighted_score(scores: Iterable[tuple[int, Decimal]]) -> Decimal:
     total = sum((Decimal(score) * weight for score, weight in pairs), Decimal(0))
     return (total / total_weight).quantize(THREE_PLACES, rounding=ROUND_HALF_UP)
 
-
-def needs_moderation(weighted_scores: Iterable[Decimal], threshold: Decimal) -> bool:
-    """Assessors disagree widely: the spread (max − min) is above the threshold."""
-    values = list(weighted_scores)
-    return len(values) > 1 and (max(values) - min(values)) > threshold
