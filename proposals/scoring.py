@@ -25,4 +25,3 @@ def weighted_score(scores: Iterable[tuple[int, Decimal]]) -> Decimal:
         raise ValueError("A weighted score needs at least one score with a positive weight")
     total = sum((Decimal(score) * weight for score, weight in pairs), Decimal(0))
     return (total / total_weight).quantize(THREE_PLACES, rounding=ROUND_HALF_UP)
-
