@@ -412,10 +412,6 @@ class Portfolio:
     total: int = 0
 
 
-def can_see_portfolio(user: User) -> bool:
-    return user.is_authenticated and user.role in {Role.LEAD, Role.ANALYST}
-
-
 def portfolio_proposals(user: User, filters: PortfolioFilters) -> QuerySet[Proposal]:
     """Submitted proposals in scope: analysts all they may see, leads their department."""
     if user.role == Role.ANALYST:

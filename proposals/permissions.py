@@ -146,6 +146,16 @@ def can_adopt(user: User) -> bool:
     return user.is_authenticated and user.role != Role.ANALYST
 
 
+def can_propose(user: User) -> bool:
+    """Every active civil servant proposes; analysts read across government only."""
+    return user.is_authenticated and user.is_active and user.role != Role.ANALYST
+
+
+def can_see_portfolio(user: User) -> bool:
+    """Leads see their department's portfolio; analysts all of government's."""
+    return user.is_authenticated and user.role in {Role.LEAD, Role.ANALYST}
+
+
 def can_request_reports(user: User) -> bool:
     return user.is_authenticated and user.role in {Role.LEAD, Role.ANALYST}
 

@@ -199,7 +199,7 @@ def proposal_create_draft(
     previous: Proposal | None = None,
 ) -> Proposal:
     """A new draft in the author's department, with its reference given now."""
-    if not author.is_active or author.role == Role.ANALYST:
+    if not perms.can_propose(author):
         raise ActionNotAllowed("Analysts read proposals; they do not propose them")
     now = timezone.now()
     proposal = Proposal(

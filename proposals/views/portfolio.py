@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.models import Role, User
 from proposals import dashboards
+from proposals import permissions as perms
 from proposals.forms.review import PortfolioFilterForm
 from proposals.views.review import current_user
 
@@ -35,7 +36,7 @@ CHARTS = {
 
 def _portfolio_for(request: HttpRequest) -> tuple[dashboards.Portfolio, PortfolioFilterForm]:
     user = current_user(request)
-    if not dashboards.can_see_portfolio(user):
+    if not perms.can_see_portfolio(user):
         raise PermissionDenied("The portfolio is for portfolio leads and analysts")
     form = PortfolioFilterForm(request.GET or None)
     if user.role != Role.ANALYST:

@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
 from proposals import permissions as perms
 from proposals import selectors, services
 from proposals.enums import DecisionKind, Status
@@ -171,7 +170,7 @@ def _question_page(request: HttpRequest, step: Step, proposal: Proposal | None) 
 @never_cache
 def new(request: HttpRequest) -> HttpResponse:
     """The first question page; Continue or Save as draft creates the draft and its reference."""
-    if user_of(request).role == Role.ANALYST:
+    if not perms.can_propose(user_of(request)):
         raise PermissionDenied("Analysts read proposals; they do not propose them")
     return _question_page(request, STEPS[0], None)
 
