@@ -1,6 +1,6 @@
 """`Authorization: Token <key>` for other systems (SPEC §6).
 
-Keys are looked up by their SHA-256 (`services.hash_token`); a key that is
+Keys are looked up by their SHA-256 (`ApiToken.hash_key`); a key that is
 unknown, revoked or expired, or whose owner has been deactivated, is refused
 with 401 at once: nothing is cached between requests.
 """
@@ -42,11 +42,9 @@ class TokenAuthentication(BaseAuthentication):
         return self.authenticate_key(key)
 
     def authenticate_key(self, key: str) -> tuple[User, ApiToken]:
-        from proposals.services import hash_token
-
         token = (
             ApiToken.objects.select_related("user", "user__department")
-            .filter(key_hash=hash_token(key))
+            .filter(key_hash=ApiToken.hash_key(key))
             .first()
         )
         now = timezone.now()

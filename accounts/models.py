@@ -6,6 +6,7 @@ single sign-on, lockouts and tokens change for reasons of their own.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -120,3 +121,8 @@ class ApiToken(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        """What is stored of a key, and what a presented key is looked up by."""
+        return hashlib.sha256(key.encode()).hexdigest()

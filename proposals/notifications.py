@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 import smtplib
 import uuid
 from collections.abc import Iterable, Sequence
@@ -29,6 +28,8 @@ from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
+from proposals import dispatch
+from proposals.dispatch import TransientFailure
 from proposals.enums import DeliveryStatus, ExperimentStatus, Frequency, NotificationKind, Status
 from proposals.models import Notification, NotificationPreference
 
@@ -42,31 +43,6 @@ ACCOUNT_NOTIFICATIONS_PATH = "/account/notifications/"
 # Namespace for the digest's idempotency key: the same set of rows always gives
 # the same key, so a digest resent after a crash is recognisable as a duplicate.
 DIGEST_NAMESPACE = uuid.UUID("6f1c3a52-8d7e-4b59-9a8e-0c2f4d1b7e63")
-# Retry delays: 10 s, 20 s, 40 s… capped, with jitter so that a burst of failures
-# (SMTP down for everyone) does not come back as a synchronised burst of retries.
-RETRY_BASE_SECONDS = 10
-RETRY_CAP_SECONDS = 240
-
-
-class TransientFailure(Exception):
-    """Sending failed in a way that may succeed later (server down, timeout).
-
-    The row has been released back to pending; the task retries after `countdown`.
-    """
-
-    def __init__(self, message: str, *, attempts: int) -> None:
-        super().__init__(message)
-        self.attempts = attempts
-
-    @property
-    def countdown(self) -> float:
-        return retry_countdown(self.attempts)
-
-
-def retry_countdown(attempts: int) -> float:
-    """Exponential backoff with jitter: half the step fixed, half random."""
-    step = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
-    return step / 2 + random.uniform(0, step / 2)  # noqa: S311 - jitter, not security
 
 
 # --- writing the outbox -----------------------------------------------------------------
@@ -122,25 +98,13 @@ def notify(
     created = Notification.objects.bulk_create(rows)
     ids = [str(row.pk) for row in created if row.status == DeliveryStatus.PENDING]
     if ids:
-        transaction.on_commit(lambda: enqueue(ids), robust=True)
+        dispatch.send_on_commit(dispatch.DELIVER_NOTIFICATION, "notification_id", ids)
     return created
 
 
 def enqueue(notification_ids: Iterable[str]) -> int:
-    """Hand rows to the workers. A broker that is down loses nothing: the sweep retries.
-
-    Returns how many were handed over.
-    """
-    from proposals.tasks import deliver_notification
-
-    handed = 0
-    for notification_id in notification_ids:
-        try:
-            deliver_notification.delay(notification_id=notification_id)
-            handed += 1
-        except Exception:  # the broker's failure must not fail a committed change
-            logger.warning("Could not enqueue notification %s; the sweep will", notification_id)
-    return handed
+    """Hand rows to the workers; returns how many were handed over (the sweep finds the rest)."""
+    return dispatch.send_each(dispatch.DELIVER_NOTIFICATION, "notification_id", notification_ids)
 
 
 # --- sending --------------------------------------------------------------------------------
@@ -328,35 +292,15 @@ def sweep(*, older_than_seconds: int | None = None) -> int:
       is run again.
     """
     seconds = older_than_seconds or settings.NOTIFICATION_SWEEP_AFTER_SECONDS
+    ids = dispatch.requeue_stale(Notification, older_than_seconds=seconds, limit=5000)
+    handed = enqueue(ids)
     cutoff = timezone.now() - dt.timedelta(seconds=seconds)
-    Notification.objects.filter(status=DeliveryStatus.CLAIMED, claimed_at__lt=cutoff).update(
-        status=DeliveryStatus.PENDING
-    )
-    # claimed_at on a pending row is when it was last handed to a worker (a retry,
-    # or this sweep): stamping it here means a backlog that is merely slow gets
-    # one extra message per sweep window, not one a minute.
-    stale = Q(status=DeliveryStatus.PENDING, created_at__lt=cutoff) & (
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=cutoff)
-    )
-    ids = list(
-        Notification.objects.filter(stale)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:5000]
-    )
-    Notification.objects.filter(stale, pk__in=ids).update(claimed_at=timezone.now())
-    handed = enqueue(str(pk) for pk in ids)
     stuck_digests = (
         Notification.objects.filter(status=DeliveryStatus.DIGEST, claimed_at__lt=cutoff)
         .values_list("recipient_id", flat=True)
         .distinct()
     )
-    from proposals.tasks import send_digest
-
-    for user_id in stuck_digests:
-        try:
-            send_digest.delay(user_id=user_id)
-        except Exception:
-            logger.warning("Could not enqueue the digest for user %s", user_id)
+    dispatch.send_each(dispatch.SEND_DIGEST, "user_id", stuck_digests)
     if ids:
         logger.info("Sweep re-enqueued %s notification(s)", handed)
     return handed

@@ -43,6 +43,7 @@ from django.db.models import (
 from django.http import Http404
 from django.utils import timezone
 
+from proposals import dispatch
 from proposals import permissions as perms
 from proposals.enums import (
     NotificationKind,
@@ -60,6 +61,7 @@ from proposals.models import (
     Report,
     Theme,
 )
+from proposals.notifications import notify
 from proposals.selectors import proposals_visible_to, search_proposals
 
 if TYPE_CHECKING:
@@ -106,51 +108,8 @@ def clean_filters(filters: Mapping[str, Any] | None) -> dict[str, str]:
     return cleaned
 
 
-@transaction.atomic
-def request_report(
-    *, user: User, kind: str, format: str, filters: Mapping[str, Any] | None = None
-) -> Report:
-    """Record a report request and queue its build on the `reports` queue once committed."""
-    from proposals.services import ActionNotAllowed
-
-    if not perms.can_request_reports(user):
-        raise ActionNotAllowed("Only portfolio leads and analysts can request reports")
-    errors: dict[str, list[str]] = {}
-    if kind not in ReportKind.values:
-        errors["kind"] = ["Select the kind of report"]
-    if format not in ReportFormat.values:
-        errors["format"] = ["Select a format"]
-    try:
-        cleaned = clean_filters(filters)
-    except ValidationError as error:
-        errors |= error.message_dict
-        cleaned = {}
-    if errors:
-        raise ValidationError(errors)
-    report = Report.objects.create(requested_by=user, kind=kind, format=format, filters=cleaned)
-    from proposals.services import audit
-
-    audit(
-        actor=user,
-        action="request_report",
-        obj=report,
-        department=user.department,
-        changes={"kind": (None, kind), "format": (None, format)},
-    )
-    report_id = str(report.pk)
-    transaction.on_commit(lambda: enqueue(report_id), robust=True)
-    return report
-
-
 def enqueue(report_id: str) -> bool:
-    from proposals.tasks import build_report
-
-    try:
-        build_report.delay(report_id=report_id)
-    except Exception:  # a broker outage must not fail the request; the sweep retries
-        logger.warning("Could not enqueue report %s; the sweep will", report_id)
-        return False
-    return True
+    return dispatch.send(dispatch.BUILD_REPORT, report_id=report_id)
 
 
 def reports_for(user: User) -> QuerySet[Report]:
@@ -793,8 +752,6 @@ def build(report_id: str) -> bool:
 
 
 def _notify_ready(report: Report, *, ok: bool) -> None:
-    from proposals.notifications import notify
-
     label = ReportKind(report.kind).label
     if ok:
         subject = f"Your report is ready: {label.lower()}"

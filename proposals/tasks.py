@@ -13,14 +13,14 @@ from typing import Any
 
 from celery import shared_task
 
-from proposals import notifications, reports, webhooks
+from proposals import dispatch, notifications, reports, webhooks
 
 
 @shared_task(bind=True, name="proposals.tasks.deliver_notification", max_retries=None)
 def deliver_notification(self: Any, *, notification_id: str) -> bool:
     try:
         return notifications.deliver(notification_id)
-    except notifications.TransientFailure as failure:
+    except dispatch.TransientFailure as failure:
         # The row is pending again; if this retry is never published (broker down),
         # the sweep finds the row.
         raise self.retry(countdown=failure.countdown, exc=failure) from failure
@@ -48,7 +48,7 @@ def send_daily_digests() -> int:
 def send_digest(self: Any, *, user_id: int) -> int:
     try:
         return notifications.deliver_digest(user_id)
-    except notifications.TransientFailure as failure:
+    except dispatch.TransientFailure as failure:
         raise self.retry(countdown=failure.countdown, exc=failure) from failure
 
 
@@ -79,5 +79,5 @@ def expire_reports() -> int:
 def deliver_webhook(self: Any, *, delivery_id: str) -> bool:
     try:
         return webhooks.deliver(delivery_id)
-    except webhooks.TransientFailure as failure:
+    except dispatch.TransientFailure as failure:
         raise self.retry(countdown=failure.countdown, exc=failure) from failure

@@ -1,7 +1,8 @@
-"""Webhooks (SPEC §6): endpoints a department's lead registers, and their deliveries.
+"""Webhooks (SPEC §6): delivering what a department's endpoints subscribed to.
 
-Delivery rows are written by `services.emit_webhook` with the change; this
-module queues them, delivers them (signed POST, claimed like notifications,
+Delivery rows are written by `services.emit_webhook` with the change, and
+endpoints are registered through `services.webhook_register`. This module
+queues the deliveries, delivers them (signed POST, claimed like notifications,
 retried with backoff, every attempt's status recorded), and refuses to send
 to private, loopback or link-local addresses unless an operator allows it,
 so a lead cannot use the service to reach inside the network (SSRF).
@@ -9,29 +10,26 @@ so a lead cannot use the service to reach inside the network (SSRF).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import ipaddress
 import json
 import logging
-import secrets
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from proposals import dispatch
 from proposals import permissions as perms
-from proposals.enums import DeliveryStatus, WebhookEvent
+from proposals.dispatch import TransientFailure
+from proposals.enums import DeliveryStatus
 from proposals.models import WebhookDelivery, WebhookEndpoint
-from proposals.notifications import retry_countdown
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -43,16 +41,6 @@ TIMEOUT_SECONDS = 10
 USER_AGENT = "Propose-an-innovation-webhooks/1"
 
 
-class TransientFailure(Exception):
-    def __init__(self, message: str, *, attempts: int) -> None:
-        super().__init__(message)
-        self.attempts = attempts
-
-    @property
-    def countdown(self) -> float:
-        return retry_countdown(self.attempts)
-
-
 class AddressNotAllowed(Exception):
     """The endpoint's host resolves to an address the service must not call."""
 
@@ -62,16 +50,7 @@ class AddressNotAllowed(Exception):
 
 def enqueue(delivery_ids: Iterable[str]) -> int:
     """Queue each delivery on the webhooks queue; a lost message is picked up by the sweep."""
-    from proposals.tasks import deliver_webhook
-
-    handed = 0
-    for delivery_id in delivery_ids:
-        try:
-            deliver_webhook.delay(delivery_id=delivery_id)
-            handed += 1
-        except Exception:  # the broker's failure must not fail a committed change
-            logger.warning("Could not enqueue webhook delivery %s; the sweep will", delivery_id)
-    return handed
+    return dispatch.send_each(dispatch.DELIVER_WEBHOOK, "delivery_id", delivery_ids)
 
 
 # --- signing and address checks ------------------------------------------------------------
@@ -200,20 +179,7 @@ def _retry_or_fail(delivery: WebhookDelivery, error: str, *, status_code: int | 
 def sweep(*, older_than_seconds: int | None = None) -> int:
     """Re-enqueue deliveries left pending, or claimed and never finished, too long."""
     seconds = older_than_seconds or settings.NOTIFICATION_SWEEP_AFTER_SECONDS
-    cutoff = timezone.now() - dt.timedelta(seconds=seconds)
-    WebhookDelivery.objects.filter(status=DeliveryStatus.CLAIMED, claimed_at__lt=cutoff).update(
-        status=DeliveryStatus.PENDING
-    )
-    stale = Q(status=DeliveryStatus.PENDING, created_at__lt=cutoff) & (
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=cutoff)
-    )
-    ids = list(
-        WebhookDelivery.objects.filter(stale)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:2000]
-    )
-    WebhookDelivery.objects.filter(stale, pk__in=ids).update(claimed_at=timezone.now())
-    return enqueue(str(pk) for pk in ids)
+    return enqueue(dispatch.requeue_stale(WebhookDelivery, older_than_seconds=seconds, limit=2000))
 
 
 # --- endpoints: what the /account/webhooks/ page does ------------------------------------------
@@ -239,84 +205,3 @@ def deliveries_for(user: User, *, limit: int = 50) -> QuerySet[WebhookDelivery]:
         .select_related("endpoint")
         .order_by("-created_at")[:limit]
     )
-
-
-def validate_url(url: str) -> str:
-    url = url.strip()
-    parts = urlsplit(url)
-    allow_plain = settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES  # local testing only
-    if parts.scheme != "https" and not (allow_plain and parts.scheme == "http"):
-        raise ValidationError({"url": ["Enter an address that starts with https://"]})
-    if not parts.hostname or len(url) > 500 or parts.username or parts.password:
-        raise ValidationError({"url": ["Enter a web address, like https://example.gov.uk/hooks"]})
-    return url
-
-
-@transaction.atomic
-def endpoint_register(
-    *, actor: User, url: str, events: Sequence[str]
-) -> tuple[WebhookEndpoint, str]:
-    """A lead registers an HTTPS endpoint for their department; the secret is returned once."""
-    from proposals.services import ActionNotAllowed, audit
-
-    if not perms.is_lead_of(actor, actor.department_id):
-        raise ActionNotAllowed("Only a portfolio lead can register webhooks")
-    url = validate_url(url)
-    chosen = [event for event in WebhookEvent.values if event in set(events)]
-    if not chosen:
-        raise ValidationError({"events": ["Select at least one event"]})
-    secret = secrets.token_hex(32)
-    endpoint = WebhookEndpoint.objects.create(
-        department_id=actor.department_id,
-        url=url,
-        secret=secret,
-        events=chosen,
-        created_by=actor,
-    )
-    audit(
-        actor=actor,
-        action="register_webhook",
-        obj=endpoint,
-        department=actor.department,
-        changes={"url": (None, url), "events": (None, chosen)},
-    )
-    return endpoint, secret
-
-
-@transaction.atomic
-def endpoint_deactivate(*, actor: User, endpoint: WebhookEndpoint) -> WebhookEndpoint:
-    from proposals.services import ActionNotAllowed, audit
-
-    if not perms.is_lead_of(actor, endpoint.department_id):
-        raise ActionNotAllowed("Only the department's lead can remove its webhooks")
-    if endpoint.active:
-        endpoint.active = False
-        endpoint.save(update_fields=["active"])
-        audit(
-            actor=actor,
-            action="remove_webhook",
-            obj=endpoint,
-            department=actor.department,
-            changes={"active": (True, False)},
-        )
-    return endpoint
-
-
-@transaction.atomic
-def endpoint_send_test(*, actor: User, endpoint: WebhookEndpoint) -> WebhookDelivery:
-    """Queue a signed `webhook.test` event to the endpoint, logged like any delivery."""
-    from proposals.services import ActionNotAllowed
-
-    if not perms.is_lead_of(actor, endpoint.department_id) or not endpoint.active:
-        raise ActionNotAllowed("Only the department's lead can test its webhooks")
-    delivery = WebhookDelivery(endpoint=endpoint, event=TEST_EVENT, payload={})
-    delivery.payload = {
-        "event": TEST_EVENT,
-        "id": str(delivery.pk),
-        "occurred_at": timezone.now().isoformat(),
-        "data": {"message": "A test event from Propose an innovation", "sent_by": actor.email},
-    }
-    delivery.save()
-    delivery_id = str(delivery.pk)
-    transaction.on_commit(lambda: enqueue([delivery_id]), robust=True)
-    return delivery

@@ -25,7 +25,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from proposals.services import ActionNotAllowed, InvalidTransition, StaleVersion
+from proposals.exceptions import ActionNotAllowed, InvalidTransition, StaleVersion
 
 logger = logging.getLogger(__name__)
 

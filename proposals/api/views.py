@@ -26,7 +26,7 @@ from rest_framework.response import Response
 
 from accounts.models import Department, User
 from proposals import permissions as perms
-from proposals import reports, selectors, services, webhooks
+from proposals import selectors, services
 from proposals.api import rows
 from proposals.api import serializers as s
 from proposals.api.exceptions import Conflict
@@ -660,7 +660,7 @@ class ReportViewSet(viewsets.GenericViewSet):
             k: (rows.iso(v) if hasattr(v, "isoformat") else v)
             for k, v in dict(data.get("filters") or {}).items()
         }
-        report = reports.request_report(
+        report = services.report_request(
             user=request.user, kind=data["kind"], format=data["format"], filters=filters
         )
         return Response(self._row(request, report), status=status.HTTP_201_CREATED)
@@ -728,7 +728,7 @@ class WebhookViewSet(viewsets.GenericViewSet):
     def create(self, request: AuthedRequest) -> Response:
         serializer = s.WebhookIn(data=request.data)
         serializer.is_valid(raise_exception=True)
-        endpoint, _secret = webhooks.endpoint_register(
+        endpoint, _secret = services.webhook_register(
             actor=request.user,
             url=serializer.validated_data["url"],
             events=serializer.validated_data["events"],

@@ -17,10 +17,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from proposals import dashboards, services
 from proposals import permissions as perms
 from proposals.enums import ExperimentStatus
+from proposals.exceptions import InvalidTransition
 from proposals.forms.review import ExperimentForm, OutcomeForm, StopForm, apply_service_errors
 from proposals.models import Experiment, Outcome
 from proposals.selectors import proposal_for
-from proposals.services import InvalidTransition
 from proposals.views.review import current_user, render_conflict
 
 PAGE_SIZE = 25

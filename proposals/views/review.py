@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from proposals import dashboards, services
 from proposals import permissions as perms
 from proposals.enums import Status
+from proposals.exceptions import InvalidTransition
 from proposals.forms.review import (
     AcceptForm,
     AssessmentForm,
@@ -37,8 +38,7 @@ from proposals.forms.review import (
 )
 from proposals.models import Assessment, Criterion, Proposal
 from proposals.selectors import proposal_for, proposals_visible_to
-from proposals.services import InvalidTransition
-from proposals.services_review import proposals_accept_many
+from proposals.services import proposals_accept_many
 
 if TYPE_CHECKING:
     from accounts.models import User

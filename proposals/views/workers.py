@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from proposals import notifications, permissions, reports, webhooks
+from proposals import notifications, permissions, reports, services, webhooks
 from proposals.enums import ReportStatus
 from proposals.forms.workers import PreferencesForm, ReportRequestForm, WebhookForm
 from proposals.models import Report
@@ -58,7 +58,7 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     form = ReportRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            reports.request_report(
+            services.report_request(
                 user=request.user,  # type: ignore[arg-type]
                 kind=form.cleaned_data["kind"],
                 format=form.cleaned_data["format"],
@@ -176,7 +176,7 @@ def webhooks_page(request: HttpRequest) -> HttpResponse:
     form = WebhookForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            endpoint, secret = webhooks.endpoint_register(
+            endpoint, secret = services.webhook_register(
                 actor=request.user,  # type: ignore[arg-type]
                 url=form.cleaned_data["url"],
                 events=form.cleaned_data["events"],
@@ -208,7 +208,7 @@ def webhook_test(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = webhooks.endpoint_for(request.user, endpoint_id)  # type: ignore[arg-type]
     if endpoint is None:
         raise Http404("No such webhook")
-    webhooks.endpoint_send_test(actor=request.user, endpoint=endpoint)  # type: ignore[arg-type]
+    services.webhook_send_test(actor=request.user, endpoint=endpoint)  # type: ignore[arg-type]
     messages.success(request, f"A test event is on its way to {endpoint.url}")
     return redirect("workers:webhooks")
 
@@ -220,6 +220,6 @@ def webhook_remove(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = webhooks.endpoint_for(request.user, endpoint_id)  # type: ignore[arg-type]
     if endpoint is None:
         raise Http404("No such webhook")
-    webhooks.endpoint_deactivate(actor=request.user, endpoint=endpoint)  # type: ignore[arg-type]
+    services.webhook_deactivate(actor=request.user, endpoint=endpoint)  # type: ignore[arg-type]
     messages.success(request, f"{endpoint.url} will get no more events")
     return redirect("workers:webhooks")

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from proposals import services
 from proposals.enums import ExperimentStatus, NextStep, OutcomeResult, Status
+from proposals.exceptions import ActionNotAllowed, InvalidTransition
 from proposals.models import (
     Assessment,
     AuditEvent,
@@ -23,7 +24,6 @@ from proposals.models import (
     Outcome,
     Proposal,
 )
-from proposals.services import ActionNotAllowed, InvalidTransition
 from proposals.workflow import TRANSITIONS, available_actions
 from tests.factories import ProposalFactory
 

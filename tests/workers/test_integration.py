@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from proposals import notifications, reports
+from proposals import notifications, services
 from proposals.enums import DeliveryStatus, NotificationKind, ReportStatus, Status
 from proposals.models import Notification, Proposal, Report
 from tests.conftest import REDIS_URL, skip_or_fail
@@ -131,7 +131,7 @@ def test_ten_thousand_row_report_completes_with_progress_rising(
     _bulk_proposals(alice, 10_000)
     worker = worker_factory(*shared_broker).start()
 
-    report = reports.request_report(user=lena, kind="proposals", format="csv", filters={})
+    report = services.report_request(user=lena, kind="proposals", format="csv", filters={})
     seen: list[int] = []
 
     def done() -> bool:

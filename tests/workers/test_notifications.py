@@ -13,7 +13,7 @@ from django.utils import timezone
 from notifications_python_client.authentication import decode_jwt_token, get_token_issuer
 
 from accounts.models import Role
-from proposals import notifications, services
+from proposals import dispatch, notifications, services
 from proposals.enums import DeliveryStatus, ExperimentStatus, Frequency, NotificationKind
 from proposals.models import Experiment, Notification, NotificationPreference
 from proposals.tasks import deliver_notification
@@ -268,7 +268,7 @@ def test_smtp_down_releases_the_row_for_a_retry(alice, smtp_down, settings):
     submitted(alice)
     row = Notification.objects.get(recipient=alice)
 
-    with pytest.raises(notifications.TransientFailure) as failure:
+    with pytest.raises(dispatch.TransientFailure) as failure:
         notifications.deliver(str(row.pk))
 
     row.refresh_from_db()
@@ -297,7 +297,7 @@ def test_smtp_down_fails_for_good_after_max_attempts(alice, smtp_down, settings)
     row = Notification.objects.get(recipient=alice)
 
     for _ in range(2):  # what the task's retries do, without waiting for the backoff
-        with pytest.raises(notifications.TransientFailure):
+        with pytest.raises(dispatch.TransientFailure):
             notifications.deliver(str(row.pk))
     last = notifications.deliver(str(row.pk))
 
@@ -308,7 +308,7 @@ def test_smtp_down_fails_for_good_after_max_attempts(alice, smtp_down, settings)
 
 
 def test_retry_countdown_grows_exponentially_with_jitter():
-    waits = [notifications.retry_countdown(n) for n in range(1, 8)]
+    waits = [dispatch.retry_countdown(n) for n in range(1, 8)]
 
     assert [5 <= waits[0] <= 10, 10 <= waits[1] <= 20, 20 <= waits[2] <= 40] == [True] * 3
     assert all(120 <= w <= 240 for w in waits[5:])  # capped
@@ -384,7 +384,7 @@ def test_govuk_notify_server_error_is_retried_and_bad_request_is_not(alice, amir
         second = Notification.objects.get(recipient=amir)
         recorded.answers = [500, 400]
 
-        with pytest.raises(notifications.TransientFailure):
+        with pytest.raises(dispatch.TransientFailure):
             notifications.deliver(str(first.pk))
         assert notifications.deliver(str(second.pk)) is False
 
@@ -502,7 +502,7 @@ def test_digest_with_smtp_down_waits_for_the_next_run_then_fails_after_max_attem
     submitted(alice)
     row = Notification.objects.get(recipient=rita)
 
-    with pytest.raises(notifications.TransientFailure):
+    with pytest.raises(dispatch.TransientFailure):
         notifications.deliver_digest(rita.pk)
     row.refresh_from_db()
     assert (row.status, row.claimed_at, row.attempts) == (DeliveryStatus.DIGEST, None, 1)

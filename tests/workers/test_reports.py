@@ -17,7 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Department
-from proposals import reports
+from proposals import reports, services
 from proposals.enums import (
     DeliveryStatus,
     ExperimentStatus,
@@ -26,6 +26,7 @@ from proposals.enums import (
     Status,
     Visibility,
 )
+from proposals.exceptions import ActionNotAllowed
 from proposals.models import (
     Experiment,
     Metric,
@@ -37,7 +38,6 @@ from proposals.models import (
     Theme,
 )
 from proposals.selectors import proposals_visible_to
-from proposals.services import ActionNotAllowed
 from tests.factories import ProposalFactory
 
 
@@ -311,9 +311,9 @@ def test_median_days_to_decision_of_an_even_count_averages_the_middle_two(alice)
 @pytest.mark.django_db
 def test_request_report_is_for_leads_and_analysts(alice, lena):
     with pytest.raises(ActionNotAllowed):
-        reports.request_report(user=alice, kind="proposals", format="csv", filters={})
+        services.report_request(user=alice, kind="proposals", format="csv", filters={})
 
-    report = reports.request_report(
+    report = services.report_request(
         user=lena, kind="proposals", format="csv", filters={"status": "submitted", "junk": "x"}
     )
 
@@ -323,7 +323,7 @@ def test_request_report_is_for_leads_and_analysts(alice, lena):
 @pytest.mark.django_db
 def test_request_report_rejects_bad_choices_with_field_errors(lena):
     with pytest.raises(ValidationError) as error:
-        reports.request_report(
+        services.report_request(
             user=lena, kind="secrets", format="xls", filters={"department": "nowhere"}
         )
 

@@ -11,10 +11,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from proposals import webhooks
+from proposals import dispatch, services, webhooks
 from proposals.enums import DeliveryStatus, WebhookEvent
+from proposals.exceptions import ActionNotAllowed
 from proposals.models import WebhookDelivery, WebhookEndpoint
-from proposals.services import ActionNotAllowed
 from tests.workers.helpers import local_server, submitted
 
 
@@ -70,7 +70,7 @@ def test_server_error_is_recorded_and_retried_then_fails_for_good(alice, endpoin
         submitted(alice)
         delivery = WebhookDelivery.objects.get()
 
-        with pytest.raises(webhooks.TransientFailure):
+        with pytest.raises(dispatch.TransientFailure):
             webhooks.deliver(str(delivery.pk))
         delivery.refresh_from_db()
         assert (delivery.status, delivery.response_status) == (DeliveryStatus.PENDING, 503)
@@ -157,7 +157,7 @@ def test_sweep_requeues_deliveries_left_behind(alice, endpoint_at, settings):
 
 @pytest.mark.django_db
 def test_lead_registers_an_https_endpoint_and_sees_the_secret_once(lena):
-    endpoint, secret = webhooks.endpoint_register(
+    endpoint, secret = services.webhook_register(
         actor=lena, url="https://hooks.example/in", events=["proposal.decided", "bogus"]
     )
 
@@ -169,13 +169,11 @@ def test_lead_registers_an_https_endpoint_and_sees_the_secret_once(lena):
 def test_registering_needs_a_lead_https_and_an_event(alice, lena, settings):
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
     with pytest.raises(ActionNotAllowed):
-        webhooks.endpoint_register(
-            actor=alice, url="https://x.example", events=["proposal.decided"]
-        )
+        services.webhook_register(actor=alice, url="https://x.example", events=["proposal.decided"])
     with pytest.raises(ValidationError) as plain:
-        webhooks.endpoint_register(actor=lena, url="http://x.example", events=["proposal.decided"])
+        services.webhook_register(actor=lena, url="http://x.example", events=["proposal.decided"])
     with pytest.raises(ValidationError) as none:
-        webhooks.endpoint_register(actor=lena, url="https://x.example", events=[])
+        services.webhook_register(actor=lena, url="https://x.example", events=[])
 
     assert plain.value.message_dict == {"url": ["Enter an address that starts with https://"]}
     assert none.value.message_dict == {"events": ["Select at least one event"]}
@@ -185,10 +183,10 @@ def test_registering_needs_a_lead_https_and_an_event(alice, lena, settings):
 def test_test_event_is_queued_as_a_logged_delivery(lena, hugo, endpoint_at):
     endpoint = endpoint_at("https://hooks.example/in")
 
-    delivery = webhooks.endpoint_send_test(actor=lena, endpoint=endpoint)
+    delivery = services.webhook_send_test(actor=lena, endpoint=endpoint)
 
     assert delivery.payload["event"] == "webhook.test"
     assert list(webhooks.deliveries_for(lena)) == [delivery]
     assert list(webhooks.deliveries_for(hugo)) == []
     with pytest.raises(ActionNotAllowed):
-        webhooks.endpoint_send_test(actor=hugo, endpoint=endpoint)
+        services.webhook_send_test(actor=hugo, endpoint=endpoint)

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import TokenScope, User
+from proposals.services import api_token_create
 
 
 class Command(BaseCommand):
@@ -31,8 +32,6 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="Created with manage.py", help="a label for it")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from proposals.services import api_token_create
-
         user = User.objects.filter(email__iexact=options["email"].strip()).first()
         if user is None:
             raise CommandError(f"No user with the email address {options['email']}")

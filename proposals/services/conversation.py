@@ -1,0 +1,100 @@
+"""The cross-department conversation: comments and supports."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from proposals import permissions as perms
+from proposals.enums import (
+    NotificationKind,
+)
+from proposals.exceptions import ActionNotAllowed
+from proposals.models import (
+    Comment,
+    Proposal,
+    Support,
+)
+from proposals.notifications import notify
+from proposals.services.base import audit, authors_of
+
+# --- comments and supports -----------------------------------------------------------------
+
+COMMENT_EDIT_MINUTES = 15
+
+
+@transaction.atomic
+def comment_add(*, proposal: Proposal, author: User, body: str) -> Comment:
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": ["Enter a comment"]})
+    if len(body) > 5000:
+        raise ValidationError({"body": ["Comment must be 5,000 characters or fewer"]})
+    if not perms.can_comment(author, proposal):
+        raise ActionNotAllowed("Comments open once a proposal is submitted")
+    comment = Comment.objects.create(proposal=proposal, author=author, body=body)
+    audit(actor=author, action="comment", obj=comment, proposal=proposal)
+    notify(
+        recipients=authors_of(proposal),
+        kind=NotificationKind.COMMENT,
+        subject=f"New comment on {proposal.reference}",
+        body=(
+            f"{author.full_name} ({author.department.name}) commented on "
+            f"“{proposal.title}”:\n\n{body}"
+        ),
+        proposal=proposal,
+        exclude=author,
+    )
+    return comment
+
+
+@transaction.atomic
+def comment_edit(*, comment: Comment, author: User, body: str) -> Comment:
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": ["Enter a comment"]})
+    if len(body) > 5000:
+        raise ValidationError({"body": ["Comment must be 5,000 characters or fewer"]})
+    minutes = (timezone.now() - comment.created_at).total_seconds() / 60
+    if not perms.can_edit_comment(author, comment, now_minutes_since=minutes):
+        raise ActionNotAllowed(
+            f"You can edit your own comment for {COMMENT_EDIT_MINUTES} minutes after posting it"
+        )
+    before = comment.body
+    comment.body = body
+    comment.edited_at = timezone.now()
+    comment.save(update_fields=["body", "edited_at"])
+    audit(
+        actor=author,
+        action="edit_comment",
+        obj=comment,
+        proposal=comment.proposal,
+        changes={"body": (before, body)},
+    )
+    return comment
+
+
+@transaction.atomic
+def support_add(*, proposal: Proposal, user: User) -> Support:
+    """One support per person: a second press changes nothing."""
+    if not perms.can_support(user, proposal):
+        raise ActionNotAllowed("You cannot support this proposal")
+    existing = Support.objects.filter(proposal=proposal, user=user).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            support = Support.objects.create(proposal=proposal, user=user)
+    except IntegrityError:  # a double click that raced past the check above
+        return Support.objects.get(proposal=proposal, user=user)
+    audit(actor=user, action="support", obj=support, proposal=proposal)
+    return support
+
+
+@transaction.atomic
+def support_remove(*, proposal: Proposal, user: User) -> None:
+    deleted, _ = Support.objects.filter(proposal=proposal, user=user).delete()
+    if deleted:
+        audit(actor=user, action="unsupport", obj=proposal, proposal=proposal)

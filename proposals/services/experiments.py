@@ -1,0 +1,308 @@
+"""Experiments, their outcomes, and the adoption of a published outcome elsewhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any, cast
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from proposals import permissions as perms
+from proposals.enums import (
+    AuditAudience,
+    ExperimentStatus,
+    OutcomeResult,
+    Status,
+    WebhookEvent,
+)
+from proposals.exceptions import ActionNotAllowed, InvalidTransition
+from proposals.models import (
+    Adoption,
+    Experiment,
+    Metric,
+    MetricActual,
+    Outcome,
+    Proposal,
+)
+from proposals.services.base import audit, lock_proposal
+from proposals.services.proposals import proposal_create_draft, proposal_transition
+from proposals.services.webhooks import emit_webhook
+
+# --- experiments and outcomes ----------------------------------------------------------------
+
+
+def _decimal(value: Any, field: str, errors: dict[str, list[str]], label: str) -> Decimal | None:
+    try:
+        return Decimal(str(value).replace(",", "").strip())
+    except (InvalidOperation, ValueError):
+        errors.setdefault(field, []).append(f"Enter {label} as a number")
+        return None
+
+
+@transaction.atomic
+def experiment_plan(
+    *,
+    proposal: Proposal,
+    actor: User,
+    data: Mapping[str, Any],
+    metrics: Sequence[Mapping[str, Any]],
+) -> Experiment:
+    """A time-boxed experiment with its hypothesis and measured metrics."""
+    locked = lock_proposal(proposal)
+    if not perms.can_plan_experiment(actor, locked):
+        raise ActionNotAllowed(
+            "Only the department's lead can plan experiments on approved proposals"
+        )
+    lead = data.get("lead") or actor
+    experiment = Experiment(
+        proposal=locked,
+        title=data.get("title") or "",
+        we_believe=data.get("we_believe") or "",
+        will_result_in=data.get("will_result_in") or "",
+        we_will_know_when=data.get("we_will_know_when") or "",
+        lead=lead,
+        # None fails full_clean() below with "This field cannot be null."
+        starts_on=cast(dt.date, data.get("starts_on")),
+        ends_on=cast(dt.date, data.get("ends_on")),
+        budget_gbp=data.get("budget_gbp") or 0,
+    )
+    errors: dict[str, list[str]] = {}
+    try:
+        experiment.full_clean(exclude=["proposal", "lead"])
+    except ValidationError as exc:
+        errors |= exc.message_dict
+    if experiment.starts_on and experiment.ends_on and experiment.ends_on < experiment.starts_on:
+        errors.setdefault("ends_on", []).append("The end date must be on or after the start date")
+    if lead.department_id != locked.department_id:
+        errors.setdefault("lead", []).append("The experiment's lead must work in the department")
+    rows: list[Metric] = []
+    if not metrics:
+        errors.setdefault("metrics", []).append("Add at least one metric")
+    for index, metric in enumerate(metrics):
+        row = Metric(
+            name=str(metric.get("name") or "").strip(),
+            unit=str(metric.get("unit") or "").strip(),
+            direction=metric.get("direction") or "",
+            baseline=_decimal(
+                metric.get("baseline"), f"metrics-{index}-baseline", errors, "the baseline"
+            ),  # type: ignore[misc]
+            target=_decimal(metric.get("target"), f"metrics-{index}-target", errors, "the target"),  # type: ignore[misc]
+        )
+        try:
+            row.full_clean(exclude=["experiment"])
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                errors.setdefault(f"metrics-{index}-{name}", []).extend(messages)
+        rows.append(row)
+    if errors:
+        raise ValidationError(errors)
+    experiment.save()
+    for row in rows:
+        row.experiment = experiment
+    Metric.objects.bulk_create(rows)
+    audit(
+        actor=actor,
+        action="plan_experiment",
+        obj=experiment,
+        proposal=locked,
+        changes={"experiment": (None, experiment.title), "metrics": (0, len(rows))},
+    )
+    return experiment
+
+
+def _lock_experiment(experiment: Experiment) -> Experiment:
+    return (
+        Experiment.objects.select_for_update(of=("self",))
+        .select_related("proposal", "proposal__department")
+        .get(pk=experiment.pk)
+    )
+
+
+@transaction.atomic
+def experiment_start(*, experiment: Experiment, actor: User) -> Experiment:
+    """Start a planned experiment; the proposal becomes `experimenting` with its first."""
+    locked = _lock_experiment(experiment)
+    if not perms.can_run_experiment(actor, locked):
+        raise ActionNotAllowed("You cannot start this experiment")
+    if locked.status != ExperimentStatus.PLANNED:
+        raise InvalidTransition("This experiment has already started")
+    now = timezone.now()
+    locked.status = ExperimentStatus.RUNNING
+    locked.started_at = now
+    locked.updated_at = now
+    locked.save(update_fields=["status", "started_at", "updated_at"])
+    audit(
+        actor=actor,
+        action="start_experiment",
+        obj=locked,
+        proposal=locked.proposal,
+        changes={"status": (ExperimentStatus.PLANNED, ExperimentStatus.RUNNING)},
+    )
+    if locked.proposal.status == Status.APPROVED:
+        proposal_transition(proposal=locked.proposal, actor=actor, action="start_experiment")
+    return locked
+
+
+@transaction.atomic
+def experiment_stop(*, experiment: Experiment, actor: User, reason: str) -> Experiment:
+    """Stop a running experiment early; it still needs an outcome."""
+    locked = _lock_experiment(experiment)
+    if not perms.can_run_experiment(actor, locked):
+        raise ActionNotAllowed("You cannot stop this experiment")
+    if locked.status != ExperimentStatus.RUNNING:
+        raise InvalidTransition("Only a running experiment can be stopped")
+    if not reason.strip():
+        raise ValidationError({"reason": ["Enter why the experiment is stopping early"]})
+    now = timezone.now()
+    locked.status = ExperimentStatus.STOPPED
+    locked.stopped_at = now
+    locked.updated_at = now
+    locked.save(update_fields=["status", "stopped_at", "updated_at"])
+    audit(
+        actor=actor,
+        action="stop_experiment",
+        obj=locked,
+        proposal=locked.proposal,
+        changes={
+            "status": (ExperimentStatus.RUNNING, ExperimentStatus.STOPPED),
+            "reason": (None, reason.strip()),
+        },
+    )
+    return locked
+
+
+@transaction.atomic
+def outcome_record(
+    *,
+    experiment: Experiment,
+    actor: User,
+    actuals: Mapping[int, Any],
+    result: str,
+    lessons: str,
+    recommendation: str,
+    realised_benefit_gbp: int | None = None,
+    publish: bool = False,
+) -> Outcome:
+    """Each metric's actual value, the result, lessons and a recommendation."""
+    locked = _lock_experiment(experiment)
+    if not perms.can_record_outcome(actor, locked):
+        raise ActionNotAllowed("Start the experiment before recording its outcome")
+    if Outcome.objects.filter(experiment=locked).exists():
+        raise InvalidTransition("This experiment already has an outcome")
+    errors: dict[str, list[str]] = {}
+    metrics = list(locked.metrics.all())
+    values: dict[int, Decimal] = {}
+    for metric in metrics:
+        raw = actuals.get(metric.pk)
+        if raw is None or str(raw).strip() == "":
+            errors[f"actual_{metric.pk}"] = [f"Enter the actual value of “{metric.name}”"]
+            continue
+        value = _decimal(raw, f"actual_{metric.pk}", errors, f"the actual value of “{metric.name}”")
+        if value is not None:
+            values[metric.pk] = value
+    if result not in OutcomeResult.values:
+        errors["result"] = ["Select the result"]
+    if recommendation not in {"scale", "iterate", "stop"}:
+        errors["recommendation"] = ["Select whether to scale, iterate or stop"]
+    if not lessons.strip():
+        errors["lessons"] = ["Enter the lessons learned"]
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    outcome = Outcome.objects.create(
+        experiment=locked,
+        result=result,
+        lessons=lessons.strip(),
+        recommendation=recommendation,
+        realised_benefit_gbp=realised_benefit_gbp,
+        recorded_by=actor,
+        created_at=now,
+        updated_at=now,
+    )
+    MetricActual.objects.bulk_create(
+        MetricActual(outcome=outcome, metric=m, value=values[m.pk]) for m in metrics
+    )
+    if locked.status == ExperimentStatus.RUNNING:
+        locked.status = ExperimentStatus.COMPLETED
+        locked.updated_at = now
+        locked.save(update_fields=["status", "updated_at"])
+    audit(
+        actor=actor,
+        action="record_outcome",
+        obj=outcome,
+        proposal=locked.proposal,
+        changes={"result": (None, result), "recommendation": (None, recommendation)},
+    )
+    if publish:
+        outcome_publish(outcome=outcome, actor=actor)
+    return outcome
+
+
+@transaction.atomic
+def outcome_publish(*, outcome: Outcome, actor: User) -> Outcome:
+    """Add the outcome to the lessons library — failures as much as successes."""
+    outcome = (
+        Outcome.objects.select_for_update()
+        .select_related("experiment__proposal__department")
+        .get(pk=outcome.pk)
+    )
+    proposal = outcome.experiment.proposal
+    if not perms.is_department_lead(actor, proposal):
+        raise ActionNotAllowed("Only the department's lead can publish outcomes")
+    if outcome.published:
+        return outcome
+    outcome.published = True
+    outcome.published_at = timezone.now()
+    outcome.updated_at = outcome.published_at
+    outcome.save(update_fields=["published", "published_at", "updated_at"])
+    audit(
+        actor=actor,
+        action="publish_outcome",
+        obj=outcome,
+        proposal=proposal,
+        changes={"published": (False, True)},
+    )
+    emit_webhook(event=WebhookEvent.OUTCOME_PUBLISHED, proposal=proposal, outcome=outcome)
+    return outcome
+
+
+def proposal_adopt(*, outcome: Outcome, actor: User) -> Proposal:
+    """Another department reuses a published outcome: a linked draft that credits it."""
+    if not outcome.published or not perms.can_adopt(actor):
+        raise ActionNotAllowed("Only published outcomes can be adopted")
+    original = outcome.experiment.proposal
+    with transaction.atomic():
+        draft = proposal_create_draft(
+            author=actor,
+            data={
+                "title": f"Adopt: {original.title}"[:150],
+                "summary": original.summary,
+                "problem": original.problem,
+                "who_has_the_problem": original.who_has_the_problem,
+                "proposed_solution": (
+                    f"Adopt {original.reference} from {original.department.name}, whose "
+                    f"experiment “{outcome.experiment.title}” found: {outcome.lessons}\n\n"
+                    f"{original.proposed_solution}"
+                ),
+                "expected_benefits": original.expected_benefits,
+                "cost_band": original.cost_band,
+                "themes": list(original.themes.all()),
+            },
+        )
+        adoption = Adoption.objects.create(
+            outcome=outcome, proposal=draft, department=actor.department, adopted_by=actor
+        )
+        audit(
+            actor=actor,
+            action="adopt",
+            obj=adoption,
+            proposal=draft,
+            changes={"adopted_from": (None, original.reference)},
+            audience=AuditAudience.AUTHORS,
+        )
+    return draft
