@@ -24,7 +24,7 @@ PYTEST_ARGS ?=
 run: export DEBUG ?= true
 run: export PORT ?= 8000
 
-.PHONY: help install run test lint typecheck check bench clean
+.PHONY: help install run test test-fast lint typecheck check bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -81,6 +81,10 @@ run: install ## Migrate, seed demo data, and run web server + Celery worker + be
 
 test: install ## Run the whole test suite (real PostgreSQL/Redis/Chromium when present)
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+# The inner loop: no browser, no real worker processes, spread over every core.
+test-fast: install ## The quick suite: no browser or slow tests, in parallel (-n auto)
+	$(PY) -m pytest -p no:cacheprovider -n auto -m "not browser and not slow" $(PYTEST_ARGS)
 
 lint: install ## ruff check and ruff format --check
 	$(BIN)/ruff check .

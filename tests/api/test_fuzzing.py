@@ -23,10 +23,12 @@ pytestmark = [
 ]
 
 OPERATIONS = 34
-# Kept under the 5 minutes the issue allows, even on a loaded 2-core machine:
-# schemathesis stops generating when its time budget is spent.
+# The run is bounded by the number of examples per operation, not by a clock, so
+# it tests the same cases on a fast machine and a loaded one (the seed is fixed).
 MAX_EXAMPLES = 10
-TIME_BUDGET = 180
+# Only a safety net for a hung server: a run that reaches it fails, it never
+# silently tests less.
+HANG_TIMEOUT_SECONDS = 900
 
 
 def _st() -> str:
@@ -64,8 +66,6 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(
             "positive_data_acceptance",
             "--max-examples",
             str(MAX_EXAMPLES),
-            "--max-time",
-            str(TIME_BUDGET),
             "--seed",
             "20261128",
             "--workers",
@@ -79,7 +79,7 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(
         ],
         capture_output=True,
         text=True,
-        timeout=TIME_BUDGET + 90,
+        timeout=HANG_TIMEOUT_SECONDS,
         check=False,
         cwd=tmp_path,  # schemathesis keeps a cache folder where it runs
     )
