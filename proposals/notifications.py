@@ -18,7 +18,7 @@ import datetime as dt
 import logging
 import smtplib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,10 +28,11 @@ from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
-from proposals import dispatch
+from proposals import dispatch, messages
 from proposals.dispatch import TransientFailure
 from proposals.enums import DeliveryStatus, ExperimentStatus, Frequency, NotificationKind, Status
-from proposals.models import Notification, NotificationPreference
+from proposals.messages import Message
+from proposals.models import Experiment, Notification, NotificationPreference
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -100,6 +101,19 @@ def notify(
     if ids:
         dispatch.send_on_commit(dispatch.DELIVER_NOTIFICATION, "notification_id", ids)
     return created
+
+
+def send(message: Message, *, skip: Collection[int] = ()) -> list[Notification]:
+    """Write the outbox rows of one message (`messages`), leaving out the users in `skip`."""
+    return notify(
+        recipients=[user for user in message.recipients if user.pk not in skip],
+        kind=message.kind,
+        subject=message.subject,
+        body=message.body,
+        proposal=message.proposal,
+        exclude=message.exclude,
+        url=message.url,
+    )
 
 
 def enqueue(notification_ids: Iterable[str]) -> int:
@@ -420,9 +434,6 @@ def _already_sent_today(kind: str, subject: str, recipient_ids: Iterable[int]) -
 def remind_experiments(*, today: dt.date | None = None) -> int:
     """Daily: experiments ending in 7 days, and outcomes overdue, to their lead and the
     department's leads. Returns the number of notifications written."""
-    from accounts.models import Role, User
-    from proposals.models import Experiment
-
     today = today or timezone.localdate()
     written = 0
     ending = Experiment.objects.filter(
@@ -442,37 +453,11 @@ def remind_experiments(*, today: dt.date | None = None) -> int:
         .select_related("proposal", "lead")
     )
     for experiment, is_overdue in [(e, False) for e in ending] + [(e, True) for e in overdue]:
-        proposal = experiment.proposal
-        leads = User.objects.filter(
-            department_id=proposal.department_id, role=Role.LEAD, is_active=True
-        )
-        recipients = [experiment.lead, *leads]
-        ends = experiment.ends_on.strftime("%-d %B %Y")
-        if is_overdue:
-            subject = f"Outcome overdue for experiment on {proposal.reference}"
-            body = (
-                f"The experiment “{experiment.title}” ended on {ends}. Record its outcome, "
-                "with each metric's actual value, so that what was learned is shared — "
-                "including if it did not work."
-            )
-        else:
-            subject = f"Experiment on {proposal.reference} ends in 7 days"
-            body = (
-                f"The experiment “{experiment.title}” ends on {ends}. Plan to record its "
-                "outcome, with each metric's actual value, when it ends."
-            )
+        message = messages.experiment_due(experiment, overdue=is_overdue)
         done = _already_sent_today(
-            NotificationKind.EXPERIMENT_ENDING, subject, [u.pk for u in recipients]
+            message.kind, message.subject, [u.pk for u in message.recipients]
         )
-        written += len(
-            notify(
-                recipients=[u for u in recipients if u.pk not in done],
-                kind=NotificationKind.EXPERIMENT_ENDING,
-                subject=subject,
-                body=body,
-                proposal=proposal,
-            )
-        )
+        written += len(send(message, skip=done))
     return written
 
 

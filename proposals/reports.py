@@ -43,10 +43,9 @@ from django.db.models import (
 from django.http import Http404
 from django.utils import timezone
 
-from proposals import dispatch
+from proposals import dispatch, messages
 from proposals import permissions as perms
 from proposals.enums import (
-    NotificationKind,
     ReportFormat,
     ReportKind,
     ReportStatus,
@@ -61,7 +60,7 @@ from proposals.models import (
     Report,
     Theme,
 )
-from proposals.notifications import notify
+from proposals.notifications import send
 from proposals.selectors import proposals_visible_to, search_proposals
 
 if TYPE_CHECKING:
@@ -752,23 +751,7 @@ def build(report_id: str) -> bool:
 
 
 def _notify_ready(report: Report, *, ok: bool) -> None:
-    label = ReportKind(report.kind).label
-    if ok:
-        subject = f"Your report is ready: {label.lower()}"
-        body = (
-            f"The {label.lower()} you asked for is ready to download. It will be deleted "
-            f"after {settings.REPORT_EXPIRY_DAYS} days."
-        )
-    else:
-        subject = f"Your report could not be built: {label.lower()}"
-        body = f"The {label.lower()} you asked for could not be built. Try requesting it again."
-    notify(
-        recipients=[report.requested_by],
-        kind=NotificationKind.REPORT_READY,
-        subject=subject,
-        body=body,
-        url="/reports/",
-    )
+    send(messages.report_finished(report, ok=ok))
 
 
 def expire(*, now: dt.datetime | None = None) -> int:

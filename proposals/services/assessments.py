@@ -9,11 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from proposals import messages, scoring
 from proposals import permissions as perms
-from proposals import scoring
 from proposals.enums import (
     AuditAudience,
-    NotificationKind,
     Recommendation,
     Status,
 )
@@ -24,8 +23,8 @@ from proposals.models import (
     Proposal,
     Score,
 )
-from proposals.notifications import notify
-from proposals.services.base import audit, authors_of, lock_proposal
+from proposals.notifications import send
+from proposals.services.base import audit, lock_proposal
 
 # --- assessment ----------------------------------------------------------------------------
 
@@ -146,11 +145,5 @@ def feedback_release(*, proposal: Proposal, actor: User) -> Proposal:
         changes={"feedback_released": (False, True)},
         audience=AuditAudience.AUTHORS,
     )
-    notify(
-        recipients=authors_of(locked),
-        kind=NotificationKind.FEEDBACK,
-        subject=f"Assessors' feedback on {locked.reference}",
-        body=f"The assessors' comments on “{locked.title}” are now on the proposal's page.",
-        proposal=locked,
-    )
+    send(messages.feedback_released(locked))
     return locked

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Model
 
 from accounts.models import Department, User
-from proposals import permissions as perms
 from proposals.enums import (
     AuditAudience,
 )
@@ -70,14 +69,4 @@ def lock_proposal(proposal: Proposal) -> Proposal:
         Proposal.objects.select_for_update(of=("self",))
         .select_related("department", "challenge")
         .get(pk=proposal.pk)
-    )
-
-
-def authors_of(proposal: Proposal) -> list[User]:
-    return [proposal.submitter, *proposal.co_authors.all()]
-
-
-def panel_of(department_id: int) -> Iterable[User]:
-    return User.objects.filter(
-        department_id=department_id, role__in=perms.REVIEW_ROLES, is_active=True
     )

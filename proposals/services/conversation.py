@@ -7,18 +7,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from proposals import messages
 from proposals import permissions as perms
-from proposals.enums import (
-    NotificationKind,
-)
 from proposals.exceptions import ActionNotAllowed
 from proposals.models import (
     Comment,
     Proposal,
     Support,
 )
-from proposals.notifications import notify
-from proposals.services.base import audit, authors_of
+from proposals.notifications import send
+from proposals.services.base import audit
 
 # --- comments and supports -----------------------------------------------------------------
 
@@ -36,17 +34,7 @@ def comment_add(*, proposal: Proposal, author: User, body: str) -> Comment:
         raise ActionNotAllowed("Comments open once a proposal is submitted")
     comment = Comment.objects.create(proposal=proposal, author=author, body=body)
     audit(actor=author, action="comment", obj=comment, proposal=proposal)
-    notify(
-        recipients=authors_of(proposal),
-        kind=NotificationKind.COMMENT,
-        subject=f"New comment on {proposal.reference}",
-        body=(
-            f"{author.full_name} ({author.department.name}) commented on "
-            f"“{proposal.title}”:\n\n{body}"
-        ),
-        proposal=proposal,
-        exclude=author,
-    )
+    send(messages.comment_added(proposal, author=author, body=body))
     return comment
 
 

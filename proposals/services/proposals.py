@@ -11,12 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Department, User
+from proposals import messages
 from proposals import permissions as perms
 from proposals.enums import (
     EDITABLE,
     AuditAudience,
     DecisionKind,
-    NotificationKind,
     Status,
     WebhookEvent,
 )
@@ -28,8 +28,8 @@ from proposals.models import (
     Proposal,
     ReferenceSequence,
 )
-from proposals.notifications import notify
-from proposals.services.base import audit, authors_of, lock_proposal, panel_of
+from proposals.notifications import send
+from proposals.services.base import audit, lock_proposal
 from proposals.services.webhooks import emit_webhook
 from proposals.workflow import DELETE_SOURCES, TRANSITIONS
 
@@ -251,25 +251,8 @@ def proposal_transition(
 # Each effect runs inside proposal_transition, after the checks, and returns the
 # extra proposal fields it changed (for the audit event).
 def _on_submit(p: Proposal, actor: User, data: dict[str, Any], now: dt.datetime) -> dict:
-    notify(
-        recipients=[p.submitter],
-        kind=NotificationKind.SUBMITTED,
-        subject=f"Your proposal {p.reference} has been submitted",
-        body=(
-            f"Your proposal “{p.title}” has been submitted to {p.department.name}.\n\n"
-            f"Your reference is {p.reference}. The department's reviewers will look at it "
-            f"within {p.department.triage_target_days} working days."
-        ),
-        proposal=p,
-    )
-    notify(
-        recipients=panel_of(p.department_id),
-        kind=NotificationKind.NEW_SUBMISSION,
-        subject=f"New proposal to triage: {p.reference}",
-        body=f"“{p.title}” has been submitted to {p.department.name} and is waiting for triage.",
-        proposal=p,
-        exclude=actor,
-    )
+    for message in messages.proposal_submitted(p, actor=actor):
+        send(message)
     emit_webhook(event=WebhookEvent.PROPOSAL_SUBMITTED, proposal=p)
     return {}
 
@@ -292,13 +275,7 @@ def _on_accept(p: Proposal, actor: User, data: dict[str, Any], now: dt.datetime)
                     audience=AuditAudience.REVIEWERS,
                 )
             )
-    notify(
-        recipients=assessors,
-        kind=NotificationKind.ASSIGNED,
-        subject=f"Please assess {p.reference}",
-        body=f"{actor.full_name} has asked you to assess “{p.title}”.",
-        proposal=p,
-    )
+    send(messages.assessors_assigned(p, actor=actor, assessors=assessors))
     return {}
 
 
@@ -308,22 +285,9 @@ def _decision(kind: DecisionKind) -> Any:
         Decision.objects.create(
             proposal=p, kind=kind, rationale=text, decided_by=actor, created_at=now
         )
-        if kind == DecisionKind.MORE_INFO:
-            subject = f"More information is needed for {p.reference}"
-            body = f"{actor.full_name} needs more information about “{p.title}”:\n\n{text}"
-            notify_kind = NotificationKind.MORE_INFO
-        else:
-            subject = f"Decision on your proposal {p.reference}: {kind.label.lower()}"
-            body = f"Your proposal “{p.title}” has been {kind.label.lower()}.\n\n{text}"
-            notify_kind = NotificationKind.DECISION
+        if kind != DecisionKind.MORE_INFO:
             emit_webhook(event=WebhookEvent.PROPOSAL_DECIDED, proposal=p)
-        notify(
-            recipients=authors_of(p),
-            kind=notify_kind,
-            subject=subject,
-            body=body,
-            proposal=p,
-        )
+        send(messages.decision_made(p, actor=actor, kind=kind, text=text))
         return {"rationale": (None, text)}
 
     return effect
@@ -350,16 +314,7 @@ def _on_merge(p: Proposal, actor: User, data: dict[str, Any], now: dt.datetime) 
             "comments": (0, moved_comments),
         },
     )
-    notify(
-        recipients=authors_of(p),
-        kind=NotificationKind.DECISION,
-        subject=f"Your proposal {p.reference} has been merged into {survivor.reference}",
-        body=(
-            f"“{p.title}” duplicated “{survivor.title}”, so the two have been merged. "
-            f"Its supports and comments are now on {survivor.reference}."
-        ),
-        proposal=p,
-    )
+    send(messages.proposal_merged(p, survivor=survivor))
     return {"merged_into": (None, survivor.reference)}
 
 

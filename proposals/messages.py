@@ -1,0 +1,180 @@
+"""Who hears about what, and in which words: every message the service sends.
+
+Services, reports and the daily reminders decide *when* something happened;
+this module decides who is told and what the email says, so that the wording
+of a kind of message, and the rule for who gets it, each have one home.
+`notifications.send` writes the rows (the outbox) for a `Message`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from accounts.models import Role, User
+from proposals.enums import DecisionKind, NotificationKind, ReportKind
+from proposals.models import Experiment, Proposal, Report
+
+REVIEW_ROLES = (Role.REVIEWER, Role.LEAD)
+
+
+@dataclass(frozen=True)
+class Message:
+    kind: NotificationKind
+    recipients: Sequence[User]
+    subject: str
+    body: str
+    proposal: Proposal | None = None
+    # The page the email links to; the proposal's page when None.
+    url: str | None = None
+    # The person whose action it was: never told about their own action.
+    exclude: User | None = None
+
+
+# --- recipients ------------------------------------------------------------------------------
+
+
+def authors_of(proposal: Proposal) -> list[User]:
+    return [proposal.submitter, *proposal.co_authors.all()]
+
+
+def panel_of(department_id: int) -> QuerySet[User]:
+    """The department's review panel: its active reviewers and leads."""
+    return User.objects.filter(department_id=department_id, role__in=REVIEW_ROLES, is_active=True)
+
+
+def leads_of(department_id: int) -> QuerySet[User]:
+    return User.objects.filter(department_id=department_id, role=Role.LEAD, is_active=True)
+
+
+# --- the proposal's lifecycle ----------------------------------------------------------------
+
+
+def proposal_submitted(proposal: Proposal, *, actor: User) -> list[Message]:
+    department = proposal.department
+    return [
+        Message(
+            NotificationKind.SUBMITTED,
+            [proposal.submitter],
+            f"Your proposal {proposal.reference} has been submitted",
+            f"Your proposal “{proposal.title}” has been submitted to {department.name}.\n\n"
+            f"Your reference is {proposal.reference}. The department's reviewers will look "
+            f"at it within {department.triage_target_days} working days.",
+            proposal,
+        ),
+        Message(
+            NotificationKind.NEW_SUBMISSION,
+            list(panel_of(proposal.department_id)),
+            f"New proposal to triage: {proposal.reference}",
+            f"“{proposal.title}” has been submitted to {department.name} and is waiting for "
+            "triage.",
+            proposal,
+            exclude=actor,
+        ),
+    ]
+
+
+def assessors_assigned(proposal: Proposal, *, actor: User, assessors: Sequence[User]) -> Message:
+    return Message(
+        NotificationKind.ASSIGNED,
+        list(assessors),
+        f"Please assess {proposal.reference}",
+        f"{actor.full_name} has asked you to assess “{proposal.title}”.",
+        proposal,
+    )
+
+
+def decision_made(proposal: Proposal, *, actor: User, kind: DecisionKind, text: str) -> Message:
+    if kind == DecisionKind.MORE_INFO:
+        return Message(
+            NotificationKind.MORE_INFO,
+            authors_of(proposal),
+            f"More information is needed for {proposal.reference}",
+            f"{actor.full_name} needs more information about “{proposal.title}”:\n\n{text}",
+            proposal,
+        )
+    return Message(
+        NotificationKind.DECISION,
+        authors_of(proposal),
+        f"Decision on your proposal {proposal.reference}: {kind.label.lower()}",
+        f"Your proposal “{proposal.title}” has been {kind.label.lower()}.\n\n{text}",
+        proposal,
+    )
+
+
+def proposal_merged(proposal: Proposal, *, survivor: Proposal) -> Message:
+    return Message(
+        NotificationKind.DECISION,
+        authors_of(proposal),
+        f"Your proposal {proposal.reference} has been merged into {survivor.reference}",
+        f"“{proposal.title}” duplicated “{survivor.title}”, so the two have been merged. "
+        f"Its supports and comments are now on {survivor.reference}.",
+        proposal,
+    )
+
+
+def feedback_released(proposal: Proposal) -> Message:
+    return Message(
+        NotificationKind.FEEDBACK,
+        authors_of(proposal),
+        f"Assessors' feedback on {proposal.reference}",
+        f"The assessors' comments on “{proposal.title}” are now on the proposal's page.",
+        proposal,
+    )
+
+
+def comment_added(proposal: Proposal, *, author: User, body: str) -> Message:
+    return Message(
+        NotificationKind.COMMENT,
+        authors_of(proposal),
+        f"New comment on {proposal.reference}",
+        f"{author.full_name} ({author.department.name}) commented on “{proposal.title}”:\n\n{body}",
+        proposal,
+        exclude=author,
+    )
+
+
+# --- experiments -----------------------------------------------------------------------------
+
+
+def experiment_due(experiment: Experiment, *, overdue: bool) -> Message:
+    """To the experiment's lead and the department's leads (daily reminder)."""
+    proposal = experiment.proposal
+    ends = experiment.ends_on.strftime("%-d %B %Y")
+    if overdue:
+        subject = f"Outcome overdue for experiment on {proposal.reference}"
+        body = (
+            f"The experiment “{experiment.title}” ended on {ends}. Record its outcome, "
+            "with each metric's actual value, so that what was learned is shared — "
+            "including if it did not work."
+        )
+    else:
+        subject = f"Experiment on {proposal.reference} ends in 7 days"
+        body = (
+            f"The experiment “{experiment.title}” ends on {ends}. Plan to record its "
+            "outcome, with each metric's actual value, when it ends."
+        )
+    recipients = [experiment.lead, *leads_of(proposal.department_id)]
+    return Message(NotificationKind.EXPERIMENT_ENDING, recipients, subject, body, proposal)
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+
+def report_finished(report: Report, *, ok: bool) -> Message:
+    label = ReportKind(report.kind).label.lower()
+    if ok:
+        subject = f"Your report is ready: {label}"
+        body = (
+            f"The {label} you asked for is ready to download. It will be deleted "
+            f"after {settings.REPORT_EXPIRY_DAYS} days."
+        )
+    else:
+        subject = f"Your report could not be built: {label}"
+        body = f"The {label} you asked for could not be built. Try requesting it again."
+    return Message(
+        NotificationKind.REPORT_READY, [report.requested_by], subject, body, url="/reports/"
+    )
