@@ -40,7 +40,7 @@ RETRY_CAP_SECONDS = 240
 
 def retry_countdown(attempts: int) -> float:
     """Exponential backoff with jitter: half the step fixed, half random."""
-    step = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+    step = float(min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)))
     return step / 2 + random.uniform(0, step / 2)  # noqa: S311 - jitter, not security
 
 

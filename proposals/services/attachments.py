@@ -50,7 +50,7 @@ def _attachment_name(original: str, extension: str) -> str:
 @transaction.atomic
 def attachment_add(*, proposal: Proposal, actor: User, upload: Any) -> Attachment:
     """Attach a file while the proposal may be edited: checked by size, then by content."""
-    import filetype  # type: ignore[import-untyped]
+    import filetype
 
     locked = lock_proposal(proposal)
     if not perms.can_edit(actor, locked):

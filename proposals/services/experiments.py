@@ -84,14 +84,22 @@ def experiment_plan(
     if not metrics:
         errors.setdefault("metrics", []).append("Add at least one metric")
     for index, metric in enumerate(metrics):
+        # A value that is not a number is None with its error recorded, and then
+        # nothing is saved, so the cast below never reaches the database.
         row = Metric(
             name=str(metric.get("name") or "").strip(),
             unit=str(metric.get("unit") or "").strip(),
             direction=metric.get("direction") or "",
-            baseline=_decimal(
-                metric.get("baseline"), f"metrics-{index}-baseline", errors, "the baseline"
-            ),  # type: ignore[misc]
-            target=_decimal(metric.get("target"), f"metrics-{index}-target", errors, "the target"),  # type: ignore[misc]
+            baseline=cast(
+                Decimal,
+                _decimal(
+                    metric.get("baseline"), f"metrics-{index}-baseline", errors, "the baseline"
+                ),
+            ),
+            target=cast(
+                Decimal,
+                _decimal(metric.get("target"), f"metrics-{index}-target", errors, "the target"),
+            ),
         )
         try:
             row.full_clean(exclude=["experiment"])

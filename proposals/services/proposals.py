@@ -248,16 +248,20 @@ def proposal_transition(
     return locked
 
 
+# The extra fields an effect changed: name → (before, after), for the audit event.
+Changes = dict[str, tuple[Any, Any]]
+
+
 # Each effect runs inside proposal_transition, after the checks, and returns the
 # extra proposal fields it changed (for the audit event).
-def _on_submit(p: Proposal, actor: User, data: dict[str, Any], now: dt.datetime) -> dict:
+def _on_submit(p: Proposal, actor: User, data: dict[str, Any], now: dt.datetime) -> Changes:
     for message in messages.proposal_submitted(p, actor=actor):
         send(message)
     emit_webhook(event=WebhookEvent.PROPOSAL_SUBMITTED, proposal=p)
     return {}
 
 
-def _on_accept(p: Proposal, actor: User, data: dict[str, Any], now: dt.datetime) -> dict:
+def _on_accept(p: Proposal, actor: User, data: dict[str, Any], now: dt.datetime) -> Changes:
     assessors = list(User.objects.filter(pk__in=data["assessors"]))
     for assessor in assessors:
         assignment, created = Assignment.objects.get_or_create(
@@ -280,7 +284,7 @@ def _on_accept(p: Proposal, actor: User, data: dict[str, Any], now: dt.datetime)
 
 
 def _decision(kind: DecisionKind) -> Any:
-    def effect(p: Proposal, actor: User, data: dict[str, Any], now: dt.datetime) -> dict:
+    def effect(p: Proposal, actor: User, data: dict[str, Any], now: dt.datetime) -> Changes:
         text = str(data.get("rationale") or data.get("message") or "").strip()
         Decision.objects.create(
             proposal=p, kind=kind, rationale=text, decided_by=actor, created_at=now
@@ -293,7 +297,7 @@ def _decision(kind: DecisionKind) -> Any:
     return effect
 
 
-def _on_merge(p: Proposal, actor: User, data: dict[str, Any], now: dt.datetime) -> dict:
+def _on_merge(p: Proposal, actor: User, data: dict[str, Any], now: dt.datetime) -> Changes:
     survivor = Proposal.objects.select_for_update().get(reference=str(data["into"]).upper())
     already = set(survivor.supports.values_list("user_id", flat=True))
     moved_supports = p.supports.exclude(user_id__in=already).update(proposal=survivor)
@@ -318,7 +322,7 @@ def _on_merge(p: Proposal, actor: User, data: dict[str, Any], now: dt.datetime) 
     return {"merged_into": (None, survivor.reference)}
 
 
-def _on_close(p: Proposal, actor: User, data: dict[str, Any], now: dt.datetime) -> dict:
+def _on_close(p: Proposal, actor: User, data: dict[str, Any], now: dt.datetime) -> Changes:
     before = p.next_step
     p.next_step = data["next_step"]
     return {"next_step": (before, p.next_step)}
