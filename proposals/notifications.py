@@ -27,7 +27,10 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
+from notifications_python_client.errors import APIError
+from notifications_python_client.notifications import NotificationsAPIClient
 
+from accounts.models import User
 from proposals import dispatch, messages
 from proposals.dispatch import TransientFailure
 from proposals.enums import DeliveryStatus, ExperimentStatus, Frequency, NotificationKind, Status
@@ -35,7 +38,6 @@ from proposals.messages import Message
 from proposals.models import Experiment, Notification, NotificationPreference
 
 if TYPE_CHECKING:
-    from accounts.models import User
     from proposals.models import Proposal
 
 logger = logging.getLogger(__name__)
@@ -189,8 +191,6 @@ def send_email(email: OutgoingEmail) -> None:
 
 
 def _send_with_notify(email: OutgoingEmail) -> None:
-    from notifications_python_client.notifications import NotificationsAPIClient
-
     client = NotificationsAPIClient(
         settings.GOVUK_NOTIFY_API_KEY,
         base_url=settings.GOVUK_NOTIFY_BASE_URL,
@@ -211,8 +211,6 @@ def is_transient(error: BaseException) -> bool:
 
     Anything else (a bad address Notify rejects, a bug) will not fix itself.
     """
-    from notifications_python_client.errors import APIError
-
     if isinstance(error, APIError):
         return error.status_code >= 500 or error.status_code == 429
     # smtplib.SMTPException is an OSError too; named for the reader.
@@ -373,8 +371,6 @@ def deliver_digest(user_id: int) -> int:
     The claim is a conditional update stamped with this run's time, so two runs
     never take the same rows. Returns the number of rows sent (0: nothing to do).
     """
-    from accounts.models import User
-
     now = timezone.now()
     cutoff = now - dt.timedelta(seconds=settings.NOTIFICATION_SWEEP_AFTER_SECONDS)
     claimable = Q(status=DeliveryStatus.DIGEST) & (

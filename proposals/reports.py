@@ -42,7 +42,9 @@ from django.db.models import (
 )
 from django.http import Http404
 from django.utils import timezone
+from stream_write_ods import stream_write_ods
 
+from accounts.models import Department
 from proposals import dispatch, messages
 from proposals import permissions as perms
 from proposals.enums import (
@@ -85,8 +87,6 @@ def clean_filters(filters: Mapping[str, Any] | None) -> dict[str, str]:
 
     Unknown names are dropped; a bad value is a ValidationError naming the field.
     """
-    from accounts.models import Department
-
     cleaned: dict[str, str] = {}
     for name in FILTER_NAMES:
         value = str((filters or {}).get(name) or "").strip()
@@ -616,8 +616,6 @@ def write_csv(tables: Sequence[Table], out: IO[bytes]) -> None:
 
 
 def write_ods(tables: Sequence[Table], out: IO[bytes]) -> None:
-    from stream_write_ods import stream_write_ods
-
     sheets = (
         (table.name[:31], list(table.columns), ([ods_cell(v) for v in row] for row in table.rows))
         for table in tables

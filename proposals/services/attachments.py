@@ -5,8 +5,10 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 
 from accounts.models import User
@@ -50,8 +52,6 @@ def _attachment_name(original: str, extension: str) -> str:
 @transaction.atomic
 def attachment_add(*, proposal: Proposal, actor: User, upload: Any) -> Attachment:
     """Attach a file while the proposal may be edited: checked by size, then by content."""
-    import filetype
-
     locked = lock_proposal(proposal)
     if not perms.can_edit(actor, locked):
         raise ActionNotAllowed("Only the proposal's authors can add files while it can be edited")
@@ -72,8 +72,6 @@ def attachment_add(*, proposal: Proposal, actor: User, upload: Any) -> Attachmen
     kind = filetype.guess(content)
     if kind is None or kind.mime not in ATTACHMENT_TYPES:
         raise ValidationError({"file": ["The selected file must be a PDF, ODT, DOCX, PNG or JPEG"]})
-    from django.core.files.base import ContentFile
-
     name = _attachment_name(getattr(upload, "name", "") or "", ATTACHMENT_TYPES[kind.mime])
     attachment = Attachment(
         proposal=locked,
