@@ -14,8 +14,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("account/", account_views.account, name="account"),
     path("", include("proposals.urls")),
-    path("", include("proposals.urls_workers")),
-    path("", include("proposals.urls_review")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include("proposals.api.urls")),

@@ -58,7 +58,7 @@ def review_panel(proposal: Proposal, user: Any) -> dict[str, Any]:
         panel["links"].append(("Decide", reverse("review:decide", args=[proposal.reference])))
     if perms.can_plan_experiment(user, proposal):
         panel["links"].append(
-            ("Plan an experiment", reverse("review:experiment_plan", args=[proposal.reference]))
+            ("Plan an experiment", reverse("experiments:plan", args=[proposal.reference]))
         )
     if perms.can_release_feedback(user, proposal) and not proposal.feedback_released:
         panel["links"].append(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -18,16 +17,6 @@ def user_of(request: HttpRequest) -> User:
     if not isinstance(user, User):  # only reachable from a view without login_required
         raise PermissionDenied("Sign in to use this page")
     return user
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's ValidationError as form errors, so they appear in the error summary;
-    errors about a field the form does not have are errors about the whole form."""
-    messages = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
-    for name, texts in messages.items():
-        field = name if name in form.fields else None
-        for text in texts:
-            form.add_error(field, text)
 
 
 def conflict(request: HttpRequest, message: str, back_url: str) -> HttpResponse:

@@ -14,8 +14,9 @@ from accounts.models import User
 from proposals import permissions as perms
 from proposals import selectors, services
 from proposals.forms.challenges import ChallengeForm
+from proposals.forms.common import add_service_errors
 from proposals.models import Challenge
-from proposals.views._common import add_service_errors, user_of
+from proposals.views._common import user_of
 
 
 def _with_counts(user: User) -> QuerySet[Challenge]:
@@ -84,7 +85,7 @@ def challenge_new(request: HttpRequest) -> HttpResponse:
             add_service_errors(form, error)
         else:
             messages.success(request, f"Your challenge “{challenge.title}” has been published")
-            return redirect("proposals:challenge", slug=challenge.slug)
+            return redirect("challenges:detail", slug=challenge.slug)
     return render(
         request, "challenges/new.html", {"form": form}, status=400 if form.errors else 200
     )
@@ -98,5 +99,5 @@ def challenge_close(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         services.challenge_close(challenge=challenge, actor=user_of(request))
         messages.success(request, f"“{challenge.title}” is closed and takes no new proposals")
-        return redirect("proposals:challenge", slug=challenge.slug)
+        return redirect("challenges:detail", slug=challenge.slug)
     return render(request, "challenges/close.html", {"challenge": challenge})

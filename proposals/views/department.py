@@ -14,12 +14,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import User
 from proposals import permissions as perms
 from proposals import services
-from proposals.forms.review import (
+from proposals.forms.common import add_service_errors
+from proposals.forms.departments import (
     ROLE_CHOICES,
     DepartmentSettingsForm,
     MoveForm,
     RoleForm,
-    apply_service_errors,
 )
 from proposals.models import Criterion
 from proposals.views.review import current_user
@@ -60,14 +60,14 @@ def department_settings(request: HttpRequest) -> HttpResponse:
                     criteria=rows,
                 )
             except ValidationError as exc:
-                apply_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, "Your department's settings are saved")
-                return redirect("review:department_settings")
+                return redirect("departments:settings")
     people = User.objects.filter(department=department, is_active=True).order_by("full_name")
     return render(
         request,
-        "review/department_settings.html",
+        "departments/settings.html",
         {
             "form": form,
             "department": department,
@@ -87,7 +87,7 @@ def set_role(request: HttpRequest, pk: int) -> HttpResponse:
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Select submitter, reviewer or portfolio lead")
-        return redirect("review:department_settings")
+        return redirect("departments:settings")
     try:
         services.user_set_role(
             user=person, actor=current_user(request), role=form.cleaned_data["role"]
@@ -98,7 +98,7 @@ def set_role(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request, f"{person.full_name} is now a {person.get_role_display().lower()}"
         )
-    return redirect("review:department_settings")
+    return redirect("departments:settings")
 
 
 @login_required
@@ -114,6 +114,6 @@ def move_person(request: HttpRequest) -> HttpResponse:
         destination = form.cleaned_data["department"]
         services.user_move_department(user=person, actor=lead, department=destination)
         messages.success(request, f"{person.full_name} now works in {destination.name}")
-        return redirect("review:department_settings")
+        return redirect("departments:settings")
     status = 400 if form.errors else 200
-    return render(request, "review/move_person.html", {"form": form}, status=status)
+    return render(request, "departments/move_person.html", {"form": form}, status=status)

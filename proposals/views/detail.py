@@ -18,9 +18,10 @@ from django.views.decorators.http import require_POST
 from proposals import permissions as perms
 from proposals import selectors, services, workflow
 from proposals.enums import DecisionKind, Status
+from proposals.forms.common import add_service_errors
 from proposals.forms.propose import CommentForm
 from proposals.models import Comment, Experiment, Metric, Proposal, Support
-from proposals.views._common import add_service_errors, user_of
+from proposals.views._common import user_of
 from proposals.views.propose import STEPS, answer_rows
 
 # The page that performs each workflow action (the page conventions' map). A URL

@@ -18,7 +18,8 @@ from proposals import dashboards, services
 from proposals import permissions as perms
 from proposals.enums import ExperimentStatus
 from proposals.exceptions import InvalidTransition
-from proposals.forms.review import ExperimentForm, OutcomeForm, StopForm, apply_service_errors
+from proposals.forms.common import add_service_errors
+from proposals.forms.experiments import ExperimentForm, OutcomeForm, StopForm
 from proposals.models import Experiment, Outcome
 from proposals.selectors import proposal_for
 from proposals.views.review import current_user, render_conflict
@@ -49,7 +50,7 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
     awaiting = list(dashboards.experiments_awaiting_outcome(current_user(request))[:PAGE_SIZE])
     return render(
         request,
-        "review/experiments.html",
+        "experiments/list.html",
         {"page_obj": page, "awaiting": awaiting, "today": timezone.localdate()},
     )
 
@@ -75,11 +76,11 @@ def experiment_plan(request: HttpRequest, reference: str) -> HttpResponse:
                 metrics=metrics,
             )
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Experiment “{experiment.title}” is planned")
-            return redirect("review:experiment", pk=experiment.pk)
-    return render(request, "review/experiment_plan.html", {"proposal": proposal, "form": form})
+            return redirect("experiments:detail", pk=experiment.pk)
+    return render(request, "experiments/plan.html", {"proposal": proposal, "form": form})
 
 
 @login_required
@@ -93,7 +94,7 @@ def experiment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_run = perms.can_run_experiment(user, experiment)
     return render(
         request,
-        "review/experiment.html",
+        "experiments/detail.html",
         {
             "experiment": experiment,
             "proposal": experiment.proposal,
@@ -119,9 +120,9 @@ def experiment_start(request: HttpRequest, pk: int) -> HttpResponse:
         services.experiment_start(experiment=experiment, actor=current_user(request))
     except InvalidTransition as exc:
         messages.error(request, str(exc))
-        return redirect("review:experiment", pk=pk)
+        return redirect("experiments:detail", pk=pk)
     messages.success(request, f"Experiment “{experiment.title}” has started")
-    return redirect("review:experiment", pk=pk)
+    return redirect("experiments:detail", pk=pk)
 
 
 @login_required
@@ -140,13 +141,13 @@ def experiment_stop(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except InvalidTransition as exc:
-            return render_conflict(request, "review/experiment_stop.html", context, exc)
+            return render_conflict(request, "experiments/stop.html", context, exc)
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Experiment “{experiment.title}” has stopped early")
-            return redirect("review:experiment", pk=pk)
-    return render(request, "review/experiment_stop.html", context)
+            return redirect("experiments:detail", pk=pk)
+    return render(request, "experiments/stop.html", context)
 
 
 @login_required
@@ -174,13 +175,13 @@ def outcome_record(request: HttpRequest, pk: int) -> HttpResponse:
                 publish=publish,
             )
         except InvalidTransition as exc:
-            return render_conflict(request, "review/outcome.html", context, exc)
+            return render_conflict(request, "experiments/outcome.html", context, exc)
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"The outcome of “{experiment.title}” is recorded")
-            return redirect("review:experiment", pk=pk)
-    return render(request, "review/outcome.html", context)
+            return redirect("experiments:detail", pk=pk)
+    return render(request, "experiments/outcome.html", context)
 
 
 @login_required
@@ -192,4 +193,4 @@ def outcome_publish(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("This experiment has no outcome yet")
     services.outcome_publish(outcome=outcome, actor=current_user(request))
     messages.success(request, "The outcome is published in the lessons library")
-    return redirect("review:experiment", pk=pk)
+    return redirect("experiments:detail", pk=pk)

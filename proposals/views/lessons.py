@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from proposals import dashboards, services
 from proposals import permissions as perms
-from proposals.forms.review import LessonFilterForm
+from proposals.forms.lessons import LessonFilterForm
 from proposals.models import Outcome
 from proposals.selectors import published_outcomes_visible_to
 from proposals.views.review import _proposal_url, current_user
@@ -28,7 +28,7 @@ def lesson_list(request: HttpRequest) -> HttpResponse:
         filters = dashboards.LessonFilters(**{k: v or "" for k, v in form.cleaned_data.items()})
     queryset = dashboards.lessons(current_user(request), filters)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "review/lessons.html", {"filter_form": form, "page_obj": page})
+    return render(request, "lessons/list.html", {"filter_form": form, "page_obj": page})
 
 
 def _outcome_for(request: HttpRequest, pk: int) -> Outcome:
@@ -50,7 +50,7 @@ def lesson_detail(request: HttpRequest, pk: int) -> HttpResponse:
     metrics = [(m, actuals.get(m.pk)) for m in outcome.experiment.metrics.all()]
     return render(
         request,
-        "review/lesson.html",
+        "lessons/detail.html",
         {
             "outcome": outcome,
             "experiment": outcome.experiment,
@@ -76,4 +76,4 @@ def lesson_adopt(request: HttpRequest, pk: int) -> HttpResponse:
     url = _proposal_url(draft)
     if url == draft.get_absolute_url():
         return redirect(url)
-    return redirect("review:lesson", pk=pk)
+    return redirect("lessons:detail", pk=pk)

@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from accounts.models import Role, User
 from proposals import dashboards
 from proposals import permissions as perms
-from proposals.forms.review import PortfolioFilterForm
+from proposals.forms.portfolio import PortfolioFilterForm
 from proposals.views.review import current_user
 
 CHARTS = {
@@ -108,7 +108,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     ]
     return render(
         request,
-        "review/portfolio.html",
+        "portfolio/dashboard.html",
         {
             "data": data,
             "filter_form": form,
@@ -149,7 +149,7 @@ def chart(request: HttpRequest, name: str) -> HttpResponse:
         )
     height = 30 + len(series) * (BAR_HEIGHT + 8) + 10
     svg = render_to_string(
-        "review/chart.svg",
+        "portfolio/chart.svg",
         {
             "title": CHARTS[name],
             "bars": bars,

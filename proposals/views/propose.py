@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from proposals import permissions as perms
 from proposals import selectors, services
 from proposals.enums import DecisionKind, Status
+from proposals.forms.common import add_service_errors
 from proposals.forms.propose import (
     AboutForm,
     AttachmentForm,
@@ -30,7 +31,7 @@ from proposals.forms.propose import (
     open_challenges,
 )
 from proposals.models import Attachment, Proposal
-from proposals.views._common import add_service_errors, conflict, user_of
+from proposals.views._common import conflict, user_of
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from proposals import dashboards, services
 from proposals import permissions as perms
 from proposals.enums import Status
 from proposals.exceptions import InvalidTransition
+from proposals.forms.common import add_service_errors
 from proposals.forms.review import (
     AcceptForm,
     AssessmentForm,
@@ -34,7 +35,6 @@ from proposals.forms.review import (
     QueueFilterForm,
     RejectForm,
     RequestInfoForm,
-    apply_service_errors,
 )
 from proposals.models import Assessment, Criterion, Proposal
 from proposals.selectors import proposal_for, proposals_visible_to
@@ -129,7 +129,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 conflict_message = str(exc)
                 status = 409
             except ValidationError as exc:
-                apply_service_errors(bulk_form, exc)
+                add_service_errors(bulk_form, exc)
             else:
                 references = ", ".join(p.reference for p in accepted)
                 messages.success(request, f"Accepted for review: {references}")
@@ -198,7 +198,7 @@ def triage(request: HttpRequest, reference: str) -> HttpResponse:
             except InvalidTransition as exc:
                 return render_conflict(request, "review/triage.html", context, exc)
             except ValidationError as exc:
-                apply_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 label = {
                     "accept": "accepted for review",
@@ -241,7 +241,7 @@ def assess(request: HttpRequest, reference: str) -> HttpResponse:
             except InvalidTransition as exc:
                 return render_conflict(request, template, context, exc)
             except ValidationError as exc:
-                apply_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 return redirect("review:assess", reference=proposal.reference)
         return render(request, template, context)
@@ -261,7 +261,7 @@ def assess(request: HttpRequest, reference: str) -> HttpResponse:
             except InvalidTransition as exc:
                 return render_conflict(request, template, context, exc)
             except ValidationError as exc:
-                apply_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, f"Your assessment of {proposal.reference} is saved")
                 return redirect("review:assess", reference=proposal.reference)
@@ -333,7 +333,7 @@ def decide(request: HttpRequest, reference: str) -> HttpResponse:
         except InvalidTransition as exc:
             return render_conflict(request, template, context, exc)
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             word = "approved" if action == "approve" else "rejected"
             messages.success(request, f"{proposal.reference} has been {word}")
@@ -377,7 +377,7 @@ def merge(request: HttpRequest, reference: str) -> HttpResponse:
         except InvalidTransition as exc:
             return render_conflict(request, "review/merge.html", context, exc)
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             survivor = merged.merged_into
             assert survivor is not None  # the merge effect always sets it
@@ -409,10 +409,10 @@ def close(request: HttpRequest, reference: str) -> HttpResponse:
         except InvalidTransition as exc:
             return render_conflict(request, "review/close.html", context, exc)
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"{proposal.reference} is closed")
-            return redirect("review:experiments")
+            return redirect("experiments:list")
     return render(request, "review/close.html", context)
 
 

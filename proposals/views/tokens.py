@@ -11,8 +11,9 @@ from django.views.decorators.cache import never_cache
 
 from accounts.models import ApiToken
 from proposals import services
+from proposals.forms.common import add_service_errors
 from proposals.forms.tokens import TokenForm
-from proposals.views._common import add_service_errors, user_of
+from proposals.views._common import user_of
 
 # The new key waits in the session only until the next page shows it once.
 NEW_KEY_SESSION = "api_token_new_key"
@@ -21,7 +22,7 @@ NEW_KEY_SESSION = "api_token_new_key"
 @login_required
 def token_list(request: HttpRequest) -> HttpResponse:
     tokens = list(ApiToken.objects.filter(user=user_of(request)).order_by("-created_at"))
-    return render(request, "tokens/list.html", {"tokens": tokens})
+    return render(request, "account/tokens.html", {"tokens": tokens})
 
 
 @login_required
@@ -40,8 +41,10 @@ def token_new(request: HttpRequest) -> HttpResponse:
             add_service_errors(form, error)
         else:
             request.session[NEW_KEY_SESSION] = {"id": token.pk, "key": key}
-            return redirect("proposals:token_created")
-    return render(request, "tokens/new.html", {"form": form}, status=400 if form.errors else 200)
+            return redirect("account:token_created")
+    return render(
+        request, "account/token_new.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 @login_required
@@ -50,10 +53,10 @@ def token_created(request: HttpRequest) -> HttpResponse:
     """Shows the key once: it is taken out of the session as the page is made."""
     new = request.session.pop(NEW_KEY_SESSION, None)
     if not new:
-        return redirect("proposals:tokens")
+        return redirect("account:tokens")
     token = get_object_or_404(ApiToken, pk=new["id"], user=user_of(request))
     # never_cache makes it no-store: the key must not stay in any cache.
-    return render(request, "tokens/created.html", {"token": token, "key": new["key"]})
+    return render(request, "account/token_created.html", {"token": token, "key": new["key"]})
 
 
 @login_required
@@ -63,5 +66,5 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         services.api_token_revoke(token=token, actor=user_of(request))
         messages.success(request, f"The token “{token.name}” has been revoked")
-        return redirect("proposals:tokens")
-    return render(request, "tokens/revoke.html", {"token": token})
+        return redirect("account:tokens")
+    return render(request, "account/token_revoke.html", {"token": token})

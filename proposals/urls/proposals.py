@@ -1,24 +1,10 @@
-"""The submitter's pages (issue 3), mounted at the root: /proposals/…, /challenges/…,
-/account/tokens/."""
+"""A proposal's pages: finding, proposing, editing, the proposal itself, its
+attachments, comments and supports."""
 
-from django.urls import path, register_converter
+from django.urls import path
 
-from proposals.views import challenges, detail, find, propose, tokens
-
-
-class ReferenceConverter:
-    """DFE-2026-0042, in any case (the page redirects to the capitalised address)."""
-
-    regex = r"[A-Za-z0-9]+-[0-9]{4}-[0-9]{4,}"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(ReferenceConverter, "ref")
+from proposals.urls import converters  # noqa: F401 - registers the `ref` converter
+from proposals.views import detail, find, propose
 
 app_name = "proposals"
 
@@ -56,12 +42,4 @@ urlpatterns = [
         detail.support_withdraw,
         name="support_withdraw",
     ),
-    path("challenges/", challenges.challenge_list, name="challenges"),
-    path("challenges/new/", challenges.challenge_new, name="challenge_new"),
-    path("challenges/<slug:slug>/", challenges.challenge_detail, name="challenge"),
-    path("challenges/<slug:slug>/close/", challenges.challenge_close, name="challenge_close"),
-    path("account/tokens/", tokens.token_list, name="tokens"),
-    path("account/tokens/new/", tokens.token_new, name="token_new"),
-    path("account/tokens/created/", tokens.token_created, name="token_created"),
-    path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token_revoke"),
 ]

@@ -1,0 +1,20 @@
+"""A person's own settings: API tokens, notifications, and (for leads) webhooks."""
+
+from django.urls import path
+
+from proposals.views import account, tokens
+
+app_name = "account"
+
+urlpatterns = [
+    path("account/tokens/", tokens.token_list, name="tokens"),
+    path("account/tokens/new/", tokens.token_new, name="token_new"),
+    path("account/tokens/created/", tokens.token_created, name="token_created"),
+    path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token_revoke"),
+    path("account/notifications/", account.notifications_page, name="notifications"),
+    path("account/webhooks/", account.webhooks_page, name="webhooks"),
+    path("account/webhooks/<int:endpoint_id>/test/", account.webhook_test, name="webhook_test"),
+    path(
+        "account/webhooks/<int:endpoint_id>/remove/", account.webhook_remove, name="webhook_remove"
+    ),
+]
