@@ -1,5 +1,5 @@
 """How close the proposals list comes to the floor: the same page of rows
-fetched with one raw SQL query and dumped with `json.dumps` (issue 5 asks for
+fetched with one raw SQL query and dumped with `json.dumps` (the brief asks for
 the API to be within 2× of it).
 
 `measure(user)` runs both in one process, on whatever database is configured

@@ -86,7 +86,7 @@ def proposals_list_submitter(context: Context) -> Comparison:
     )
 
 
-# --- the REST API (issue 5) ------------------------------------------------------------
+# --- the REST API ------------------------------------------------------------
 
 
 @measurement("API GET /api/v1/proposals/?page_size=500 as a DfE submitter, vs raw SQL + json.dumps")
@@ -106,7 +106,7 @@ def api_proposals_page(context: Context) -> Comparison:
     )
 
 
-# --- dashboards (issue 4): the page against the bare view of the same request ----------
+# --- dashboards: the page against the bare view of the same request ----------
 
 
 def _dashboard(context: Context, path: str, email: str) -> Comparison:
@@ -143,7 +143,7 @@ def portfolio_analyst(context: Context) -> Comparison:
     return _dashboard(context, "/portfolio/", "analyst@gds.example")
 
 
-# --- exports (issue 6): the report builder against PostgreSQL's COPY of the same rows ---
+# --- exports: the report builder against PostgreSQL's COPY of the same rows ---
 
 
 @measurement("proposals export, CSV, as an analyst, vs COPY … TO STDOUT")

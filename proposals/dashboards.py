@@ -1,4 +1,4 @@
-"""Reads for the reviewers', leads' and analysts' dashboards (issue 4).
+"""Reads for the reviewers', leads' and analysts' dashboards.
 
 Every query here starts from `selectors.proposals_visible_to` (or narrows it to
 a department), and every number is an aggregate the database computes

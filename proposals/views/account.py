@@ -34,17 +34,17 @@ def notifications_page(request: HttpRequest) -> HttpResponse:
         action = request.POST.get("action")
         if action == "mark_read":
             notifications.mark_read(user=user, notification_ids=request.POST.getlist("id"))  # type: ignore[arg-type]
-            return redirect("workers:notifications")
+            return redirect("account:notifications")
         if action == "mark_all_read":
             count = notifications.mark_read(user=user)  # type: ignore[arg-type]
             messages.success(
                 request, f"{count} notification{'s' if count != 1 else ''} marked as read"
             )
-            return redirect("workers:notifications")
+            return redirect("account:notifications")
         if action == "preferences" and preferences.is_valid():
             notifications.preferences_set(user=user, choices=preferences.choices())  # type: ignore[arg-type]
             messages.success(request, "Your email preferences have been saved")
-            return redirect("workers:notifications")
+            return redirect("account:notifications")
     mine = notifications.notifications_for(user)  # type: ignore[arg-type]
     page = Paginator(mine, 25).get_page(request.GET.get("page"))
     return render(
@@ -89,7 +89,7 @@ def webhooks_page(request: HttpRequest) -> HttpResponse:
         else:
             # Shown once, on the next page, then dropped from the session.
             request.session[_ONCE] = {"url": endpoint.url, "secret": secret}
-            return redirect("workers:webhooks")
+            return redirect("account:webhooks")
     new_secret = request.session.pop(_ONCE, None)
     return render(
         request,
@@ -113,7 +113,7 @@ def webhook_test(request: HttpRequest, endpoint_id: int) -> HttpResponse:
         raise Http404("No such webhook")
     services.webhook_send_test(actor=request.user, endpoint=endpoint)  # type: ignore[arg-type]
     messages.success(request, f"A test event is on its way to {endpoint.url}")
-    return redirect("workers:webhooks")
+    return redirect("account:webhooks")
 
 
 @login_required
@@ -125,4 +125,4 @@ def webhook_remove(request: HttpRequest, endpoint_id: int) -> HttpResponse:
         raise Http404("No such webhook")
     services.webhook_deactivate(actor=request.user, endpoint=endpoint)  # type: ignore[arg-type]
     messages.success(request, f"{endpoint.url} will get no more events")
-    return redirect("workers:webhooks")
+    return redirect("account:webhooks")

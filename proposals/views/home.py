@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from proposals import permissions as perms
 from proposals import selectors
@@ -55,12 +55,9 @@ def home(request: HttpRequest) -> HttpResponse:
         .order_by("created_at")[:10]
     )
     for assessment in assessments:
-        # The assessment page is issue 4's; until it exists, the proposal's page.
-        try:
-            href = reverse("review:assess", args=[assessment.proposal.reference])
-        except NoReverseMatch:
-            href = reverse("proposals:detail", args=[assessment.proposal.reference])
-        assessment.href = href  # type: ignore[attr-defined]
+        assessment.href = reverse(  # type: ignore[attr-defined]
+            "review:assess", args=[assessment.proposal.reference]
+        )
     unread = Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()
     context = {
         "proposals": proposals,

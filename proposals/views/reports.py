@@ -38,7 +38,7 @@ def _status(report: Report) -> dict[str, Any]:
         "status_label": report.get_status_display(),
         "progress": report.progress,
         "row_count": report.row_count,
-        "download_url": reverse("workers:report-download", args=[report.pk]) if done else None,
+        "download_url": reverse("reports:download", args=[report.pk]) if done else None,
         "finished": report.status not in {ReportStatus.QUEUED, ReportStatus.RUNNING},
     }
 
@@ -64,12 +64,12 @@ def reports_page(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, "Your report has been requested. It appears below when it is ready."
             )
-            return redirect("workers:reports")
+            return redirect("reports:list")
     mine = list(reports.reports_for(request.user)[:20])  # type: ignore[arg-type]
     building = any(r.status in {ReportStatus.QUEUED, ReportStatus.RUNNING} for r in mine)
     return render(
         request,
-        "reports/index.html",
+        "reports/list.html",
         {
             "form": form,
             "reports": [(report, _status(report)) for report in mine],

@@ -1,4 +1,4 @@
-"""Schemathesis against the live /api/schema/ (issue 5): every operation is
+"""Schemathesis against the live /api/schema/: every operation is
 exercised with generated valid and invalid input by a client holding a write
 token, and the run fails on any 5xx or any response the schema does not allow.
 """

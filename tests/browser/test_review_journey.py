@@ -1,4 +1,4 @@
-"""Issue 4's journey in a real browser, with axe on every page: triage, assessment,
+"""The review journey in a real browser, with axe on every page: triage, assessment,
 a decision from the panel sheet, an experiment that fails its target, its
 lessons published, the proposal closed, and another department adopting it."""
 

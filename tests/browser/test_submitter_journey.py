@@ -1,4 +1,4 @@
-"""The submitter's journey (issue 3) in a real browser, with axe on every page visited."""
+"""The submitter's journey in a real browser, with axe on every page visited."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who may open each page of issue 4 and perform each action: role × department.
+"""Who may open each review page and perform each action: role × department.
 
 The people (tests/conftest.py): rita reviews for DfE, ravi is DfE's assigned
 assessor, lena is DfE's lead, hugo reviews for the Home Office (another
