@@ -86,9 +86,10 @@ test: install ## Run the whole test suite (real PostgreSQL/Redis/Chromium when p
 test-fast: install ## The quick suite: no browser or slow tests, in parallel (-n auto)
 	$(PY) -m pytest -p no:cacheprovider -n auto -m "not browser and not slow" $(PYTEST_ARGS)
 
-lint: install ## ruff check and ruff format --check
+lint: install ## ruff check, ruff format --check, and the import layers (lint-imports)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # django-stubs imports the settings, which need DEBUG or a SECRET_KEY.
 typecheck: install ## mypy with django-stubs
