@@ -66,19 +66,19 @@ def home_office(reference_data) -> Department:
 @pytest.fixture
 def alice(dfe) -> User:
     """A submitter at the Department for Education."""
-    return UserFactory(email="alice@dfe.example", full_name="Alice Adams", department=dfe)
+    return UserFactory.create(email="alice@dfe.example", full_name="Alice Adams", department=dfe)
 
 
 @pytest.fixture
 def amir(dfe) -> User:
     """Alice's colleague at DfE, also a submitter."""
-    return UserFactory(email="amir@dfe.example", full_name="Amir Khan", department=dfe)
+    return UserFactory.create(email="amir@dfe.example", full_name="Amir Khan", department=dfe)
 
 
 @pytest.fixture
 def rita(dfe) -> User:
     """A reviewer on DfE's panel."""
-    return UserFactory(
+    return UserFactory.create(
         email="rita@dfe.example", full_name="Rita Reviewer", department=dfe, role=Role.REVIEWER
     )
 
@@ -86,7 +86,7 @@ def rita(dfe) -> User:
 @pytest.fixture
 def ravi(dfe) -> User:
     """A second DfE reviewer (for races and independent scoring)."""
-    return UserFactory(
+    return UserFactory.create(
         email="ravi@dfe.example", full_name="Ravi Patel", department=dfe, role=Role.REVIEWER
     )
 
@@ -94,7 +94,7 @@ def ravi(dfe) -> User:
 @pytest.fixture
 def lena(dfe) -> User:
     """DfE's portfolio lead."""
-    return UserFactory(
+    return UserFactory.create(
         email="lena@dfe.example", full_name="Lena Lead", department=dfe, role=Role.LEAD
     )
 
@@ -102,7 +102,7 @@ def lena(dfe) -> User:
 @pytest.fixture
 def bob(home_office) -> User:
     """A Home Office submitter: another department."""
-    return UserFactory(
+    return UserFactory.create(
         email="bob@homeoffice.example", full_name="Bob Brown", department=home_office
     )
 
@@ -110,7 +110,7 @@ def bob(home_office) -> User:
 @pytest.fixture
 def hugo(home_office) -> User:
     """A Home Office reviewer: a reviewer, but not of DfE's proposals."""
-    return UserFactory(
+    return UserFactory.create(
         email="hugo@homeoffice.example",
         full_name="Hugo Hughes",
         department=home_office,
@@ -121,7 +121,7 @@ def hugo(home_office) -> User:
 @pytest.fixture
 def ana(reference_data) -> User:
     """A cross-government analyst at GDS."""
-    return UserFactory(
+    return UserFactory.create(
         email="ana@gds.example",
         full_name="Ana Analyst",
         department=Department.objects.get(slug="gds"),

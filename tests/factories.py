@@ -11,7 +11,7 @@ from proposals.enums import Status, Visibility
 from proposals.models import Proposal
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("email",)
@@ -22,7 +22,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
 
-class ProposalFactory(factory.django.DjangoModelFactory):
+class ProposalFactory(factory.django.DjangoModelFactory[Proposal]):
     class Meta:
         model = Proposal
 

@@ -18,14 +18,14 @@ from tests.factories import UserFactory
 )
 @pytest.mark.django_db
 def test_admin_pages_open_for_an_operator(client, dfe, path):
-    operator = UserFactory(email="op@dfe.example", is_staff=True, is_superuser=True)
+    operator = UserFactory.create(email="op@dfe.example", is_staff=True, is_superuser=True)
     client.force_login(operator)
     assert client.get(path).status_code == 200
 
 
 @pytest.mark.django_db
 def test_admin_user_change_page_shows_department_read_only(client, alice):
-    operator = UserFactory(email="op@dfe.example", is_staff=True, is_superuser=True)
+    operator = UserFactory.create(email="op@dfe.example", is_staff=True, is_superuser=True)
     client.force_login(operator)
     response = client.get(f"/admin/accounts/user/{alice.pk}/change/")
     assert response.status_code == 200

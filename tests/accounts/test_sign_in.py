@@ -246,7 +246,7 @@ def test_password_reset_emails_a_link_that_sets_a_new_password(client, alice):
     message = mail.outbox[0]
     assert message.to == ["alice@dfe.example"]
     assert message.subject == "Reset your password for Propose an innovation"
-    link = re.search(r"http://127\.0\.0\.1:8000(/accounts/password-reset/\S+/)", message.body)
+    link = re.search(r"http://127\.0\.0\.1:8000(/accounts/password-reset/\S+/)", str(message.body))
     assert link is not None
 
     form_page = client.get(link.group(1), follow=True)
@@ -282,7 +282,9 @@ def test_password_reset_with_bad_link_says_so(client, alice):
 @pytest.mark.django_db
 def test_password_reset_mismatch_shows_govuk_errors(client, alice):
     client.post("/accounts/password-reset/", {"email": "alice@dfe.example"})
-    path = re.search(r"http://127\.0\.0\.1:8000(\S+)", mail.outbox[0].body).group(1)
+    found = re.search(r"http://127\.0\.0\.1:8000(\S+)", str(mail.outbox[0].body))
+    assert found is not None
+    path = found.group(1)
     form_url = client.get(path, follow=True).redirect_chain[-1][0]
 
     response = client.post(

@@ -49,25 +49,25 @@ def client_for() -> Callable[..., APIClient]:
 
 @pytest.fixture
 def alice_draft(alice) -> Proposal:
-    return ProposalFactory(submitter=alice, status=Status.DRAFT, reference="DFE-2026-9001")
+    return ProposalFactory.create(submitter=alice, status=Status.DRAFT, reference="DFE-2026-9001")
 
 
 @pytest.fixture
 def dfe_government(alice) -> Proposal:
     """Submitted by Alice, open to all of government."""
-    return ProposalFactory(submitter=alice, reference="DFE-2026-9002")
+    return ProposalFactory.create(submitter=alice, reference="DFE-2026-9002")
 
 
 @pytest.fixture
 def dfe_department_only(alice) -> Proposal:
     """Submitted by Alice, visible to DfE (and collaborators) only."""
-    return ProposalFactory(
+    return ProposalFactory.create(
         submitter=alice, reference="DFE-2026-9003", visibility=Visibility.DEPARTMENT
     )
 
 
 @pytest.fixture
 def bob_department_only(bob) -> Proposal:
-    return ProposalFactory(
+    return ProposalFactory.create(
         submitter=bob, reference="HO-2026-9001", visibility=Visibility.DEPARTMENT
     )

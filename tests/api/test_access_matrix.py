@@ -228,7 +228,7 @@ def api_endpoints() -> set[tuple[str, str]]:
                 actions = getattr(pattern.callback, "actions", None)
                 # HEAD is answered as GET without a body: not an endpoint of its own.
                 methods = [m.upper() for m in actions if m != "head"] if actions else ["GET"]
-                found.update((pattern.name, method) for method in methods)
+                found.update((str(pattern.name), method) for method in methods)
 
     walk(api_urls.urlpatterns)
     return found

@@ -84,12 +84,13 @@ def test_last_used_at_is_written_at_most_once_a_minute(client_for, alice) -> Non
     first = ApiToken.objects.get(pk=token.pk).last_used_at
     client.get("/api/v1/themes/")
     second = ApiToken.objects.get(pk=token.pk).last_used_at
+    assert first is not None
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=first - dt.timedelta(minutes=2))
     client.get("/api/v1/themes/")
     third = ApiToken.objects.get(pk=token.pk).last_used_at
 
-    assert first is not None
     assert second == first
+    assert third is not None
     assert third > first
 
 

@@ -14,7 +14,7 @@ from tests.factories import ProposalFactory
     ["/api/v1/proposals/", "/api/v1/proposals/DFE-2026-9002/", "/api/v1/themes/"],
 )
 def test_browsable_api_renders_for_a_session(alice, path) -> None:
-    ProposalFactory(submitter=alice, reference="DFE-2026-9002")
+    ProposalFactory.create(submitter=alice, reference="DFE-2026-9002")
     client = APIClient()
     client.force_login(alice)
 

@@ -191,7 +191,9 @@ def test_cursor_pages_walk_every_row_once_forward_and_back(client_for, alice) ->
 @pytest.mark.django_db
 def test_cursor_stays_put_when_rows_change_while_paging(client_for, alice) -> None:
     base = timezone.now() - dt.timedelta(hours=1)
-    rows = [ProposalFactory(submitter=alice, reference=f"DFE-2026-{n:04d}") for n in range(1, 11)]
+    rows = [
+        ProposalFactory.create(submitter=alice, reference=f"DFE-2026-{n:04d}") for n in range(1, 11)
+    ]
     for n, row in enumerate(rows):
         Proposal.objects.filter(pk=row.pk).update(updated_at=base + dt.timedelta(seconds=n))
     client = client_for(alice)
@@ -217,9 +219,9 @@ def test_cursor_stays_put_when_rows_change_while_paging(client_for, alice) -> No
 @pytest.mark.django_db
 def test_list_holds_back_rows_younger_than_the_settling_lag(client_for, settings, alice) -> None:
     settings.API_SETTLING_LAG_SECONDS = 30
-    old = ProposalFactory(submitter=alice, reference="DFE-2026-0001")
+    old = ProposalFactory.create(submitter=alice, reference="DFE-2026-0001")
     Proposal.objects.filter(pk=old.pk).update(updated_at=timezone.now() - dt.timedelta(minutes=1))
-    ProposalFactory(submitter=alice, reference="DFE-2026-0002")  # changed just now
+    ProposalFactory.create(submitter=alice, reference="DFE-2026-0002")  # changed just now
 
     listed = references(client_for(alice).get("/api/v1/proposals/"))
 

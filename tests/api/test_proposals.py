@@ -64,7 +64,7 @@ def test_read_only_fields_are_refused_with_400_and_nothing_written(client_for, a
     client = client_for(alice)
 
     created = client.post("/api/v1/proposals/", {"title": "T", field: "approved"}, format="json")
-    draft = ProposalFactory(
+    draft = ProposalFactory.create(
         submitter=alice, status=Status.DRAFT, reference="DFE-2026-9001", title="Original"
     )
     patched = client.patch(
@@ -81,7 +81,7 @@ def test_read_only_fields_are_refused_with_400_and_nothing_written(client_for, a
 
 @pytest.mark.django_db
 def test_patch_with_current_etag_applies_and_returns_the_next_etag(client_for, alice) -> None:
-    ProposalFactory(submitter=alice, status=Status.DRAFT, reference="DFE-2026-9001")
+    ProposalFactory.create(submitter=alice, status=Status.DRAFT, reference="DFE-2026-9001")
     client = client_for(alice)
     etag = client.get("/api/v1/proposals/DFE-2026-9001/")["ETag"]
 
@@ -102,7 +102,9 @@ def test_patch_with_current_etag_applies_and_returns_the_next_etag(client_for, a
 def test_patch_with_stale_etag_is_412_and_nothing_is_overwritten(
     client_for, alice, amir, if_match
 ) -> None:
-    proposal = ProposalFactory(submitter=alice, status=Status.DRAFT, reference="DFE-2026-9001")
+    proposal = ProposalFactory.create(
+        submitter=alice, status=Status.DRAFT, reference="DFE-2026-9001"
+    )
     proposal.co_authors.add(amir)
     alice_client, amir_client = client_for(alice), client_for(amir)
     assert alice_client.get("/api/v1/proposals/DFE-2026-9001/")["ETag"] == '"1"'
@@ -136,7 +138,7 @@ def test_patch_with_stale_etag_is_412_and_nothing_is_overwritten(
 
 @pytest.mark.django_db
 def test_patch_without_if_match_is_applied(client_for, alice) -> None:
-    ProposalFactory(submitter=alice, status=Status.DRAFT, reference="DFE-2026-9001")
+    ProposalFactory.create(submitter=alice, status=Status.DRAFT, reference="DFE-2026-9001")
 
     response = client_for(alice).patch(
         "/api/v1/proposals/DFE-2026-9001/", {"summary": "Shorter"}, format="json"
@@ -205,7 +207,7 @@ def test_lifecycle_through_the_api_from_draft_to_decision(
 
 @pytest.mark.django_db
 def test_triage_with_an_assessor_from_another_department_is_400(client_for, rita, alice, bob):
-    ProposalFactory(submitter=alice, reference="DFE-2026-9002")
+    ProposalFactory.create(submitter=alice, reference="DFE-2026-9002")
 
     response = client_for(rita).post(
         "/api/v1/proposals/DFE-2026-9002/triage/",
@@ -220,7 +222,7 @@ def test_triage_with_an_assessor_from_another_department_is_400(client_for, rita
 
 @pytest.mark.django_db
 def test_reject_without_rationale_is_400_with_the_field(client_for, rita, alice) -> None:
-    ProposalFactory(submitter=alice, reference="DFE-2026-9002")
+    ProposalFactory.create(submitter=alice, reference="DFE-2026-9002")
 
     response = client_for(rita).post(
         "/api/v1/proposals/DFE-2026-9002/triage/", {"action": "reject"}, format="json"
@@ -235,7 +237,7 @@ def test_reject_without_rationale_is_400_with_the_field(client_for, rita, alice)
 
 @pytest.mark.django_db
 def test_second_reviewer_acting_on_a_decided_proposal_gets_409(client_for, rita, ravi, alice):
-    ProposalFactory(submitter=alice, reference="DFE-2026-9002")
+    ProposalFactory.create(submitter=alice, reference="DFE-2026-9002")
     client_for(rita).post(
         "/api/v1/proposals/DFE-2026-9002/triage/",
         {"action": "reject", "rationale": "Out of scope"},
@@ -254,8 +256,8 @@ def test_second_reviewer_acting_on_a_decided_proposal_gets_409(client_for, rita,
 
 @pytest.mark.django_db
 def test_merge_moves_supports_and_points_to_the_survivor(client_for, lena, alice, amir) -> None:
-    ProposalFactory(submitter=alice, reference="DFE-2026-9002")
-    duplicate = ProposalFactory(submitter=alice, reference="DFE-2026-9003")
+    ProposalFactory.create(submitter=alice, reference="DFE-2026-9002")
+    duplicate = ProposalFactory.create(submitter=alice, reference="DFE-2026-9003")
     client_for(amir).post("/api/v1/proposals/DFE-2026-9003/supports/")
 
     response = client_for(lena).post(
@@ -272,7 +274,7 @@ def test_merge_moves_supports_and_points_to_the_survivor(client_for, lena, alice
 
 @pytest.mark.django_db
 def test_comments_round_trip(client_for, alice, bob) -> None:
-    ProposalFactory(submitter=alice, reference="DFE-2026-9002")
+    ProposalFactory.create(submitter=alice, reference="DFE-2026-9002")
 
     posted = client_for(bob).post(
         "/api/v1/proposals/DFE-2026-9002/comments/",
@@ -289,7 +291,7 @@ def test_comments_round_trip(client_for, alice, bob) -> None:
 
 @pytest.mark.django_db
 def test_delete_draft_is_204_and_the_row_goes(client_for, alice) -> None:
-    ProposalFactory(submitter=alice, status=Status.DRAFT, reference="DFE-2026-9001")
+    ProposalFactory.create(submitter=alice, status=Status.DRAFT, reference="DFE-2026-9001")
 
     response = client_for(alice).delete("/api/v1/proposals/DFE-2026-9001/")
 
@@ -299,7 +301,7 @@ def test_delete_draft_is_204_and_the_row_goes(client_for, alice) -> None:
 
 @pytest.mark.django_db
 def test_detail_hides_department_only_proposal_from_analyst(client_for, ana, alice) -> None:
-    ProposalFactory(
+    ProposalFactory.create(
         submitter=alice,
         reference="DFE-2026-9003",
         visibility=Visibility.DEPARTMENT,

@@ -54,7 +54,7 @@ def truth() -> dict[str, str]:
     from proposals.api.rows import iso
 
     return {
-        reference: iso(updated_at)
+        reference: str(iso(updated_at))
         for reference, updated_at in Proposal.objects.values_list("reference", "updated_at")
     }
 
@@ -62,7 +62,8 @@ def truth() -> dict[str, str]:
 def _proposals(alice, count: int) -> list[Proposal]:
     old = timezone.now() - dt.timedelta(hours=1)
     made = [
-        ProposalFactory(submitter=alice, reference=f"DFE-2026-{n:04d}") for n in range(1, count + 1)
+        ProposalFactory.create(submitter=alice, reference=f"DFE-2026-{n:04d}")
+        for n in range(1, count + 1)
     ]
     Proposal.objects.filter(pk__in=[p.pk for p in made]).update(updated_at=old)
     return made
@@ -149,7 +150,7 @@ def test_sync_while_rows_change_and_commit_out_of_order_misses_nothing(
     settings.API_SETTLING_LAG_SECONDS = 1
     proposals = _proposals(alice, 12)
     client = SyncClient(client_for(alice))
-    stop, errors = threading.Event(), []
+    stop, errors = threading.Event(), list[BaseException]()
     writers = [
         threading.Thread(target=_writer, args=(proposals, alice, stop, seed, errors))
         for seed in (1, 2, 3)

@@ -61,22 +61,22 @@ def build_world(users: dict[str, User]) -> World:
     alice, bob = users["alice"], users["bob"]
     theme = Theme.objects.get_or_create(slug="automation", defaults={"name": "Automation"})[0]
     proposals = {
-        "own_draft": ProposalFactory(
+        "own_draft": ProposalFactory.create(
             submitter=alice,
             status=Status.DRAFT,
             reference="DFE-2026-9001",
             cost_band=CostBand.UNDER_10K,
         ),
-        "dfe_government": ProposalFactory(
+        "dfe_government": ProposalFactory.create(
             submitter=alice, reference="DFE-2026-9002", cost_band=CostBand.UNDER_10K
         ),
-        "dfe_department": ProposalFactory(
+        "dfe_department": ProposalFactory.create(
             submitter=alice,
             reference="DFE-2026-9003",
             visibility=Visibility.DEPARTMENT,
             cost_band=CostBand.UNDER_10K,
         ),
-        "ho_department": ProposalFactory(
+        "ho_department": ProposalFactory.create(
             submitter=bob,
             reference="HO-2026-9001",
             visibility=Visibility.DEPARTMENT,

@@ -14,8 +14,10 @@ pytestmark = pytest.mark.browser
 
 def test_lead_moves_a_colleague_with_accessible_pages(page):
     dfe = Department.objects.get(slug="dfe")
-    UserFactory(email="lead@dfe.example", full_name="Leo Lead", department=dfe, role=Role.LEAD)
-    mover = UserFactory(
+    UserFactory.create(
+        email="lead@dfe.example", full_name="Leo Lead", department=dfe, role=Role.LEAD
+    )
+    mover = UserFactory.create(
         email="rhea@dfe.example", full_name="Rhea Reviewer", department=dfe, role=Role.REVIEWER
     )
     sign_in(page, "lead@dfe.example")

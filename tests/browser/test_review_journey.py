@@ -26,25 +26,25 @@ def people(page) -> dict[str, Any]:
     dfe = Department.objects.get(slug="dfe")
     home_office = Department.objects.get(slug="home-office")
     return {
-        "author": UserFactory(
+        "author": UserFactory.create(
             email="submitter@dfe.example", full_name="Sam Submitter", department=dfe
         ),
-        "reviewer": UserFactory(
+        "reviewer": UserFactory.create(
             email="reviewer@dfe.example",
             full_name="Rhea Reviewer",
             department=dfe,
             role=Role.REVIEWER,
         ),
-        "assessor": UserFactory(
+        "assessor": UserFactory.create(
             email="assessor@dfe.example",
             full_name="Asha Assessor",
             department=dfe,
             role=Role.REVIEWER,
         ),
-        "lead": UserFactory(
+        "lead": UserFactory.create(
             email="lead@dfe.example", full_name="Leo Lead", department=dfe, role=Role.LEAD
         ),
-        "adopter": UserFactory(
+        "adopter": UserFactory.create(
             email="submitter@homeoffice.example", full_name="Hana Submitter", department=home_office
         ),
     }

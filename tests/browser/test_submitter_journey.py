@@ -21,8 +21,10 @@ def submitters(page, dfe, home_office):
     # `dfe` and `home_office` come through `reference_data`, which puts the
     # departments back if an earlier transactional test flushed them.
     return (
-        UserFactory(email="submitter@dfe.example", full_name="Sam Submitter", department=dfe),
-        UserFactory(
+        UserFactory.create(
+            email="submitter@dfe.example", full_name="Sam Submitter", department=dfe
+        ),
+        UserFactory.create(
             email="submitter@homeoffice.example", full_name="Hana Holt", department=home_office
         ),
     )
@@ -62,7 +64,9 @@ def test_propose_save_return_submit_then_found_and_supported_elsewhere(
     page.get_by_role("button", name="Save as draft").click()
     banner = page.locator(".govuk-notification-banner--success")
     assert "has been saved" in banner.inner_text()
-    reference = re.search(r"DFE-\d{4}-\d{4}", banner.inner_text()).group(0)
+    found = re.search(r"DFE-\d{4}-\d{4}", banner.inner_text())
+    assert found is not None
+    reference = found.group(0)
     assert_accessible(page)
 
     # Return later from the home page and submit.
@@ -147,7 +151,9 @@ def test_other_submitter_pages_are_accessible(page, submitters):
     page.goto("/proposals/new/")
     page.get_by_label("Title").fill("Files test")
     page.get_by_role("button", name="Save as draft").click()
-    reference = re.search(r"DFE-\d{4}-\d{4}", page.url).group(0)
+    found = re.search(r"DFE-\d{4}-\d{4}", page.url)
+    assert found is not None
+    reference = found.group(0)
     page.goto(f"/proposals/{reference}/edit/details/")
     assert_accessible(page)
     page.goto(f"/proposals/{reference}/edit/attachments/")

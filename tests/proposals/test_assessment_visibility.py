@@ -14,7 +14,7 @@ from tests.factories import ProposalFactory
 @pytest.fixture
 def in_review(alice, rita, ravi, lena, dfe):
     """Alice's proposal in review: ravi has scored it 5s; rita is yet to submit."""
-    proposal = ProposalFactory(submitter=alice, status=Status.IN_REVIEW)
+    proposal = ProposalFactory.create(submitter=alice, status=Status.IN_REVIEW)
     criterion = dfe.criteria.first()
     done = Assessment.objects.create(
         proposal=proposal,

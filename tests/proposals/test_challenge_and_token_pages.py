@@ -128,7 +128,9 @@ def test_another_departments_lead_cannot_close_it(client, lena, home_office):
     from tests.factories import UserFactory
 
     _challenge(lena, "marking-time")
-    ho_lead = UserFactory(email="lead@homeoffice.example", department=home_office, role="lead")
+    ho_lead = UserFactory.create(
+        email="lead@homeoffice.example", department=home_office, role="lead"
+    )
     client.force_login(ho_lead)
 
     assert client.post("/challenges/marking-time/close/").status_code == 403

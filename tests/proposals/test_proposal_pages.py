@@ -214,7 +214,7 @@ def test_proposal_page_runs_a_fixed_number_of_queries(client, alice, bob, amir):
     client.force_login(bob)
     small = queries(client, f"/proposals/{proposal.reference}/")
     for n in range(30):
-        person = UserFactory(email=f"p{n}@dfe.example")
+        person = UserFactory.create(email=f"p{n}@dfe.example")
         services.comment_add(proposal=proposal, author=person, body=f"Comment {n}")
         services.support_add(proposal=proposal, user=person)
     services.attachment_add(proposal=proposal, actor=alice, upload=_file("b.png", PNG))

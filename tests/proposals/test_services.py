@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 from django.db import connection, transaction
 
+from accounts.models import User
 from proposals import services
 from proposals.enums import AuditAudience, Status
 from proposals.models import AuditEvent, Notification, Proposal
@@ -72,7 +74,7 @@ def test_status_and_department_cannot_be_written_through_an_edit(alice, home_off
 @pytest.mark.django_db
 def test_every_transition_writes_exactly_one_audit_event(alice, rita, ravi, lena):
     draft = services.proposal_create_draft(author=alice, data=ANSWERS)
-    steps = [
+    steps: list[tuple[User, str, dict[str, Any]]] = [
         (alice, "submit", {}),
         (rita, "request_info", {"message": "How many forms?"}),
         (alice, "resubmit", {}),
@@ -179,7 +181,7 @@ def test_declared_conflict_stops_the_assessor(alice, rita, ravi):
 
 @pytest.mark.django_db
 def test_assessors_must_be_on_the_departments_panel(alice, rita, hugo):
-    draft = ProposalFactory(submitter=alice, status=Status.SUBMITTED)
+    draft = ProposalFactory.create(submitter=alice, status=Status.SUBMITTED)
     from django.core.exceptions import ValidationError
 
     for assessor in (hugo, alice):
@@ -194,7 +196,7 @@ def test_two_reviewers_triaging_at_once_one_wins_one_is_refused(
     require_postgres, alice, rita, ravi, lena
 ):
     """Two real connections race; the row lock makes the second see the first's result."""
-    proposal = ProposalFactory(submitter=alice, status=Status.SUBMITTED)
+    proposal = ProposalFactory.create(submitter=alice, status=Status.SUBMITTED)
     barrier = threading.Barrier(2)
     outcomes: dict[str, str] = {}
 

@@ -29,12 +29,12 @@ def viewers(alice, amir, rita, bob, hugo, ana, dfe, home_office):
 
     return {
         "author": alice,
-        "co_author_elsewhere": UserFactory(
+        "co_author_elsewhere": UserFactory.create(
             email="cora@dwp.example", department=Department.objects.get(slug="dwp")
         ),
         "same_department": amir,
         "same_department_reviewer": rita,
-        "collaborating_department": UserFactory(
+        "collaborating_department": UserFactory.create(
             email="colin@mod.example", department=Department.objects.get(slug="mod")
         ),
         "other_department": bob,
@@ -56,7 +56,9 @@ def viewers(alice, amir, rita, bob, hugo, ana, dfe, home_office):
 def test_visibility_table(viewer, kind, status, visibility, viewers):
     from accounts.models import Department
 
-    proposal = ProposalFactory(submitter=viewers["author"], status=status, visibility=visibility)
+    proposal = ProposalFactory.create(
+        submitter=viewers["author"], status=status, visibility=visibility
+    )
     proposal.co_authors.add(viewers["co_author_elsewhere"])
     proposal.collaborating_departments.add(Department.objects.get(slug="mod"))
     user = viewers[viewer]
@@ -71,8 +73,8 @@ def test_visibility_table(viewer, kind, status, visibility, viewers):
 
 @pytest.mark.django_db
 def test_analysts_never_see_department_only_work_even_of_their_own_department(ana):
-    ProposalFactory(
-        submitter=UserFactory(email="gus@gds.example", department=ana.department),
+    ProposalFactory.create(
+        submitter=UserFactory.create(email="gus@gds.example", department=ana.department),
         visibility=Visibility.DEPARTMENT,
     )
     assert proposals_visible_to(ana).count() == 0
@@ -80,7 +82,7 @@ def test_analysts_never_see_department_only_work_even_of_their_own_department(an
 
 @pytest.mark.django_db
 def test_nobody_signed_out_or_deactivated_sees_anything(alice):
-    ProposalFactory(submitter=alice)
+    ProposalFactory.create(submitter=alice)
     assert proposals_visible_to(AnonymousUser()).count() == 0
     alice.is_active = False
     alice.save()
@@ -89,6 +91,6 @@ def test_nobody_signed_out_or_deactivated_sees_anything(alice):
 
 @pytest.mark.django_db
 def test_visible_list_has_no_duplicates_with_many_co_authors(alice, amir, rita):
-    proposal = ProposalFactory(submitter=alice)
+    proposal = ProposalFactory.create(submitter=alice)
     proposal.co_authors.add(amir, rita)
     assert list(proposals_visible_to(amir)) == [proposal]

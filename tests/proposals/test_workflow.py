@@ -69,7 +69,7 @@ def people(alice, amir, rita, ravi, lena, hugo, ana):
 
 def _arrange(status: str, people) -> tuple[Proposal, dict]:
     """A DfE proposal by alice in `status`, with what every action needs to succeed."""
-    proposal = ProposalFactory(
+    proposal = ProposalFactory.create(
         submitter=people["author"],
         status=status,
         cost_band="under_10k",
@@ -83,7 +83,7 @@ def _arrange(status: str, people) -> tuple[Proposal, dict]:
         recommendation="fund",
         submitted_at=timezone.now(),
     )
-    survivor = ProposalFactory(submitter=people["colleague"], status=Status.SUBMITTED)
+    survivor = ProposalFactory.create(submitter=people["colleague"], status=Status.SUBMITTED)
     experiment = Experiment.objects.create(
         proposal=proposal,
         title="Trial",

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
@@ -49,22 +50,27 @@ def app_broker(url: str, prefix: str) -> Iterator[None]:
     saved = (app.conf.broker_url, dict(app.conf.broker_transport_options or {}))
 
     def reset() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
-        app._pool = None
-        app.amqp._producer_pool = None
+        # Celery's connection and producer pools are private attributes, untyped
+        # in celery-types; closing them is the only way to repoint a live app.
+        celery: Any = app
+        if celery._pool is not None:
+            celery._pool.force_close_all()
+        celery._pool = None
+        celery.amqp._producer_pool = None
         # kombu keeps producer pools in a process-wide registry keyed by broker; a
         # pool closed above would otherwise be handed back to the next test.
         kombu_pools.reset()
 
-    app.conf.broker_url = url
-    app.conf.broker_transport_options = {"visibility_timeout": 7200, "global_keyprefix": prefix}
+    app.conf.update(
+        broker_url=url,
+        broker_transport_options={"visibility_timeout": 7200, "global_keyprefix": prefix},
+    )
     reset()
     try:
         yield
     finally:
         reset()
-        app.conf.broker_url, app.conf.broker_transport_options = saved
+        app.conf.update(broker_url=saved[0], broker_transport_options=saved[1])
 
 
 class Worker:
@@ -76,10 +82,10 @@ class Worker:
         self.concurrency = concurrency
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
-        self.env = {
+        self.env: dict[str, str] = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "innovation.settings",
-            "SECRET_KEY": settings.SECRET_KEY,
+            "SECRET_KEY": str(settings.SECRET_KEY),
             "DEBUG": "false",
             "DATABASE_URL": current_database_url(),
             "CELERY_BROKER_URL": broker_url,

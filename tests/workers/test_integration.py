@@ -11,10 +11,12 @@ from __future__ import annotations
 import shutil
 import time
 import uuid
+from functools import partial
 
 import pytest
 import redis
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -33,6 +35,10 @@ pytestmark = [
 ]
 
 SWEEP_AFTER = 10  # NOTIFICATION_SWEEP_AFTER_SECONDS' minimum
+
+
+def _sent_at_least(sent: QuerySet[Notification], threshold: int) -> bool:
+    return sent.count() >= threshold
 
 
 @pytest.fixture
@@ -177,7 +183,7 @@ def test_killed_worker_loses_no_notification_and_duplicates_at_most_one_per_kill
 
     kills = 0
     for threshold in (150, 400, 650):
-        wait_for(lambda t=threshold: sent.count() >= t, timeout=120, every=0.02, what="sending")
+        wait_for(partial(_sent_at_least, sent, threshold), timeout=120, every=0.02, what="sending")
         worker.kill()
         kills += 1
         worker.start()

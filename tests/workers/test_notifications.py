@@ -435,7 +435,9 @@ def test_experiment_reminders_go_to_the_lead_seven_days_before_the_end_and_when_
 def test_weekly_portfolio_summary_goes_to_each_departments_leads(alice, amir, lena, bob):
     submitted(alice)
     submitted(amir)
-    ho_lead = UserFactory(email="hl@homeoffice.example", department=bob.department, role=Role.LEAD)
+    ho_lead = UserFactory.create(
+        email="hl@homeoffice.example", department=bob.department, role=Role.LEAD
+    )
 
     written = notifications.send_portfolio_summaries()
 
@@ -452,9 +454,11 @@ def test_weekly_portfolio_summary_goes_to_each_departments_leads(alice, amir, le
 def test_mark_read_and_unread_count(alice, amir, bob):
     submitted(alice)
     proposal = Notification.objects.get(recipient=alice).proposal
+    assert proposal is not None
     services.comment_add(proposal=proposal, author=bob, body="Nice")
     services.comment_add(proposal=proposal, author=amir, body="Agreed")
     first = Notification.objects.filter(recipient=alice).order_by("created_at").first()
+    assert first is not None
 
     assert notifications.unread_count(alice) == 3
     assert notifications.mark_read(user=alice, notification_ids=[str(first.pk), "junk"]) == 1

@@ -116,7 +116,7 @@ def test_report_status_json_is_only_for_its_requester(client, lena, ana):
 def test_finished_report_downloads_as_an_attachment_for_its_requester_only(
     client, alice, lena, ana, media
 ):
-    ProposalFactory(submitter=alice, title="Café forms")
+    ProposalFactory.create(submitter=alice, title="Café forms")
     report = Report.objects.create(requested_by=lena, kind="proposals", format="csv")
     reports.build(str(report.pk))
     client.force_login(lena)

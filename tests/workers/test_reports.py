@@ -53,21 +53,23 @@ def portfolio(alice, amir, bob, lena):
     ai = Theme.objects.get(slug="ai")
     data = Theme.objects.get(slug="data-and-analytics")
     made = {
-        "alice-draft": ProposalFactory(submitter=alice, status=Status.DRAFT, title="Alice draft"),
-        "alice-dept": ProposalFactory(
+        "alice-draft": ProposalFactory.create(
+            submitter=alice, status=Status.DRAFT, title="Alice draft"
+        ),
+        "alice-dept": ProposalFactory.create(
             submitter=alice, visibility=Visibility.DEPARTMENT, title="DfE only"
         ),
-        "amir-gov": ProposalFactory(submitter=amir, title='=HYPERLINK("http://x")'),
-        "bob-gov": ProposalFactory(
+        "amir-gov": ProposalFactory.create(submitter=amir, title='=HYPERLINK("http://x")'),
+        "bob-gov": ProposalFactory.create(
             submitter=bob,
             title="Home Office idea",
             status=Status.APPROVED,
             estimated_benefit_gbp=50000,
         ),
-        "bob-dept": ProposalFactory(
+        "bob-dept": ProposalFactory.create(
             submitter=bob, visibility=Visibility.DEPARTMENT, title="Home Office only"
         ),
-        "bob-dept-collab": ProposalFactory(
+        "bob-dept-collab": ProposalFactory.create(
             submitter=bob, visibility=Visibility.DEPARTMENT, title="Shared with DfE"
         ),
     }
@@ -164,7 +166,7 @@ def test_neutralise_defuses_formula_starts(value, expected):
 
 @pytest.mark.django_db
 def test_csv_export_is_utf8_and_neutralises_formulas(portfolio, alice):
-    ProposalFactory(submitter=alice, title="Café £5 – naïve")
+    ProposalFactory.create(submitter=alice, title="Café £5 – naïve")
     out = io.BytesIO()
 
     rows = reports.generate(user=alice, kind="proposals", fmt="csv", filters={}, out=out)
@@ -298,7 +300,7 @@ def test_portfolio_summary_counts_by_stage_department_and_theme(portfolio, exper
 def test_median_days_to_decision_of_an_even_count_averages_the_middle_two(alice):
     now = timezone.now()
     for days in (2, 4, 6, 100):
-        ProposalFactory(
+        ProposalFactory.create(
             submitter=alice,
             status=Status.REJECTED,
             submitted_at=now - dt.timedelta(days=days),
@@ -341,6 +343,7 @@ def test_build_saves_the_file_and_tells_the_requester(portfolio, lena, media):
     assert (report.status, report.progress) == (ReportStatus.DONE, 100)
     assert report.row_count == proposals_visible_to(lena).count() == 4
     assert report.file.name.startswith("reports/proposals-")
+    assert report.expires_at is not None
     assert report.expires_at > timezone.now() + dt.timedelta(days=6)
     with default_storage.open(report.file.name) as handle:
         assert handle.read().decode().count("\n") == 5
