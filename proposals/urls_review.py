@@ -3,6 +3,9 @@ the portfolio and department settings."""
 
 from django.urls import path
 
+# The reference converter registered by proposals/urls.py: an address that cannot be a
+# reference (a NUL byte, say, which PostgreSQL refuses) is a 404 before any query.
+import proposals.urls  # noqa: F401
 from proposals.views import department, experiments, lessons, portfolio, review
 
 app_name = "review"
@@ -10,14 +13,14 @@ app_name = "review"
 urlpatterns = [
     path("review/", review.dashboard, name="dashboard"),
     path("review/panel/", review.panel_sheet, name="panel"),
-    path("proposals/<str:reference>/triage/", review.triage, name="triage"),
-    path("proposals/<str:reference>/assess/", review.assess, name="assess"),
-    path("proposals/<str:reference>/decide/", review.decide, name="decide"),
-    path("proposals/<str:reference>/merge/", review.merge, name="merge"),
-    path("proposals/<str:reference>/close/", review.close, name="close"),
-    path("proposals/<str:reference>/feedback/", review.release_feedback, name="feedback"),
+    path("proposals/<ref:reference>/triage/", review.triage, name="triage"),
+    path("proposals/<ref:reference>/assess/", review.assess, name="assess"),
+    path("proposals/<ref:reference>/decide/", review.decide, name="decide"),
+    path("proposals/<ref:reference>/merge/", review.merge, name="merge"),
+    path("proposals/<ref:reference>/close/", review.close, name="close"),
+    path("proposals/<ref:reference>/feedback/", review.release_feedback, name="feedback"),
     path(
-        "proposals/<str:reference>/experiments/new/",
+        "proposals/<ref:reference>/experiments/new/",
         experiments.experiment_plan,
         name="experiment_plan",
     ),

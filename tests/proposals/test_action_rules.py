@@ -364,7 +364,9 @@ def test_experiment_table_names_each_step() -> None:
         "stop": ([ExperimentStatus.RUNNING], ExperimentStatus.STOPPED),
         "complete": ([ExperimentStatus.RUNNING], ExperimentStatus.COMPLETED),
         "record_outcome": (
-            sorted([ExperimentStatus.RUNNING, ExperimentStatus.COMPLETED, ExperimentStatus.STOPPED]),
+            sorted(
+                [ExperimentStatus.RUNNING, ExperimentStatus.COMPLETED, ExperimentStatus.STOPPED]
+            ),
             None,
         ),
         "publish_outcome": (
@@ -474,10 +476,7 @@ def test_nul_in_a_reference_is_404(route: str, bad: str, people) -> None:
     client = Client()
     client.force_login(people["lena"])
     url = route.format(ref=bad)
-    if url.startswith("/api/"):
-        response = _api_client(people["lena"]).get(url)
-    else:
-        response = client.get(url)
+    response = _api_client(people["lena"]).get(url) if url.startswith("/api/") else client.get(url)
     assert response.status_code == 404
 
 
@@ -487,8 +486,5 @@ def test_bad_id_in_an_address_is_404(route: str, bad: str, people) -> None:
     client = Client()
     client.force_login(people["lena"])
     url = route.format(id=bad)
-    if url.startswith("/api/"):
-        response = _api_client(people["lena"]).get(url)
-    else:
-        response = client.get(url)
+    response = _api_client(people["lena"]).get(url) if url.startswith("/api/") else client.get(url)
     assert response.status_code == 404
