@@ -439,7 +439,9 @@ def _proposal_refusal(
     rule: Transition | Rule
     rule = TRANSITIONS[action] if action in TRANSITIONS else PROPOSAL_RULES[action]
     if perms.is_read_only(user) or not rule.allowed(user, proposal):
-        return Refusal(RefusalKind.FORBIDDEN, f"You cannot {rule.label.lower()} on this proposal")
+        return Refusal(
+            RefusalKind.FORBIDDEN, f"You cannot use “{rule.label}” on {proposal.reference}"
+        )
     if proposal.status not in rule.sources:
         return Refusal(
             RefusalKind.CONFLICT,
@@ -459,7 +461,8 @@ def _experiment_refusal(
     step = EXPERIMENT_TRANSITIONS[action]
     if perms.is_read_only(user) or not step.allowed(user, experiment):
         return Refusal(
-            RefusalKind.FORBIDDEN, f"You cannot {step.label.lower()}: {experiment.title}"
+            RefusalKind.FORBIDDEN,
+            f"You cannot use “{step.label}” on the experiment “{experiment.title}”",
         )
     if not _experiment_state_allows(step, experiment):
         return Refusal(

@@ -254,9 +254,9 @@ class ProposalViewSet(viewsets.GenericViewSet):
     )
     def partial_update(self, request: AuthedRequest, reference: str) -> Response:
         proposal = _visible_proposal(request, reference)
-        workflow.check(request.user, "edit", proposal)
         serializer = s.ProposalWrite(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
+        workflow.check(request.user, "edit", proposal)
         data = _checked_answers(
             serializer.validated_data,
             department_id=proposal.department_id,

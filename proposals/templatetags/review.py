@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from proposals import dashboards, selectors, workflow
 from proposals import permissions as perms
-from proposals.enums import Status
 from proposals.models import Assessment, Proposal
 
 register = template.Library()
@@ -46,7 +45,7 @@ def review_panel(proposal: Proposal, user: Any) -> dict[str, Any]:
         if mine is None or mine.submitted_at is not None:
             # The combined score too waits until the viewer's own assessment is in.
             panel["sheet"] = dashboards.panel_row(proposal)
-        if mine is not None and proposal.status == Status.IN_REVIEW and mine.submitted_at is None:
+        if perms.can_assess(user, proposal, mine):
             panel["links"].append(
                 ("Assess this proposal", reverse("review:assess", args=[proposal.reference]))
             )

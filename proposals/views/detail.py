@@ -222,7 +222,12 @@ def comment_edit(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     return render(
         request,
         "proposals/comment_edit.html",
-        {"proposal": proposal, "comment": comment, "form": form},
+        {
+            "proposal": proposal,
+            "comment": comment,
+            "form": form,
+            "edit_minutes": perms.COMMENT_EDIT_MINUTES,
+        },
         status=400 if form.errors else 200,
     )
 

@@ -332,14 +332,16 @@ def _field_step(name: str) -> str:
 def check_answers(request: HttpRequest, reference: str) -> HttpResponse:
     """Check your answers, see similar proposals across government, and submit."""
     proposal = selectors.proposal_for(user_of(request), reference)
-    if proposal.status != Status.DRAFT or not perms.is_author(user_of(request), proposal):
+    if not workflow.may(user_of(request), "submit", proposal):
         # After changing a proposal that is already submitted, the question pages end here.
-        if perms.can_edit(user_of(request), proposal):
-            if proposal.status == Status.MORE_INFO:
+        if workflow.may(user_of(request), "edit", proposal):
+            if workflow.may(user_of(request), "resubmit", proposal):
                 return redirect("proposals:resubmit", reference=proposal.reference)
             messages.success(request, f"Your changes to {proposal.reference} have been saved")
             return redirect(proposal.get_absolute_url())
-        raise PermissionDenied("Only the authors of a draft can submit it")
+        refused = guard(request, "submit", proposal)
+        assert refused is not None  # may() said no, so the check refuses
+        return refused
     errors: list[dict[str, str]] = []
     if request.method == "POST":
         try:
