@@ -48,7 +48,9 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 @requires_csrf_token
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "403.html", status=403)
+    # The rule's own words ("You can edit your own comment for 15 minutes…") say why.
+    reason = str(exception or "")
+    return render(request, "403.html", {"reason": reason}, status=403)
 
 
 @requires_csrf_token

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.utils import timezone
+
 from accounts.models import Department, Role
 from proposals.enums import EDITABLE, ExperimentStatus, Status
 
@@ -16,6 +18,23 @@ if TYPE_CHECKING:
     from proposals.models import Assessment, Comment, Experiment, Proposal
 
 REVIEW_ROLES = frozenset({Role.REVIEWER, Role.LEAD})
+
+# Authors may correct a comment for this long after posting it (the one home of
+# the window: the services, the pages and their messages read it from here).
+COMMENT_EDIT_MINUTES = 15
+COMMENT_EDIT_REFUSED = (
+    f"You can edit your own comment for {COMMENT_EDIT_MINUTES} minutes after posting it"
+)
+
+
+def is_read_only(user: User) -> bool:
+    """Analysts (and anyone signed out or deactivated) read; they never write (SPEC §1:
+    "no comments, supports or other writes"). Every write predicate starts here."""
+    return not (user.is_authenticated and user.is_active) or user.role == Role.ANALYST
+
+
+def can_write(user: User) -> bool:
+    return not is_read_only(user)
 
 
 def is_author(user: User, proposal: Proposal) -> bool:
@@ -53,12 +72,17 @@ def is_analyst(user: User) -> bool:
     return user.is_authenticated and user.role == Role.ANALYST
 
 
+def is_writing_author(user: User, proposal: Proposal) -> bool:
+    """An author who may write (the state-free half of edit, delete, withdraw…)."""
+    return can_write(user) and is_author(user, proposal)
+
+
 def can_edit(user: User, proposal: Proposal) -> bool:
-    return proposal.status in EDITABLE and is_author(user, proposal)
+    return proposal.status in EDITABLE and is_writing_author(user, proposal)
 
 
 def can_delete(user: User, proposal: Proposal) -> bool:
-    return proposal.status == Status.DRAFT and is_author(user, proposal)
+    return proposal.status == Status.DRAFT and is_writing_author(user, proposal)
 
 
 def can_see_assessments(user: User, proposal: Proposal) -> bool:
@@ -95,21 +119,41 @@ def can_assess(user: User, proposal: Proposal, assessment: Assessment | None) ->
     )
 
 
+# The states in which a proposal takes comments and supports (the workflow's
+# rules table reads these too, so a state refusal there is a 409).
+COMMENT_STATES = frozenset(Status) - {Status.DRAFT}
+SUPPORT_STATES = frozenset(Status) - {Status.DRAFT, Status.WITHDRAWN, Status.MERGED}
+
+
+def may_comment(user: User, proposal: Proposal) -> bool:
+    """Anyone who can see the proposal and may write (the state-free half)."""
+    return can_write(user)
+
+
 def can_comment(user: User, proposal: Proposal) -> bool:
-    return user.is_authenticated and user.is_active and proposal.status != Status.DRAFT
+    return proposal.status in COMMENT_STATES and may_comment(user, proposal)
 
 
-def can_edit_comment(user: User, comment: Comment, *, now_minutes_since: float) -> bool:
-    """Authors may correct their comment for 15 minutes."""
-    return comment.author_id == user.pk and now_minutes_since <= 15
+def can_edit_comment(
+    user: User, comment: Comment, *, now_minutes_since: float | None = None
+) -> bool:
+    """Authors may correct their comment for COMMENT_EDIT_MINUTES."""
+    if now_minutes_since is None:
+        now_minutes_since = (timezone.now() - comment.created_at).total_seconds() / 60
+    return (
+        can_write(user)
+        and comment.author_id == user.pk
+        and now_minutes_since <= COMMENT_EDIT_MINUTES
+    )
+
+
+def may_support(user: User, proposal: Proposal) -> bool:
+    """Not an analyst, and not your own proposal (the state-free half)."""
+    return can_write(user) and proposal.submitter_id != user.pk
 
 
 def can_support(user: User, proposal: Proposal) -> bool:
-    return (
-        user.is_authenticated
-        and proposal.status not in {Status.DRAFT, Status.WITHDRAWN, Status.MERGED}
-        and proposal.submitter_id != user.pk
-    )
+    return proposal.status in SUPPORT_STATES and may_support(user, proposal)
 
 
 def can_plan_experiment(user: User, proposal: Proposal) -> bool:
@@ -119,13 +163,22 @@ def can_plan_experiment(user: User, proposal: Proposal) -> bool:
     }
 
 
-def can_run_experiment(user: User, experiment: Experiment) -> bool:
-    """Start, stop and record outcomes: the department's lead or the experiment's lead."""
+# A proposal whose experiments may be started, stopped and given outcomes.
+RUNNING_PROPOSAL_STATES = frozenset({Status.APPROVED, Status.EXPERIMENTING})
+
+
+def may_run_experiment(user: User, experiment: Experiment) -> bool:
+    """The department's lead or the experiment's lead (the state-free half)."""
     proposal = experiment.proposal
-    if proposal.status not in {Status.APPROVED, Status.EXPERIMENTING}:
-        return False
     return is_department_lead(user, proposal) or (
         experiment.lead_id == user.pk and is_department_reviewer(user, proposal)
+    )
+
+
+def can_run_experiment(user: User, experiment: Experiment) -> bool:
+    """Start, stop and record outcomes: the department's lead or the experiment's lead."""
+    return experiment.proposal.status in RUNNING_PROPOSAL_STATES and may_run_experiment(
+        user, experiment
     )
 
 
@@ -143,12 +196,12 @@ def can_configure(user: User, department: Department) -> bool:
 
 def can_adopt(user: User) -> bool:
     """Any civil servant may adopt a published outcome into their own department."""
-    return user.is_authenticated and user.role != Role.ANALYST
+    return can_write(user)
 
 
 def can_propose(user: User) -> bool:
     """Every active civil servant proposes; analysts read across government only."""
-    return user.is_authenticated and user.is_active and user.role != Role.ANALYST
+    return can_write(user)
 
 
 def can_see_portfolio(user: User) -> bool:

@@ -4,20 +4,37 @@ to which state, who may perform it, and what it requires.
 `services.proposal_transition` is the only code that changes a proposal's
 status, and it reads everything from here. Pages ask `available_actions()` to
 show exactly the buttons a user may press now.
+
+Beside the proposal's lifecycle are the actions that change no status but have
+rules of the same shape (comment, support, edit, plan an experiment…:
+`PROPOSAL_RULES`) and the experiment's own lifecycle (`EXPERIMENT_TRANSITIONS`).
+`refusal()` / `check()` answer "may this user do this now?" for all of them, in
+one order: first who (FORBIDDEN, 403), then the state (CONFLICT, 409), then
+what was sent (INVALID, 400). Pages and API call the same check and each maps
+the kinds once (`views._common.refusal_page`, `api.exceptions._translate`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from accounts.models import Role, User
 from proposals import permissions as perms
-from proposals.enums import BEFORE_DECISION, IN_TRIAGE_OR_REVIEW, AuditAudience, Status
-
-if TYPE_CHECKING:
-    from accounts.models import User
-    from proposals.models import Proposal
+from proposals.enums import (
+    BEFORE_DECISION,
+    EDITABLE,
+    IN_TRIAGE_OR_REVIEW,
+    AuditAudience,
+    ExperimentStatus,
+    NextStep,
+    Status,
+)
+from proposals.exceptions import Refusal, RefusalKind, Refused
+from proposals.models import Challenge, Experiment, Outcome, Proposal
 
 Errors = dict[str, list[str]]
 Requirement = Callable[["Proposal", Mapping[str, Any]], Errors]
@@ -54,7 +71,6 @@ def _needs(name: str, message: str) -> Requirement:
 
 
 def _assessors_chosen(proposal: Proposal, data: Mapping[str, Any]) -> Errors:
-    from accounts.models import User
 
     ids = list(data.get("assessors") or [])
     if not ids:
@@ -85,12 +101,11 @@ def _enough_assessments(proposal: Proposal, data: Mapping[str, Any]) -> Errors:
 
 
 def _survivor_valid(proposal: Proposal, data: Mapping[str, Any]) -> Errors:
-    from proposals.models import Proposal as ProposalModel
 
     reference = str(data.get("into") or "").strip().upper()
     if not reference:
         return {"into": ["Enter the reference of the proposal to merge into"]}
-    survivor = ProposalModel.objects.filter(reference=reference).first()
+    survivor = Proposal.objects.filter(reference=reference).first()
     if survivor is None or survivor.department_id != proposal.department_id:
         return {"into": ["Enter the reference of another proposal of your department"]}
     if survivor.pk == proposal.pk:
@@ -102,7 +117,6 @@ def _survivor_valid(proposal: Proposal, data: Mapping[str, Any]) -> Errors:
 
 def _every_experiment_has_outcome(proposal: Proposal, data: Mapping[str, Any]) -> Errors:
     errors: Errors = {}
-    from proposals.enums import NextStep
 
     if data.get("next_step") not in NextStep.values:
         errors["next_step"] = ["Select whether to scale, iterate or stop"]
@@ -143,7 +157,7 @@ TRANSITIONS: dict[str, Transition] = {
             "Submit proposal",
             frozenset({Status.DRAFT}),
             Status.SUBMITTED,
-            perms.is_author,
+            perms.is_writing_author,
             _answers_complete,
             timestamps=("submitted_at",),
         ),
@@ -152,7 +166,7 @@ TRANSITIONS: dict[str, Transition] = {
             "Resubmit proposal",
             frozenset({Status.MORE_INFO}),
             Status.SUBMITTED,
-            perms.is_author,
+            perms.is_writing_author,
             _answers_complete,
             timestamps=("submitted_at",),
         ),
@@ -161,7 +175,7 @@ TRANSITIONS: dict[str, Transition] = {
             "Withdraw proposal",
             BEFORE_DECISION,
             Status.WITHDRAWN,
-            perms.is_author,
+            perms.is_writing_author,
         ),
         Transition(
             "accept",
@@ -245,3 +259,319 @@ def available_actions(user: User, proposal: Proposal) -> list[Transition]:
         for t in TRANSITIONS.values()
         if not t.internal and proposal.status in t.sources and t.allowed(user, proposal)
     ]
+
+
+# --- actions on a proposal that change no status ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An action with a transition's rules but no change of status."""
+
+    action: str
+    label: str
+    sources: frozenset[Status]
+    allowed: Callable[[User, Proposal], bool]
+    requires: Requirement = _nothing
+
+
+RELEASED_STATES = frozenset(
+    {Status.APPROVED, Status.REJECTED, Status.EXPERIMENTING, Status.COMPLETED}
+)
+
+PROPOSAL_RULES: dict[str, Rule] = {
+    r.action: r
+    for r in (
+        Rule("edit", "Change your answers", EDITABLE, perms.is_writing_author),
+        Rule("delete", "Delete draft", DELETE_SOURCES, perms.is_writing_author),
+        Rule("comment", "Add comment", perms.COMMENT_STATES, perms.may_comment),
+        Rule("support", "Support this proposal", perms.SUPPORT_STATES, perms.may_support),
+        Rule(
+            "propose_again",
+            "Propose again",
+            frozenset({Status.REJECTED}),
+            perms.is_writing_author,
+        ),
+        Rule(
+            "plan_experiment",
+            "Plan an experiment",
+            perms.RUNNING_PROPOSAL_STATES,
+            perms.is_department_lead,
+        ),
+        Rule(
+            "release_feedback",
+            "Release feedback to the submitter",
+            RELEASED_STATES,
+            perms.is_department_lead,
+        ),
+    )
+}
+
+
+# --- the experiment's lifecycle (SPEC §2–§3) ----------------------------------------------
+
+ExperimentRequirement = Callable[["Experiment", Mapping[str, Any]], Errors]
+
+
+def _experiment_nothing(experiment: Experiment, data: Mapping[str, Any]) -> Errors:
+    return {}
+
+
+def _stop_reason(experiment: Experiment, data: Mapping[str, Any]) -> Errors:
+    if str(data.get("reason") or "").strip():
+        return {}
+    return {"reason": ["Enter why the experiment is stopping early"]}
+
+
+def _has_no_outcome(experiment: Experiment) -> bool:
+
+    return not Outcome.objects.filter(experiment_id=experiment.pk).exists()
+
+
+def _has_unpublished_outcome(experiment: Experiment) -> bool:
+
+    return Outcome.objects.filter(experiment_id=experiment.pk, published=False).exists()
+
+
+def _lead_of_experiment_department(user: User, experiment: Experiment) -> bool:
+    return perms.is_department_lead(user, experiment.proposal)
+
+
+@dataclass(frozen=True)
+class ExperimentTransition:
+    """The same shape as `Transition`, for an experiment. `target` None: the step
+    records something (an outcome, its publication) without a change of status."""
+
+    action: str
+    label: str
+    sources: frozenset[ExperimentStatus]
+    target: ExperimentStatus | None
+    allowed: Callable[[User, Experiment], bool]
+    requires: ExperimentRequirement = _experiment_nothing
+    # Further state the step needs beyond the status (an outcome not yet recorded…).
+    when: Callable[[Experiment], bool] = field(default=lambda experiment: True)
+    # Steps the product takes itself (recording the outcome completes a running one).
+    internal: bool = False
+
+
+_AFTER_START = frozenset(
+    {ExperimentStatus.RUNNING, ExperimentStatus.COMPLETED, ExperimentStatus.STOPPED}
+)
+
+EXPERIMENT_TRANSITIONS: dict[str, ExperimentTransition] = {
+    t.action: t
+    for t in (
+        ExperimentTransition(
+            "start",
+            "Start experiment",
+            frozenset({ExperimentStatus.PLANNED}),
+            ExperimentStatus.RUNNING,
+            perms.may_run_experiment,
+        ),
+        ExperimentTransition(
+            "stop",
+            "Stop the experiment early",
+            frozenset({ExperimentStatus.RUNNING}),
+            ExperimentStatus.STOPPED,
+            perms.may_run_experiment,
+            _stop_reason,
+        ),
+        ExperimentTransition(
+            "complete",
+            "Complete the experiment",
+            frozenset({ExperimentStatus.RUNNING}),
+            ExperimentStatus.COMPLETED,
+            perms.may_run_experiment,
+            internal=True,
+        ),
+        ExperimentTransition(
+            "record_outcome",
+            "Record the outcome",
+            _AFTER_START,
+            None,
+            perms.may_run_experiment,
+            when=_has_no_outcome,
+        ),
+        ExperimentTransition(
+            "publish_outcome",
+            "Publish to the lessons library",
+            frozenset({ExperimentStatus.COMPLETED, ExperimentStatus.STOPPED}),
+            None,
+            _lead_of_experiment_department,
+            when=_has_unpublished_outcome,
+        ),
+    )
+}
+
+
+def _experiment_state_allows(step: ExperimentTransition, experiment: Experiment) -> bool:
+    # An experiment runs only while its proposal is approved or experimenting.
+    return (
+        experiment.status in step.sources
+        and experiment.proposal.status in perms.RUNNING_PROPOSAL_STATES
+        and step.when(experiment)
+    )
+
+
+def available_experiment_actions(user: User, experiment: Experiment) -> list[ExperimentTransition]:
+    """The experiment steps this user may take now, in table order (for the buttons)."""
+    if perms.is_read_only(user):
+        return []
+    return [
+        t
+        for t in EXPERIMENT_TRANSITIONS.values()
+        if not t.internal
+        and t.allowed(user, experiment)
+        and _experiment_state_allows(t, experiment)
+    ]
+
+
+# --- the one check -----------------------------------------------------------------------
+
+
+def _proposal_refusal(
+    user: User, action: str, proposal: Proposal, data: Mapping[str, Any] | None
+) -> Refusal | None:
+    rule: Transition | Rule
+    rule = TRANSITIONS[action] if action in TRANSITIONS else PROPOSAL_RULES[action]
+    if perms.is_read_only(user) or not rule.allowed(user, proposal):
+        return Refusal(
+            RefusalKind.FORBIDDEN, f"You cannot use “{rule.label}” on {proposal.reference}"
+        )
+    if proposal.status not in rule.sources:
+        return Refusal(
+            RefusalKind.CONFLICT,
+            f"{proposal.reference} is {proposal.get_status_display().lower()}, so "
+            f"“{rule.label}” cannot be done now",
+        )
+    if data is not None:
+        errors = rule.requires(proposal, data)
+        if errors:
+            return Refusal(RefusalKind.INVALID, "Check what you entered", errors)
+    return None
+
+
+def _experiment_refusal(
+    user: User, action: str, experiment: Experiment, data: Mapping[str, Any] | None
+) -> Refusal | None:
+    step = EXPERIMENT_TRANSITIONS[action]
+    if perms.is_read_only(user) or not step.allowed(user, experiment):
+        return Refusal(
+            RefusalKind.FORBIDDEN,
+            f"You cannot use “{step.label}” on the experiment “{experiment.title}”",
+        )
+    if not _experiment_state_allows(step, experiment):
+        return Refusal(
+            RefusalKind.CONFLICT,
+            f"The experiment “{experiment.title}” is "
+            f"{experiment.get_status_display().lower()}, so “{step.label}” cannot be done now",
+        )
+    if data is not None:
+        errors = step.requires(experiment, data)
+        if errors:
+            return Refusal(RefusalKind.INVALID, "Check what you entered", errors)
+    return None
+
+
+def refusal(
+    user: User,
+    action: str,
+    obj: Proposal | Experiment,
+    data: Mapping[str, Any] | None = None,
+) -> Refusal | None:
+    """Why this user may not take this action on this (visible) object now, or None.
+
+    `data`, when given, is checked against the action's requirements too.
+    """
+
+    if isinstance(obj, Experiment):
+        return _experiment_refusal(user, action, obj, data)
+    return _proposal_refusal(user, action, obj, data)
+
+
+def may(user: User, action: str, obj: Proposal | Experiment) -> bool:
+    """For templates' buttons: the same answer as `check`, without the data."""
+    return refusal(user, action, obj) is None
+
+
+def check(
+    user: User,
+    action: str,
+    obj: Proposal | Experiment,
+    data: Mapping[str, Any] | None = None,
+) -> None:
+    """`refusal`, raised as `Refused` for pages and API to map by its kind."""
+    found = refusal(user, action, obj, data)
+    if found is not None:
+        raise Refused(found)
+
+
+def check_propose(user: User) -> None:
+    """Starting a draft (there is no proposal yet to check against)."""
+    if not perms.can_propose(user):
+        raise Refused(
+            Refusal(RefusalKind.FORBIDDEN, "Analysts read proposals; they do not propose them")
+        )
+
+
+def check_adopt(user: User) -> None:
+    if not perms.can_adopt(user):
+        raise Refused(
+            Refusal(RefusalKind.FORBIDDEN, "Analysts read outcomes; they do not adopt them")
+        )
+
+
+def kind_of(exc: BaseException) -> RefusalKind | None:
+    """Which refusal a service's exception is, so that each channel maps it once.
+
+    `InvalidTransition` is a `StateConflict`, so a `Refused` of kind conflict.
+    """
+    if isinstance(exc, Refused):
+        return exc.refusal.kind
+    if isinstance(exc, PermissionDenied):  # ActionNotAllowed included
+        return RefusalKind.FORBIDDEN
+    if isinstance(exc, ValidationError):
+        return RefusalKind.INVALID
+    return None
+
+
+# --- what an edit may write --------------------------------------------------------------
+
+CHALLENGE_CLOSED = "This challenge has closed to new proposals"
+
+
+def challenge_errors(challenge: Challenge | None, current_challenge_id: int | None) -> Errors:
+    """A closed challenge takes no new proposals: choosing it is refused, keeping
+    the one already chosen is not (submitting then says it has closed)."""
+    if challenge is None or challenge.is_open or challenge.pk == current_challenge_id:
+        return {}
+    return {"challenge": [CHALLENGE_CLOSED]}
+
+
+# One message for every email that cannot be a co-author, whether or not it has an
+# account: the answer must not tell anyone which addresses are registered.
+CO_AUTHOR_MESSAGE = (
+    "Enter the email address of a colleague in the owning department or a collaborating department"
+)
+
+
+def co_authors_for(
+    emails: list[str], *, department_id: int, collaborating_ids: list[int]
+) -> list[User]:
+    """The users these emails name, if every one may co-author: an active civil
+    servant (not an analyst) of the owning or a collaborating department — people
+    who can see the proposal whatever its visibility. Raises INVALID otherwise."""
+
+    wanted = {e.strip().lower() for e in emails}
+    found = list(
+        User.objects.filter(
+            email__in=wanted,
+            is_active=True,
+            department_id__in={department_id, *collaborating_ids},
+        ).exclude(role=Role.ANALYST)
+    )
+    if len({u.email.lower() for u in found}) != len(wanted) or any(not e for e in wanted):
+        raise Refused(
+            Refusal(RefusalKind.INVALID, CO_AUTHOR_MESSAGE, {"co_authors": [CO_AUTHOR_MESSAGE]})
+        )
+    return found

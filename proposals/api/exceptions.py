@@ -1,12 +1,13 @@
 """One JSON shape for every API error (SPEC §6):
 
-    {"detail": "<message>", "errors": {"<field>": ["<message>", …]}}
+    {"detail": "<message>", "errors": {"<field>": ["<message>", …]}, "code": "<machine>"}
 
-`errors` is present for validation failures only. The services' exceptions map
-to statuses here, once: Django `ValidationError` 400, `ActionNotAllowed` 403,
-`Http404` 404, `InvalidTransition` 409, `StaleVersion` 412, a body over
-DATA_UPLOAD_MAX_MEMORY_SIZE 413. Anything unexpected is logged and answered
-with a plain 500 message: never HTML, never a traceback.
+`errors` is present for validation failures only. Refusals map to statuses
+here, once, by their kind (`workflow.kind_of`, the same the pages use):
+invalid 400, forbidden 403, conflict 409; besides them `Http404` 404,
+`StaleVersion` 412, a body over DATA_UPLOAD_MAX_MEMORY_SIZE 413. Anything
+unexpected is logged and answered with a plain 500 message: never HTML, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
@@ -25,7 +25,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from proposals.exceptions import ActionNotAllowed, InvalidTransition, StaleVersion
+from proposals import workflow
+from proposals.exceptions import RefusalKind, Refused, StaleVersion
 
 logger = logging.getLogger(__name__)
 
@@ -80,13 +81,20 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def _translate(exc: Exception) -> Exception:
-    if isinstance(exc, DjangoValidationError):
+    """The API's one mapping of refusals (and of the other service errors)."""
+    if isinstance(exc, exceptions.APIException):
+        return exc
+    kind = workflow.kind_of(exc)
+    if kind == RefusalKind.INVALID:
+        if isinstance(exc, Refused):
+            return exceptions.ValidationError(
+                exc.refusal.errors or {NON_FIELD: [exc.refusal.message]}
+            )
+        assert isinstance(exc, DjangoValidationError)
         return exceptions.ValidationError(_django_errors(exc))
-    if isinstance(exc, ActionNotAllowed):
+    if kind == RefusalKind.FORBIDDEN:
         return exceptions.PermissionDenied(str(exc) or None)
-    if isinstance(exc, DjangoPermissionDenied):
-        return exceptions.PermissionDenied()
-    if isinstance(exc, InvalidTransition):
+    if kind == RefusalKind.CONFLICT:
         return Conflict(str(exc) or None)
     if isinstance(exc, StaleVersion):
         return PreconditionFailed(str(exc) or None)
@@ -99,19 +107,30 @@ def _translate(exc: Exception) -> Exception:
     return exc
 
 
+def error_code(exc: exceptions.APIException) -> str:
+    """The machine-readable `code`: the exception's kind, not its message's."""
+    if isinstance(exc, exceptions.ValidationError):
+        return "invalid"
+    return str(exc.default_code)
+
+
 def error_body(exc: exceptions.APIException) -> dict[str, Any]:
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail) or {NON_FIELD: ["Invalid input"]}
         field, messages = next(iter(errors.items()))
         first = messages[0] if field == NON_FIELD else f"{field}: {messages[0]}"
         more = len(errors) > 1 or len(messages) > 1
-        return {"detail": f"{first} (and more: see errors)" if more else first, "errors": errors}
+        return {
+            "detail": f"{first} (and more: see errors)" if more else first,
+            "errors": errors,
+            "code": error_code(exc),
+        }
     detail: Any = exc.detail
     if isinstance(detail, dict):
         detail = detail.get("detail", next(iter(detail.values()), ""))
     if isinstance(detail, list):
         detail = detail[0] if detail else ""
-    return {"detail": str(detail)}
+    return {"detail": str(detail), "code": error_code(exc)}
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
@@ -122,7 +141,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         view = context.get("view")
         logger.exception("Unhandled error in API view %s", type(view).__name__, exc_info=exc)
         response = Response(
-            {"detail": "Something went wrong on our side. It has been logged; try again later."},
+            {
+                "detail": "Something went wrong on our side. It has been logged; try again later.",
+                "code": "server_error",
+            },
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     elif isinstance(exc, exceptions.APIException):
@@ -138,4 +160,6 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 @csrf_exempt  # nothing to protect, and a CSRF refusal would be an HTML page
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """A JSON 404 for any /api/ address that matches no endpoint."""
-    return JsonResponse({"detail": "Not found: no API endpoint at this address"}, status=404)
+    return JsonResponse(
+        {"detail": "Not found: no API endpoint at this address", "code": "not_found"}, status=404
+    )

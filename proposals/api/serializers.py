@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-from accounts.models import Department, User
+from accounts.models import Department
 from proposals.enums import (
     CostBand,
     DecisionKind,
@@ -200,12 +200,16 @@ class ProposalWrite(serializers.Serializer):
     collaborating_departments = _Slugs(
         slug_field="slug", queryset=Department.objects.all(), many=True, required=False
     )
-    co_authors = _Slugs(
-        slug_field="email",
-        queryset=User.objects.filter(is_active=True),
-        many=True,
+    # Emails, resolved by the view (workflow.co_authors_for) with one error for every
+    # address that cannot co-author, so the answer never tells who has an account.
+    co_authors = serializers.ListField(
+        child=Text(max_length=254),
+        max_length=50,
         required=False,
-        help_text="Email addresses of colleagues who write it with you.",
+        help_text=(
+            "Email addresses of colleagues who write it with you: people in the owning "
+            "department or a collaborating department."
+        ),
     )
 
     def to_internal_value(self, data: Any) -> Any:

@@ -26,7 +26,7 @@ from rest_framework.response import Response
 
 from accounts.models import Department, User
 from proposals import permissions as perms
-from proposals import selectors, services
+from proposals import selectors, services, workflow
 from proposals.api import rows
 from proposals.api import serializers as s
 from proposals.api.exceptions import Conflict
@@ -223,11 +223,16 @@ class ProposalViewSet(viewsets.GenericViewSet):
         ),
     )
     def create(self, request: AuthedRequest) -> Response:
+        workflow.check_propose(request.user)
         serializer = s.ProposalWrite(data=request.data)
         serializer.is_valid(raise_exception=True)
-        proposal = services.proposal_create_draft(
-            author=request.user, data=serializer.validated_data
+        data = _checked_answers(
+            serializer.validated_data,
+            department_id=request.user.department_id,
+            current_challenge_id=None,
+            current_partner_ids=[],
         )
+        proposal = services.proposal_create_draft(author=request.user, data=data)
         return detail_response(request, proposal, code=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -251,10 +256,19 @@ class ProposalViewSet(viewsets.GenericViewSet):
         proposal = _visible_proposal(request, reference)
         serializer = s.ProposalWrite(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
+        workflow.check(request.user, "edit", proposal)
+        data = _checked_answers(
+            serializer.validated_data,
+            department_id=proposal.department_id,
+            current_challenge_id=proposal.challenge_id,
+            current_partner_ids=list(
+                proposal.collaborating_departments.values_list("pk", flat=True)
+            ),
+        )
         services.proposal_update(
             proposal=proposal,
             actor=request.user,
-            data=serializer.validated_data,
+            data=data,
             expected_version=expected_version(request.headers.get("If-Match")),
         )
         return detail_response(request, proposal)
@@ -263,6 +277,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
     def destroy(self, request: AuthedRequest, reference: str) -> Response:
         proposal = _visible_proposal(request, reference)
         no_body(request)
+        workflow.check(request.user, "delete", proposal)
         services.proposal_delete_draft(proposal=proposal, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -274,6 +289,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
         proposal = _visible_proposal(request, reference)
         if name in {"submit", "resubmit", "withdraw"}:
             no_body(request)
+        workflow.check(request.user, name, proposal)
         services.proposal_transition(proposal=proposal, actor=request.user, action=name, data=data)
         return detail_response(request, proposal)
 
@@ -304,6 +320,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         choice = data.pop("action")
+        workflow.check(request.user, TRIAGE_ACTIONS[choice], proposal)
         if choice == "accept":
             data["assessors"] = _panel_ids(proposal, data.get("assessors") or [])
         services.proposal_transition(
@@ -390,6 +407,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
     def comments(self, request: AuthedRequest, reference: str) -> Response:
         proposal = _visible_proposal(request, reference)
         if request.method == "POST":
+            workflow.check(request.user, "comment", proposal)
             serializer = s.CommentIn(data=request.data)
             serializer.is_valid(raise_exception=True)
             comment = services.comment_add(
@@ -422,6 +440,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
         no_body(request)
         code = 200
         if request.method == "POST":
+            workflow.check(request.user, "support", proposal)
             services.support_add(proposal=proposal, user=request.user)
             code = 201
         elif request.method == "DELETE":
@@ -434,6 +453,31 @@ class ProposalViewSet(viewsets.GenericViewSet):
             },
             status=code,
         )
+
+
+def _checked_answers(
+    data: dict[str, Any],
+    *,
+    department_id: int,
+    current_challenge_id: int | None,
+    current_partner_ids: list[int],
+) -> dict[str, Any]:
+    """The answers with the rules a serializer cannot know: a closed challenge takes
+    no new proposals, and co-authors (sent as emails) must be people who can see
+    the proposal, with one answer for every other address (no account probing)."""
+    data = dict(data)
+    errors = workflow.challenge_errors(data.get("challenge"), current_challenge_id)
+    if errors:
+        raise ValidationError(errors)
+    if "co_authors" in data:
+        partners = data.get("collaborating_departments")
+        partner_ids = [d.pk for d in partners] if partners is not None else current_partner_ids
+        data["co_authors"] = workflow.co_authors_for(
+            list(data["co_authors"] or []),
+            department_id=department_id,
+            collaborating_ids=partner_ids,
+        )
+    return data
 
 
 def _panel_ids(proposal: Proposal, values: list[str]) -> list[int | None]:

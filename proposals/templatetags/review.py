@@ -8,9 +8,8 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
-from proposals import dashboards, selectors
+from proposals import dashboards, selectors, workflow
 from proposals import permissions as perms
-from proposals.enums import Status
 from proposals.models import Assessment, Proposal
 
 register = template.Library()
@@ -46,7 +45,7 @@ def review_panel(proposal: Proposal, user: Any) -> dict[str, Any]:
         if mine is None or mine.submitted_at is not None:
             # The combined score too waits until the viewer's own assessment is in.
             panel["sheet"] = dashboards.panel_row(proposal)
-        if mine is not None and proposal.status == Status.IN_REVIEW and mine.submitted_at is None:
+        if perms.can_assess(user, proposal, mine):
             panel["links"].append(
                 ("Assess this proposal", reverse("review:assess", args=[proposal.reference]))
             )
@@ -54,13 +53,14 @@ def review_panel(proposal: Proposal, user: Any) -> dict[str, Any]:
             panel["links"].append(
                 ("Your assessment", reverse("review:assess", args=[proposal.reference]))
             )
-    if perms.is_department_lead(user, proposal) and proposal.status == Status.IN_REVIEW:
+    # The review links come from the rules table, never from copied state sets.
+    if any(workflow.may(user, action, proposal) for action in ("approve", "reject")):
         panel["links"].append(("Decide", reverse("review:decide", args=[proposal.reference])))
-    if perms.can_plan_experiment(user, proposal):
+    if workflow.may(user, "plan_experiment", proposal):
         panel["links"].append(
             ("Plan an experiment", reverse("experiments:plan", args=[proposal.reference]))
         )
-    if perms.can_release_feedback(user, proposal) and not proposal.feedback_released:
+    if workflow.may(user, "release_feedback", proposal) and not proposal.feedback_released:
         panel["links"].append(
             (
                 "Release feedback to the submitter",

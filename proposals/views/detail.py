@@ -12,16 +12,15 @@ from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from proposals import permissions as perms
 from proposals import selectors, services, workflow
-from proposals.enums import DecisionKind, Status
+from proposals.enums import DecisionKind
 from proposals.forms.common import add_service_errors
 from proposals.forms.propose import CommentForm
 from proposals.models import Comment, Experiment, Metric, Proposal, Support
-from proposals.views._common import user_of
+from proposals.views._common import guard, user_of
 from proposals.views.propose import STEPS, answer_rows
 
 # The page that performs each workflow action (the page conventions' map). A URL
@@ -135,11 +134,9 @@ def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> 
         total=Count("id"), mine=Count("id", filter=Q(user_id=user.pk))
     )
     comments = list(Comment.objects.filter(proposal=proposal).select_related("author__department"))
-    now = timezone.now()
     for comment in comments:
-        minutes = (now - comment.created_at).total_seconds() / 60
         # For the template's "Change" link.
-        comment.editable = perms.can_edit_comment(user, comment, now_minutes_since=minutes)  # type: ignore[attr-defined]
+        comment.editable = perms.can_edit_comment(user, comment)  # type: ignore[attr-defined]
     is_author = perms.is_author(user, proposal)
     context = {
         "proposal": proposal,
@@ -155,11 +152,12 @@ def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> 
         "comments": comments,
         "support_count": support["total"],
         "supported": bool(support["mine"]),
-        "can_support": perms.can_support(user, proposal),
-        "can_comment": perms.can_comment(user, proposal),
-        "can_edit": perms.can_edit(user, proposal),
-        "can_delete": perms.can_delete(user, proposal),
-        "can_propose_again": is_author and proposal.status == Status.REJECTED,
+        # Every button from the rules table (workflow.may), never from a copied state set.
+        "can_support": workflow.may(user, "support", proposal),
+        "can_comment": workflow.may(user, "comment", proposal),
+        "can_edit": workflow.may(user, "edit", proposal),
+        "can_delete": workflow.may(user, "delete", proposal),
+        "can_propose_again": workflow.may(user, "propose_again", proposal),
         "is_author": is_author,
         "edit_url": reverse("proposals:edit", args=[proposal.reference, STEPS[0].slug]),
         "actions": _action_links(user, proposal),
@@ -183,6 +181,9 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def comment_add(request: HttpRequest, reference: str) -> HttpResponse:
     proposal = selectors.proposal_for(user_of(request), reference)
+    refused = guard(request, "comment", proposal)
+    if refused is not None:
+        return refused
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
@@ -202,9 +203,8 @@ def comment_add(request: HttpRequest, reference: str) -> HttpResponse:
 def comment_edit(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     proposal = selectors.proposal_for(user_of(request), reference)
     comment = get_object_or_404(Comment, pk=pk, proposal=proposal)
-    minutes = (timezone.now() - comment.created_at).total_seconds() / 60
-    if not perms.can_edit_comment(user_of(request), comment, now_minutes_since=minutes):
-        raise PermissionDenied("You can edit your own comment for 15 minutes after posting it")
+    if not perms.can_edit_comment(user_of(request), comment):
+        raise PermissionDenied(perms.COMMENT_EDIT_REFUSED)
     form = CommentForm(initial={"body": comment.body})
     form.fields["body"].label = "Your comment"
     if request.method == "POST":
@@ -223,7 +223,12 @@ def comment_edit(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     return render(
         request,
         "proposals/comment_edit.html",
-        {"proposal": proposal, "comment": comment, "form": form},
+        {
+            "proposal": proposal,
+            "comment": comment,
+            "form": form,
+            "edit_minutes": perms.COMMENT_EDIT_MINUTES,
+        },
         status=400 if form.errors else 200,
     )
 
@@ -232,6 +237,9 @@ def comment_edit(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
 @require_POST
 def support(request: HttpRequest, reference: str) -> HttpResponse:
     proposal = selectors.proposal_for(user_of(request), reference)
+    refused = guard(request, "support", proposal)
+    if refused is not None:
+        return refused
     services.support_add(proposal=proposal, user=user_of(request))
     messages.success(request, f"You support {proposal.reference}")
     return redirect(f"{proposal.get_absolute_url()}#support")

@@ -7,21 +7,22 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from proposals import dashboards, services
+from proposals import dashboards, services, workflow
 from proposals import permissions as perms
-from proposals.enums import ExperimentStatus
 from proposals.exceptions import InvalidTransition
 from proposals.forms.common import add_service_errors
 from proposals.forms.experiments import ExperimentForm, OutcomeForm, StopForm
 from proposals.models import Experiment, Outcome
 from proposals.selectors import proposal_for
+from proposals.views._common import guard, refusal_page
 from proposals.views.review import current_user, render_conflict
 
 PAGE_SIZE = 25
@@ -59,8 +60,9 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def experiment_plan(request: HttpRequest, reference: str) -> HttpResponse:
     proposal = proposal_for(current_user(request), reference)
-    if not perms.can_plan_experiment(current_user(request), proposal):
-        raise PermissionDenied("Only the department's lead can plan experiments")
+    refused = guard(request, "plan_experiment", proposal)
+    if refused is not None:
+        return refused
     form = ExperimentForm(
         request.POST or None,
         department=proposal.department,
@@ -91,7 +93,9 @@ def experiment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if outcome is not None:
         actuals = {a.metric_id: a.value for a in outcome.actuals.all()}
     user = current_user(request)
-    can_run = perms.can_run_experiment(user, experiment)
+    # The buttons are the experiment table's, and "close" the proposal table's.
+    steps = {t.action for t in workflow.available_experiment_actions(user, experiment)}
+    proposal_steps = {t.action for t in workflow.available_actions(user, experiment.proposal)}
     return render(
         request,
         "experiments/detail.html",
@@ -100,14 +104,11 @@ def experiment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "proposal": experiment.proposal,
             "metrics": [(m, actuals.get(m.pk)) for m in experiment.metrics.all()],
             "outcome": outcome,
-            "can_start": can_run and experiment.status == ExperimentStatus.PLANNED,
-            "can_stop": can_run and experiment.status == ExperimentStatus.RUNNING,
-            "can_record": outcome is None and perms.can_record_outcome(user, experiment),
-            "can_publish": outcome is not None
-            and not outcome.published
-            and perms.is_department_lead(user, experiment.proposal),
-            "can_close": perms.is_department_lead(user, experiment.proposal)
-            and experiment.proposal.status == "experimenting",
+            "can_start": "start" in steps,
+            "can_stop": "stop" in steps,
+            "can_record": "record_outcome" in steps,
+            "can_publish": "publish_outcome" in steps,
+            "can_close": "close" in proposal_steps,
         },
     )
 
@@ -116,11 +117,13 @@ def experiment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def experiment_start(request: HttpRequest, pk: int) -> HttpResponse:
     experiment = _experiment_for(request, pk)
+    refused = guard(request, "start", experiment)
+    if refused is not None:
+        return refused
     try:
         services.experiment_start(experiment=experiment, actor=current_user(request))
-    except InvalidTransition as exc:
-        messages.error(request, str(exc))
-        return redirect("experiments:detail", pk=pk)
+    except InvalidTransition as exc:  # someone started it between the check and the lock
+        return refusal_page(request, exc, reverse("experiments:detail", args=[pk]))
     messages.success(request, f"Experiment “{experiment.title}” has started")
     return redirect("experiments:detail", pk=pk)
 
@@ -129,8 +132,9 @@ def experiment_start(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def experiment_stop(request: HttpRequest, pk: int) -> HttpResponse:
     experiment = _experiment_for(request, pk)
-    if not perms.can_run_experiment(current_user(request), experiment):
-        raise PermissionDenied("You cannot stop this experiment")
+    refused = guard(request, "stop", experiment)
+    if refused is not None:
+        return refused
     form = StopForm(request.POST or None)
     context: dict[str, Any] = {"experiment": experiment, "form": form}
     if request.method == "POST" and form.is_valid():
@@ -154,8 +158,9 @@ def experiment_stop(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def outcome_record(request: HttpRequest, pk: int) -> HttpResponse:
     experiment = _experiment_for(request, pk)
-    if not perms.can_record_outcome(current_user(request), experiment):
-        raise PermissionDenied("Start the experiment before recording its outcome")
+    refused = guard(request, "record_outcome", experiment)
+    if refused is not None:
+        return refused
     form = OutcomeForm(request.POST or None, experiment=experiment)
     context: dict[str, Any] = {"experiment": experiment, "form": form}
     if request.method == "POST" and form.is_valid():
@@ -191,6 +196,9 @@ def outcome_publish(request: HttpRequest, pk: int) -> HttpResponse:
     outcome = Outcome.objects.filter(experiment=experiment).first()
     if outcome is None:
         raise Http404("This experiment has no outcome yet")
+    refused = guard(request, "publish_outcome", experiment)
+    if refused is not None:
+        return refused
     services.outcome_publish(outcome=outcome, actor=current_user(request))
     messages.success(request, "The outcome is published in the lessons library")
     return redirect("experiments:detail", pk=pk)

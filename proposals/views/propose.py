@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,8 +17,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from proposals import permissions as perms
-from proposals import selectors, services
+from proposals import selectors, services, workflow
 from proposals.enums import DecisionKind, Status
+from proposals.exceptions import Refused
 from proposals.forms.common import add_service_errors
 from proposals.forms.propose import (
     AboutForm,
@@ -30,8 +31,8 @@ from proposals.forms.propose import (
     SolutionForm,
     open_challenges,
 )
-from proposals.models import Attachment, Proposal
-from proposals.views._common import conflict, user_of
+from proposals.models import Attachment, Challenge, Proposal
+from proposals.views._common import guard, refusal_page, user_of
 
 
 @dataclass(frozen=True)
@@ -79,13 +80,11 @@ def _back_url(proposal: Proposal | None, step: Step, back_to_check: bool) -> str
     return step_url(proposal, STEPS[index - 1].slug)
 
 
-def _editable(request: HttpRequest, reference: str) -> Proposal:
+def _editable(request: HttpRequest, reference: str) -> Proposal | HttpResponse:
     """The proposal if this user may edit it now: 404 if they cannot see it, 403 if
-    they can but may not edit it."""
+    they may never edit it, the 409 page if it is past editing."""
     proposal = selectors.proposal_for(user_of(request), reference)
-    if not perms.can_edit(user_of(request), proposal):
-        raise PermissionDenied("You cannot change this proposal")
-    return proposal
+    return guard(request, "edit", proposal) or proposal
 
 
 def _form_kwargs(step: Step, request: HttpRequest, proposal: Proposal | None) -> dict[str, Any]:
@@ -106,6 +105,12 @@ def _question_page(request: HttpRequest, step: Step, proposal: Proposal | None) 
         # draft may be saved with answers missing.
         is_draft = proposal is None or proposal.status == Status.DRAFT
         form = step.form(request.POST, require_answers=action != "draft" or not is_draft, **kwargs)
+        if proposal is None and form.is_valid():
+            # The call for ideas the draft answers: a closed one takes no new proposals.
+            slug = form.cleaned_data.get("challenge") or ""
+            chosen = Challenge.objects.filter(slug=slug).first() if slug else None
+            for message in workflow.challenge_errors(chosen, None).get("challenge", []):
+                form.add_error(None, message)
         if form.is_valid():
             data = form.service_data()
             try:
@@ -127,8 +132,8 @@ def _question_page(request: HttpRequest, step: Step, proposal: Proposal | None) 
             except ValidationError as error:
                 add_service_errors(form, error)
             except services.InvalidTransition as error:
-                return conflict(
-                    request, str(error), proposal.get_absolute_url() if proposal else "/"
+                return refusal_page(
+                    request, error, proposal.get_absolute_url() if proposal else "/"
                 )
             else:
                 if action == "draft":
@@ -167,12 +172,21 @@ def _question_page(request: HttpRequest, step: Step, proposal: Proposal | None) 
     )
 
 
+def _propose_refusal(request: HttpRequest) -> HttpResponse | None:
+    try:
+        workflow.check_propose(user_of(request))
+    except Refused as error:
+        return refusal_page(request, error, reverse("home"))
+    return None
+
+
 @login_required
 @never_cache
 def new(request: HttpRequest) -> HttpResponse:
     """The first question page; Continue or Save as draft creates the draft and its reference."""
-    if not perms.can_propose(user_of(request)):
-        raise PermissionDenied("Analysts read proposals; they do not propose them")
+    workflow_refusal = _propose_refusal(request)
+    if workflow_refusal is not None:
+        return workflow_refusal
     return _question_page(request, STEPS[0], None)
 
 
@@ -182,6 +196,8 @@ def edit(request: HttpRequest, reference: str, step: str) -> HttpResponse:
     if step not in STEP_BY_SLUG:
         raise Http404("No such question page")
     proposal = _editable(request, reference)
+    if isinstance(proposal, HttpResponse):
+        return proposal
     return _question_page(request, STEP_BY_SLUG[step], proposal)
 
 
@@ -190,6 +206,8 @@ def edit(request: HttpRequest, reference: str, step: str) -> HttpResponse:
 def attachments(request: HttpRequest, reference: str) -> HttpResponse:
     """Upload and remove files; Continue goes to check your answers."""
     proposal = _editable(request, reference)
+    if isinstance(proposal, HttpResponse):
+        return proposal
     form = AttachmentForm()
     if request.method == "POST":
         form = AttachmentForm(request.POST, request.FILES)
@@ -227,6 +245,8 @@ def attachments(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def attachment_remove(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     proposal = _editable(request, reference)
+    if isinstance(proposal, HttpResponse):
+        return proposal
     attachment = get_object_or_404(Attachment, pk=pk, proposal=proposal)
     services.attachment_delete(attachment=attachment, actor=user_of(request))
     messages.success(request, f"{attachment.original_name} has been removed")
@@ -313,14 +333,16 @@ def _field_step(name: str) -> str:
 def check_answers(request: HttpRequest, reference: str) -> HttpResponse:
     """Check your answers, see similar proposals across government, and submit."""
     proposal = selectors.proposal_for(user_of(request), reference)
-    if proposal.status != Status.DRAFT or not perms.is_author(user_of(request), proposal):
+    if not workflow.may(user_of(request), "submit", proposal):
         # After changing a proposal that is already submitted, the question pages end here.
-        if perms.can_edit(user_of(request), proposal):
-            if proposal.status == Status.MORE_INFO:
+        if workflow.may(user_of(request), "edit", proposal):
+            if workflow.may(user_of(request), "resubmit", proposal):
                 return redirect("proposals:resubmit", reference=proposal.reference)
             messages.success(request, f"Your changes to {proposal.reference} have been saved")
             return redirect(proposal.get_absolute_url())
-        raise PermissionDenied("Only the authors of a draft can submit it")
+        refused = guard(request, "submit", proposal)
+        assert refused is not None  # may() said no, so the check refuses
+        return refused
     errors: list[dict[str, str]] = []
     if request.method == "POST":
         try:
@@ -330,7 +352,7 @@ def check_answers(request: HttpRequest, reference: str) -> HttpResponse:
                 href = f"{step_url(proposal, _field_step(name))}?from=check#id_{name}"
                 errors.extend({"href": href, "text": text} for text in texts)
         except services.InvalidTransition as error:
-            return conflict(request, str(error), proposal.get_absolute_url())
+            return refusal_page(request, error, proposal.get_absolute_url())
         else:
             return redirect("proposals:submitted", reference=proposal.reference)
     context = {
@@ -358,30 +380,25 @@ def _confirm(
     request: HttpRequest,
     reference: str,
     *,
-    allowed: Any,
+    action: str,
     template: str,
     act: Any,
     done: str,
     redirect_to: Any,
 ) -> HttpResponse:
     proposal = selectors.proposal_for(user_of(request), reference)
-    if not allowed(user_of(request), proposal):
-        raise PermissionDenied("You cannot do this to this proposal")
+    refused = guard(request, action, proposal)
+    if refused is not None:
+        return refused
     if request.method == "POST":
         try:
             result = act(proposal)
         except services.InvalidTransition as error:
-            return conflict(request, str(error), proposal.get_absolute_url())
+            # Someone acted between the check and the lock: the same 409 page.
+            return refusal_page(request, error, proposal.get_absolute_url())
         messages.success(request, done.format(reference=proposal.reference))
         return redirect(redirect_to(proposal, result))
     return render(request, template, {"proposal": proposal})
-
-
-def _may_withdraw(user: Any, proposal: Proposal) -> bool:
-    from proposals.workflow import TRANSITIONS
-
-    transition = TRANSITIONS["withdraw"]
-    return proposal.status in transition.sources and transition.allowed(user, proposal)
 
 
 @login_required
@@ -390,7 +407,7 @@ def delete(request: HttpRequest, reference: str) -> HttpResponse:
     return _confirm(
         request,
         reference,
-        allowed=perms.can_delete,
+        action="delete",
         template="proposals/delete.html",
         act=lambda p: services.proposal_delete_draft(proposal=p, actor=user_of(request)),
         done="Your draft {reference} has been deleted",
@@ -404,7 +421,7 @@ def withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     return _confirm(
         request,
         reference,
-        allowed=_may_withdraw,
+        action="withdraw",
         template="proposals/withdraw.html",
         act=lambda p: services.proposal_transition(
             proposal=p, actor=user_of(request), action="withdraw"
@@ -419,10 +436,9 @@ def withdraw(request: HttpRequest, reference: str) -> HttpResponse:
 def resubmit(request: HttpRequest, reference: str) -> HttpResponse:
     """Answer a request for more information: change the answers, then resubmit."""
     proposal = selectors.proposal_for(user_of(request), reference)
-    if proposal.status != Status.MORE_INFO or not perms.is_author(user_of(request), proposal):
-        raise PermissionDenied(
-            "Only the authors can resubmit a proposal that needs more information"
-        )
+    refused = guard(request, "resubmit", proposal)
+    if refused is not None:
+        return refused
     errors: list[dict[str, str]] = []
     if request.method == "POST":
         try:
@@ -434,7 +450,7 @@ def resubmit(request: HttpRequest, reference: str) -> HttpResponse:
                 href = f"{step_url(proposal, _field_step(name))}?from=check#id_{name}"
                 errors.extend({"href": href, "text": text} for text in texts)
         except services.InvalidTransition as error:
-            return conflict(request, str(error), proposal.get_absolute_url())
+            return refusal_page(request, error, proposal.get_absolute_url())
         else:
             messages.success(request, f"{proposal.reference} has been resubmitted")
             return redirect(proposal.get_absolute_url())
@@ -452,6 +468,9 @@ def resubmit(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def propose_again(request: HttpRequest, reference: str) -> HttpResponse:
     proposal = selectors.proposal_for(user_of(request), reference)
+    refused = guard(request, "propose_again", proposal)
+    if refused is not None:
+        return refused
     draft = services.proposal_propose_again(proposal=proposal, actor=user_of(request))
     messages.success(
         request,

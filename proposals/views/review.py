@@ -19,9 +19,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from proposals import dashboards, services
+from proposals import dashboards, services, workflow
 from proposals import permissions as perms
-from proposals.enums import Status
 from proposals.exceptions import InvalidTransition
 from proposals.forms.common import add_service_errors
 from proposals.forms.review import (
@@ -39,6 +38,7 @@ from proposals.forms.review import (
 from proposals.models import Assessment, Criterion, Proposal
 from proposals.selectors import proposal_for, proposals_visible_to
 from proposals.services import proposals_accept_many
+from proposals.views._common import guard
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -181,6 +181,9 @@ def triage(request: HttpRequest, reference: str) -> HttpResponse:
             raise PermissionDenied("Choose accept, request more information or reject")
         prefix = {"accept": "accept", "request_info": "info", "reject_at_triage": "reject"}[action]
         kwargs = {"panel": panel} if action == "accept" else {}
+        refused = guard(request, action, proposal)
+        if refused is not None:
+            return refused
         form = TRIAGE_FORMS[action](request.POST, prefix=prefix, **kwargs)
         forms[action] = form
         context["form"] = form
@@ -207,8 +210,10 @@ def triage(request: HttpRequest, reference: str) -> HttpResponse:
                 }[action]
                 messages.success(request, f"{proposal.reference} has been {label}")
                 return redirect("review:dashboard")
-    context["can_triage"] = proposal.status == Status.SUBMITTED
-    context["can_request_info"] = proposal.status in {Status.SUBMITTED, Status.IN_REVIEW}
+    user = current_user(request)
+    # The forms shown are the table's: accept and reject together, request_info alone.
+    context["can_triage"] = workflow.may(user, "accept", proposal)
+    context["can_request_info"] = workflow.may(user, "request_info", proposal)
     return render(request, "review/triage.html", context)
 
 
@@ -318,11 +323,16 @@ def decide(request: HttpRequest, reference: str) -> HttpResponse:
         "form": form,
         "assessments": submitted_assessments(proposal),
         "sheet": _flagged(proposal),
-        "can_decide": proposal.status == Status.IN_REVIEW,
+        "can_decide": any(
+            workflow.may(current_user(request), a, proposal) for a in ("approve", "reject")
+        ),
     }
     template = "review/decide.html"
     if request.method == "POST" and form.is_valid():
         action = form.cleaned_data["decision"]
+        refused = guard(request, action, proposal)
+        if refused is not None:
+            return refused
         try:
             services.proposal_transition(
                 proposal=proposal,
@@ -345,8 +355,9 @@ def decide(request: HttpRequest, reference: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def release_feedback(request: HttpRequest, reference: str) -> HttpResponse:
     proposal = proposal_for(current_user(request), reference)
-    if not perms.can_release_feedback(current_user(request), proposal):
-        raise PermissionDenied("Only the department's lead can release feedback after a decision")
+    refused = guard(request, "release_feedback", proposal)
+    if refused is not None:
+        return refused
     if request.method == "POST":
         services.feedback_release(proposal=proposal, actor=current_user(request))
         messages.success(request, f"The assessors' comments on {proposal.reference} are released")
@@ -367,6 +378,9 @@ def merge(request: HttpRequest, reference: str) -> HttpResponse:
     form = MergeForm(request.POST or None)
     context = {"proposal": proposal, "form": form}
     if request.method == "POST" and form.is_valid():
+        refused = guard(request, "merge", proposal)
+        if refused is not None:
+            return refused
         try:
             merged = services.proposal_transition(
                 proposal=proposal,
@@ -399,6 +413,9 @@ def close(request: HttpRequest, reference: str) -> HttpResponse:
     experiments = list(proposal.experiments.select_related("outcome").order_by("starts_on", "pk"))
     context = {"proposal": proposal, "form": form, "experiments": experiments}
     if request.method == "POST" and form.is_valid():
+        refused = guard(request, "close", proposal)
+        if refused is not None:
+            return refused
         try:
             services.proposal_transition(
                 proposal=proposal,

@@ -149,17 +149,19 @@ CASES: dict[tuple[str, str], Case] = {
     ("proposal-comments", "GET"): Case(_proposal_path("comments/"), always(200), per_target=True),
     ("proposal-comments", "POST"): Case(
         _proposal_path("comments/"),
-        lambda role, target: 403 if target == "own_draft" else 201,
+        # Analysts are read-only (403); a draft takes no comments yet: a state
+        # conflict (409), no longer the 403 this table used to expect.
+        lambda role, target: 403 if role == "ana" else 409 if target == "own_draft" else 201,
         body={"body": "We tried this in 2024"},
         per_target=True,
     ),
     ("proposal-supports", "GET"): Case(_proposal_path("supports/"), always(200), per_target=True),
     ("proposal-supports", "POST"): Case(
         _proposal_path("supports/"),
-        # Not a draft, and not your own proposal.
+        # Not your own proposal, and not an analyst (read-only).
         lambda role, target: (
             403
-            if target == "own_draft" or role == ("bob" if target == "ho_department" else "alice")
+            if role == "ana" or role == ("bob" if target == "ho_department" else "alice")
             else 201
         ),
         per_target=True,
@@ -295,7 +297,7 @@ def test_endpoint_access(client_for, world: World, name, method, target, role) -
         else ("application/vnd.oai" if name == "schema" else "application/json")
     )
     if response.status_code >= 400:
-        assert set(response.json()) <= {"detail", "errors"}
+        assert {"detail", "code"} <= set(response.json()) <= {"detail", "errors", "code"}
         assert response.json()["detail"]
     if target is not None and not visible:
         assert _snapshot(world.proposals[target]) == before

@@ -41,7 +41,8 @@ def test_missing_or_bad_token_is_401_json_with_www_authenticate(header, detail) 
     assert response.status_code == 401
     assert response["Content-Type"] == "application/json"
     assert response["WWW-Authenticate"] == 'Token realm="api"'
-    assert response.json() == {"detail": detail}
+    code = "not_authenticated" if header is None else "authentication_failed"
+    assert response.json() == {"detail": detail, "code": code}
 
 
 @pytest.mark.django_db
@@ -69,9 +70,18 @@ def test_revoked_expired_and_deactivated_tokens_are_refused_at_once(alice, amir,
     }
 
     assert {r.status_code for r in answers.values()} == {401}
-    assert answers[revoked_key].json() == {"detail": "The token has been revoked"}
-    assert answers[expired_key].json() == {"detail": "The token has expired"}
-    assert answers[deactivated_key].json() == {"detail": "The token's owner has been deactivated"}
+    assert answers[revoked_key].json() == {
+        "detail": "The token has been revoked",
+        "code": "authentication_failed",
+    }
+    assert answers[expired_key].json() == {
+        "detail": "The token has expired",
+        "code": "authentication_failed",
+    }
+    assert answers[deactivated_key].json() == {
+        "detail": "The token's owner has been deactivated",
+        "code": "authentication_failed",
+    }
 
 
 @pytest.mark.django_db
@@ -106,7 +116,8 @@ def test_read_only_token_gets_403_on_every_write_and_writes_nothing(client_for, 
 
     assert created.status_code == 403
     assert created.json() == {
-        "detail": "This token is read-only: create a token with write scope to make changes"
+        "detail": "This token is read-only: create a token with write scope to make changes",
+        "code": "permission_denied",
     }
     assert reported.status_code == 403
     assert listed.status_code == 200

@@ -102,7 +102,7 @@ def _assert_error(response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.content
     assert response["Content-Type"] == "application/json"
     body = response.json()
-    assert set(body) <= {"detail", "errors"}
+    assert {"detail", "code"} <= set(body) <= {"detail", "errors", "code"}
     assert isinstance(body["detail"], str) and body["detail"]
     assert "Traceback" not in response.content.decode()
     return body
@@ -147,7 +147,8 @@ def test_oversized_body_on_every_write_is_413(client_for, world, settings, name,
     response = client.generic(method, _path(world, name, method), body, "application/json")
 
     assert _assert_error(response, 413) == {
-        "detail": "The request body is larger than 10,000 bytes"
+        "detail": "The request body is larger than 10,000 bytes",
+        "code": "too_large",
     }
     assert _state() == before
 
@@ -219,7 +220,10 @@ def test_wrong_method_is_json_405(client_for, world) -> None:
         "/api/v1/proposals/DFE-2026-9002/", {"title": "x"}, format="json"
     )
 
-    assert _assert_error(response, 405) == {"detail": 'Method "PUT" not allowed.'}
+    assert _assert_error(response, 405) == {
+        "detail": 'Method "PUT" not allowed.',
+        "code": "method_not_allowed",
+    }
 
 
 @pytest.mark.django_db

@@ -125,7 +125,8 @@ def test_patch_with_stale_etag_is_412_and_nothing_is_overwritten(
 
     assert response.status_code == 412
     assert response.json() == {
-        "detail": "This proposal was changed by someone else since you loaded it"
+        "detail": "This proposal was changed by someone else since you loaded it",
+        "code": "precondition_failed",
     }
     proposal.refresh_from_db()
     assert (proposal.title, proposal.summary, proposal.version) == (
@@ -232,6 +233,7 @@ def test_reject_without_rationale_is_400_with_the_field(client_for, rita, alice)
     assert response.json() == {
         "detail": "rationale: Enter the reason for rejecting the proposal",
         "errors": {"rationale": ["Enter the reason for rejecting the proposal"]},
+        "code": "invalid",
     }
 
 
@@ -311,4 +313,4 @@ def test_detail_hides_department_only_proposal_from_analyst(client_for, ana, ali
     response = client_for(ana).get("/api/v1/proposals/DFE-2026-9003/")
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found"}
+    assert response.json() == {"detail": "Not found", "code": "not_found"}

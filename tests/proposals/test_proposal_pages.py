@@ -537,14 +537,16 @@ def test_a_draft_is_not_found_for_anyone_but_its_author(client, request, alice, 
     assert client.get(f"/proposals/{proposal.reference}/").status_code == 404
 
 
-def test_analyst_reads_but_cannot_comment_or_propose(client, alice, ana):
+def test_analyst_reads_but_cannot_comment_support_or_propose(client, alice, ana):
     proposal = submitted(alice)
     client.force_login(ana)
 
     page = html(client.get(f"/proposals/{proposal.reference}/"))
     home = html(client.get("/"))
 
-    assert "Add comment" in page  # analysts may join the conversation
+    # Analysts are read-only (SPEC §1): no comment form, no support button.
+    assert "Add comment" not in page
+    assert "Support this proposal" not in page
     assert 'href="/proposals/new/"' not in home
     assert client.get("/proposals/new/").status_code == 403
 
