@@ -32,7 +32,6 @@ from proposals.services.challenges import (
     challenge_create,
 )
 from proposals.services.conversation import (
-    COMMENT_EDIT_MINUTES,
     comment_add,
     comment_edit,
     support_add,
@@ -82,7 +81,6 @@ from proposals.services.webhooks import (
 __all__ = [
     "ATTACHMENTS_PER_PROPOSAL",
     "ATTACHMENT_TYPES",
-    "COMMENT_EDIT_MINUTES",
     "DEPARTMENT_SETTINGS",
     "EDITABLE_FIELDS",
     "EDITABLE_RELATIONS",

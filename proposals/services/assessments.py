@@ -24,7 +24,7 @@ from proposals.models import (
     Score,
 )
 from proposals.notifications import send
-from proposals.services.base import audit, lock_proposal
+from proposals.services.base import audit, enforce, lock_proposal
 
 # --- assessment ----------------------------------------------------------------------------
 
@@ -130,8 +130,7 @@ def assessment_submit(
 @transaction.atomic
 def feedback_release(*, proposal: Proposal, actor: User) -> Proposal:
     locked = lock_proposal(proposal)
-    if not perms.can_release_feedback(actor, locked):
-        raise ActionNotAllowed("Only the department's lead can release feedback after a decision")
+    enforce(actor, "release_feedback", locked)
     if locked.feedback_released:
         return locked
     locked.feedback_released = True

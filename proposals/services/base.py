@@ -7,14 +7,18 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Model
 
 from accounts.models import Department, User
+from proposals import workflow
 from proposals.enums import (
     AuditAudience,
 )
+from proposals.exceptions import ActionNotAllowed, InvalidTransition, RefusalKind
 from proposals.models import (
     AuditEvent,
+    Experiment,
     Proposal,
 )
 
@@ -70,3 +74,25 @@ def lock_proposal(proposal: Proposal) -> Proposal:
         .select_related("department", "challenge")
         .get(pk=proposal.pk)
     )
+
+
+def enforce(
+    actor: User,
+    action: str,
+    obj: Proposal | Experiment,
+    data: Mapping[str, Any] | None = None,
+) -> None:
+    """Ask the workflow table whether `actor` may take `action` on `obj` now, and
+    refuse with the service error of the same kind: forbidden → ActionNotAllowed
+    (403), conflict → InvalidTransition (409), invalid → ValidationError (400).
+
+    Services call it after locking the row, so the answer holds for the write.
+    """
+    found = workflow.refusal(actor, action, obj, data)
+    if found is None:
+        return
+    if found.kind == RefusalKind.FORBIDDEN:
+        raise ActionNotAllowed(found.message)
+    if found.kind == RefusalKind.CONFLICT:
+        raise InvalidTransition(found.message)
+    raise ValidationError(found.errors or {"__all__": [found.message]})

@@ -16,11 +16,9 @@ from proposals.models import (
     Support,
 )
 from proposals.notifications import send
-from proposals.services.base import audit
+from proposals.services.base import audit, enforce
 
 # --- comments and supports -----------------------------------------------------------------
-
-COMMENT_EDIT_MINUTES = 15
 
 
 @transaction.atomic
@@ -30,8 +28,7 @@ def comment_add(*, proposal: Proposal, author: User, body: str) -> Comment:
         raise ValidationError({"body": ["Enter a comment"]})
     if len(body) > 5000:
         raise ValidationError({"body": ["Comment must be 5,000 characters or fewer"]})
-    if not perms.can_comment(author, proposal):
-        raise ActionNotAllowed("Comments open once a proposal is submitted")
+    enforce(author, "comment", proposal)
     comment = Comment.objects.create(proposal=proposal, author=author, body=body)
     audit(actor=author, action="comment", obj=comment, proposal=proposal)
     send(messages.comment_added(proposal, author=author, body=body))
@@ -45,11 +42,8 @@ def comment_edit(*, comment: Comment, author: User, body: str) -> Comment:
         raise ValidationError({"body": ["Enter a comment"]})
     if len(body) > 5000:
         raise ValidationError({"body": ["Comment must be 5,000 characters or fewer"]})
-    minutes = (timezone.now() - comment.created_at).total_seconds() / 60
-    if not perms.can_edit_comment(author, comment, now_minutes_since=minutes):
-        raise ActionNotAllowed(
-            f"You can edit your own comment for {COMMENT_EDIT_MINUTES} minutes after posting it"
-        )
+    if not perms.can_edit_comment(author, comment):
+        raise ActionNotAllowed(perms.COMMENT_EDIT_REFUSED)
     before = comment.body
     comment.body = body
     comment.edited_at = timezone.now()
@@ -67,8 +61,7 @@ def comment_edit(*, comment: Comment, author: User, body: str) -> Comment:
 @transaction.atomic
 def support_add(*, proposal: Proposal, user: User) -> Support:
     """One support per person: a second press changes nothing."""
-    if not perms.can_support(user, proposal):
-        raise ActionNotAllowed("You cannot support this proposal")
+    enforce(user, "support", proposal)
     existing = Support.objects.filter(proposal=proposal, user=user).first()
     if existing is not None:
         return existing

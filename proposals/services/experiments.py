@@ -20,7 +20,7 @@ from proposals.enums import (
     Status,
     WebhookEvent,
 )
-from proposals.exceptions import ActionNotAllowed, InvalidTransition
+from proposals.exceptions import ActionNotAllowed
 from proposals.models import (
     Adoption,
     Experiment,
@@ -29,9 +29,10 @@ from proposals.models import (
     Outcome,
     Proposal,
 )
-from proposals.services.base import audit, lock_proposal
+from proposals.services.base import audit, enforce, lock_proposal
 from proposals.services.proposals import proposal_create_draft, proposal_transition
 from proposals.services.webhooks import emit_webhook
+from proposals.workflow import EXPERIMENT_TRANSITIONS
 
 # --- experiments and outcomes ----------------------------------------------------------------
 
@@ -54,10 +55,7 @@ def experiment_plan(
 ) -> Experiment:
     """A time-boxed experiment with its hypothesis and measured metrics."""
     locked = lock_proposal(proposal)
-    if not perms.can_plan_experiment(actor, locked):
-        raise ActionNotAllowed(
-            "Only the department's lead can plan experiments on approved proposals"
-        )
+    enforce(actor, "plan_experiment", locked)
     lead = data.get("lead") or actor
     experiment = Experiment(
         proposal=locked,
@@ -135,10 +133,7 @@ def _lock_experiment(experiment: Experiment) -> Experiment:
 def experiment_start(*, experiment: Experiment, actor: User) -> Experiment:
     """Start a planned experiment; the proposal becomes `experimenting` with its first."""
     locked = _lock_experiment(experiment)
-    if not perms.can_run_experiment(actor, locked):
-        raise ActionNotAllowed("You cannot start this experiment")
-    if locked.status != ExperimentStatus.PLANNED:
-        raise InvalidTransition("This experiment has already started")
+    enforce(actor, "start", locked)
     now = timezone.now()
     locked.status = ExperimentStatus.RUNNING
     locked.started_at = now
@@ -160,12 +155,7 @@ def experiment_start(*, experiment: Experiment, actor: User) -> Experiment:
 def experiment_stop(*, experiment: Experiment, actor: User, reason: str) -> Experiment:
     """Stop a running experiment early; it still needs an outcome."""
     locked = _lock_experiment(experiment)
-    if not perms.can_run_experiment(actor, locked):
-        raise ActionNotAllowed("You cannot stop this experiment")
-    if locked.status != ExperimentStatus.RUNNING:
-        raise InvalidTransition("Only a running experiment can be stopped")
-    if not reason.strip():
-        raise ValidationError({"reason": ["Enter why the experiment is stopping early"]})
+    enforce(actor, "stop", locked, {"reason": reason})
     now = timezone.now()
     locked.status = ExperimentStatus.STOPPED
     locked.stopped_at = now
@@ -198,10 +188,7 @@ def outcome_record(
 ) -> Outcome:
     """Each metric's actual value, the result, lessons and a recommendation."""
     locked = _lock_experiment(experiment)
-    if not perms.can_record_outcome(actor, locked):
-        raise ActionNotAllowed("Start the experiment before recording its outcome")
-    if Outcome.objects.filter(experiment=locked).exists():
-        raise InvalidTransition("This experiment already has an outcome")
+    enforce(actor, "record_outcome", locked)
     errors: dict[str, list[str]] = {}
     metrics = list(locked.metrics.all())
     values: dict[int, Decimal] = {}
@@ -235,8 +222,9 @@ def outcome_record(
     MetricActual.objects.bulk_create(
         MetricActual(outcome=outcome, metric=m, value=values[m.pk]) for m in metrics
     )
-    if locked.status == ExperimentStatus.RUNNING:
-        locked.status = ExperimentStatus.COMPLETED
+    complete = EXPERIMENT_TRANSITIONS["complete"]
+    if locked.status in complete.sources and complete.target is not None:
+        locked.status = complete.target
         locked.updated_at = now
         locked.save(update_fields=["status", "updated_at"])
     audit(
@@ -260,10 +248,9 @@ def outcome_publish(*, outcome: Outcome, actor: User) -> Outcome:
         .get(pk=outcome.pk)
     )
     proposal = outcome.experiment.proposal
-    if not perms.is_department_lead(actor, proposal):
-        raise ActionNotAllowed("Only the department's lead can publish outcomes")
-    if outcome.published:
+    if outcome.published:  # publishing twice changes nothing
         return outcome
+    enforce(actor, "publish_outcome", outcome.experiment)
     outcome.published = True
     outcome.published_at = timezone.now()
     outcome.updated_at = outcome.published_at

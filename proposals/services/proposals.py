@@ -11,10 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Department, User
-from proposals import messages
+from proposals import messages, workflow
 from proposals import permissions as perms
 from proposals.enums import (
-    EDITABLE,
     AuditAudience,
     DecisionKind,
     Status,
@@ -29,9 +28,9 @@ from proposals.models import (
     ReferenceSequence,
 )
 from proposals.notifications import send
-from proposals.services.base import audit, lock_proposal
+from proposals.services.base import audit, enforce, lock_proposal
 from proposals.services.webhooks import emit_webhook
-from proposals.workflow import DELETE_SOURCES, TRANSITIONS
+from proposals.workflow import TRANSITIONS
 
 # The answers an author may write; everything else (status, reference,
 # department, owner, scores) is only ever changed by a service's own rules.
@@ -150,12 +149,11 @@ def proposal_update(
     locked = lock_proposal(proposal)
     if expected_version is not None and locked.version != expected_version:
         raise StaleVersion("This proposal was changed by someone else since you loaded it")
-    if not perms.is_author(actor, locked):
-        raise ActionNotAllowed("Only the proposal's authors can edit it")
-    if locked.status not in EDITABLE:
-        raise InvalidTransition(
-            f"This proposal is {locked.get_status_display().lower()} and can no longer be edited"
-        )
+    enforce(actor, "edit", locked)
+    if "challenge" in data:
+        closed = workflow.challenge_errors(data["challenge"], locked.challenge_id)
+        if closed:
+            raise ValidationError(closed)
     changes: dict[str, tuple[Any, Any]] = {}
     for name in EDITABLE_FIELDS:
         if name not in data:
@@ -345,10 +343,7 @@ _EFFECTS = {
 def proposal_delete_draft(*, proposal: Proposal, actor: User) -> None:
     """Authors may delete a draft; the row goes, its audit events stay."""
     locked = lock_proposal(proposal)
-    if not perms.is_author(actor, locked):
-        raise ActionNotAllowed("Only the proposal's authors can delete it")
-    if locked.status not in DELETE_SOURCES:
-        raise InvalidTransition("Only drafts can be deleted; withdraw a submitted proposal instead")
+    enforce(actor, "delete", locked)
     audit(
         actor=actor,
         action="delete",
@@ -362,8 +357,7 @@ def proposal_delete_draft(*, proposal: Proposal, actor: User) -> None:
 
 def proposal_propose_again(*, proposal: Proposal, actor: User) -> Proposal:
     """A new draft from a rejected proposal, linked back to it."""
-    if proposal.status != Status.REJECTED or not perms.is_author(actor, proposal):
-        raise ActionNotAllowed("Only the authors of a rejected proposal can propose it again")
+    enforce(actor, "propose_again", proposal)
     data: dict[str, Any] = {name: getattr(proposal, name) for name in EDITABLE_FIELDS}
     if data["challenge"] is not None and not data["challenge"].is_open:
         data["challenge"] = None
