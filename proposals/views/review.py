@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from proposals import dashboards, services, workflow
 from proposals import permissions as perms
-from proposals.exceptions import InvalidTransition
+from proposals.exceptions import InvalidTransition, RefusalKind
 from proposals.forms.common import add_service_errors
 from proposals.forms.review import (
     AcceptForm,
@@ -54,11 +54,23 @@ def current_user(request: HttpRequest) -> User:
 
 
 def render_conflict(
-    request: HttpRequest, template: str, context: dict[str, Any], exc: Exception
+    request: HttpRequest, template: str, context: dict[str, Any], exc: Exception | str
 ) -> HttpResponse:
     """Someone else acted first: show the page again with why, as HTTP 409."""
     context["conflict_message"] = str(exc)
     return render(request, template, context, status=409)
+
+
+def guard_form(
+    request: HttpRequest, action: str, proposal: Proposal, template: str, context: dict[str, Any]
+) -> HttpResponse | None:
+    """`guard` for a page with a form: a state conflict shows this page again with
+    the GOV.UK error summary (the person sees what changed beside what they
+    entered); anything else is `guard`'s answer."""
+    refusal = workflow.refusal(current_user(request), action, proposal)
+    if refusal is not None and refusal.kind == RefusalKind.CONFLICT:
+        return render_conflict(request, template, context, refusal.message)
+    return guard(request, action, proposal)
 
 
 def _require_reviewer(request: HttpRequest) -> None:
@@ -181,7 +193,7 @@ def triage(request: HttpRequest, reference: str) -> HttpResponse:
             raise PermissionDenied("Choose accept, request more information or reject")
         prefix = {"accept": "accept", "request_info": "info", "reject_at_triage": "reject"}[action]
         kwargs = {"panel": panel} if action == "accept" else {}
-        refused = guard(request, action, proposal)
+        refused = guard_form(request, action, proposal, "review/triage.html", context)
         if refused is not None:
             return refused
         form = TRIAGE_FORMS[action](request.POST, prefix=prefix, **kwargs)
@@ -330,7 +342,7 @@ def decide(request: HttpRequest, reference: str) -> HttpResponse:
     template = "review/decide.html"
     if request.method == "POST" and form.is_valid():
         action = form.cleaned_data["decision"]
-        refused = guard(request, action, proposal)
+        refused = guard_form(request, action, proposal, template, context)
         if refused is not None:
             return refused
         try:
@@ -378,7 +390,7 @@ def merge(request: HttpRequest, reference: str) -> HttpResponse:
     form = MergeForm(request.POST or None)
     context = {"proposal": proposal, "form": form}
     if request.method == "POST" and form.is_valid():
-        refused = guard(request, "merge", proposal)
+        refused = guard_form(request, "merge", proposal, "review/merge.html", context)
         if refused is not None:
             return refused
         try:
@@ -413,7 +425,7 @@ def close(request: HttpRequest, reference: str) -> HttpResponse:
     experiments = list(proposal.experiments.select_related("outcome").order_by("starts_on", "pk"))
     context = {"proposal": proposal, "form": form, "experiments": experiments}
     if request.method == "POST" and form.is_valid():
-        refused = guard(request, "close", proposal)
+        refused = guard_form(request, "close", proposal, "review/close.html", context)
         if refused is not None:
             return refused
         try:
