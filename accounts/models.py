@@ -46,7 +46,20 @@ class Role(models.TextChoices):
     ANALYST = "analyst", "Analyst"
 
 
+# The roles that sit on a department's review panel (SPEC §1: reviewers, and
+# leads, who may do everything a reviewer may).
+REVIEW_ROLES = frozenset({Role.REVIEWER, Role.LEAD})
+
+
 class UserManager(BaseUserManager["User"]):
+    def panel_of(self, department_id: int) -> models.QuerySet[User]:
+        """The department's review panel: its active reviewers and leads, by name.
+        The one home of "the panel": assessors are chosen from it and its
+        messages go to it."""
+        return self.filter(
+            department_id=department_id, role__in=REVIEW_ROLES, is_active=True
+        ).order_by("full_name", "pk")
+
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         if not email:
             raise ValueError("Users need an email address")

@@ -99,7 +99,7 @@ def copy_rows(user: Any) -> int:
 
     from proposals import reports
 
-    query = reports.proposal_values(reports.export_queryset(user, {}))
+    query = reports.proposal_values(reports.export_queryset(user, {}), user)
     sql, params = query.query.sql_with_params()
     copied = 0
     with connection.cursor() as cursor:

@@ -18,6 +18,7 @@ import holidays
 from django.conf import settings
 from django.db.models import (
     Avg,
+    BooleanField,
     Case,
     Count,
     DecimalField,
@@ -40,7 +41,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Department, Role
-from proposals import permissions as perms
 from proposals.enums import (
     FUNNEL,
     ExperimentStatus,
@@ -50,8 +50,10 @@ from proposals.enums import (
 )
 from proposals.models import Assessment, Experiment, Outcome, Proposal
 from proposals.selectors import (
+    experiments_visible_to,
     proposals_visible_to,
     published_outcomes_visible_to,
+    scores_hidden_filter,
     search_proposals,
 )
 
@@ -227,28 +229,27 @@ def assigned_to(user: User) -> QuerySet[Assessment]:
     )
 
 
-def panel_members(department: Department) -> QuerySet[User]:
-    from accounts.models import User
-
-    return User.objects.filter(
-        department=department, role__in=perms.REVIEW_ROLES, is_active=True
-    ).order_by("full_name")
-
-
 # --- the panel sheet ------------------------------------------------------------------------
 
 
-def with_panel_scores(queryset: QuerySet[Proposal], threshold: Decimal) -> QuerySet[Proposal]:
-    """Annotate the panel-sheet numbers, all computed in SQL.
+def with_panel_scores(
+    queryset: QuerySet[Proposal], threshold: Decimal, viewer: User
+) -> QuerySet[Proposal]:
+    """Annotate the panel-sheet numbers as `viewer` may read them, all in SQL.
 
     mean_score = mean of the submitted assessments' weighted scores (each from
     scoring.weighted_score); spread = max − min; `flagged` when the spread is
-    above the department's moderation threshold.
+    above the department's moderation threshold. Where the viewer may not read
+    the assessments yet (`selectors.scores_hidden_filter`: they wrote the
+    proposal, or have their own assessment still to submit) every figure is
+    empty and `scores_hidden` says why, so scoring stays independent.
     """
-    submitted = Q(assessments__submitted_at__isnull=False)
+    hidden = scores_hidden_filter(viewer)
+    submitted = Q(assessments__submitted_at__isnull=False, scores_hidden=False)
     decimal: DecimalField[Any, Any] = DecimalField(max_digits=6, decimal_places=3)
     return (
-        queryset.annotate(
+        queryset.annotate(scores_hidden=ExpressionWrapper(hidden, output_field=BooleanField()))
+        .annotate(
             mean_score=Avg("assessments__weighted_score", filter=submitted, output_field=decimal),
             max_score=Max("assessments__weighted_score", filter=submitted),
             min_score=Min("assessments__weighted_score", filter=submitted),
@@ -261,7 +262,9 @@ def with_panel_scores(queryset: QuerySet[Proposal], threshold: Decimal) -> Query
                 "assessments",
                 filter=submitted & Q(assessments__recommendation=Recommendation.DO_NOT_FUND),
             ),
-            conflicts=Count("assessments", filter=Q(assessments__conflict_declared=True)),
+            conflicts=Count(
+                "assessments", filter=Q(assessments__conflict_declared=True, scores_hidden=False)
+            ),
         )
         .annotate(
             spread=Coalesce(
@@ -278,30 +281,35 @@ def panel_sheet(user: User) -> QuerySet[Proposal]:
         with_panel_scores(
             department_proposals(user).filter(status=Status.IN_REVIEW),
             user.department.moderation_threshold,
+            user,
         )
         .select_related("submitter")
         .order_by(F("mean_score").desc(nulls_last=True), "submitted_at", "reference")
     )
 
 
-def panel_row(proposal: Proposal) -> dict[str, Any] | None:
-    """One (already visible) proposal's panel-sheet numbers."""
+def panel_row(proposal: Proposal, viewer: User) -> dict[str, Any] | None:
+    """One (already visible) proposal's panel-sheet numbers, as `viewer` may read them."""
     return (
         with_panel_scores(
-            Proposal.objects.filter(pk=proposal.pk), proposal.department.moderation_threshold
+            Proposal.objects.filter(pk=proposal.pk),
+            proposal.department.moderation_threshold,
+            viewer,
         )
         .values(  # type: ignore[misc]  # the stubs do not know annotations
-            "mean_score", "spread", "flagged", "assessments_done", "fund", "do_not_fund"
+            "mean_score",
+            "spread",
+            "flagged",
+            "assessments_done",
+            "fund",
+            "do_not_fund",
+            "scores_hidden",
         )
         .first()
     )
 
 
 # --- experiments and lessons ------------------------------------------------------------------
-
-
-def experiments_visible_to(user: User) -> QuerySet[Experiment]:
-    return Experiment.objects.filter(proposal__in=proposals_visible_to(user))
 
 
 def experiments_running_and_due(user: User) -> QuerySet[Experiment]:

@@ -18,8 +18,6 @@ from accounts.models import Role, User
 from proposals.enums import DecisionKind, NotificationKind, ReportKind
 from proposals.models import Experiment, Proposal, Report
 
-REVIEW_ROLES = (Role.REVIEWER, Role.LEAD)
-
 
 @dataclass(frozen=True)
 class Message:
@@ -42,8 +40,7 @@ def authors_of(proposal: Proposal) -> list[User]:
 
 
 def panel_of(department_id: int) -> QuerySet[User]:
-    """The department's review panel: its active reviewers and leads."""
-    return User.objects.filter(department_id=department_id, role__in=REVIEW_ROLES, is_active=True)
+    return User.objects.panel_of(department_id)
 
 
 def leads_of(department_id: int) -> QuerySet[User]:

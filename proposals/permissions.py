@@ -10,14 +10,12 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from accounts.models import Department, Role
+from accounts.models import REVIEW_ROLES, Department, Role
 from proposals.enums import EDITABLE, ExperimentStatus, Status
 
 if TYPE_CHECKING:
     from accounts.models import User
     from proposals.models import Assessment, Comment, Experiment, Proposal
-
-REVIEW_ROLES = frozenset({Role.REVIEWER, Role.LEAD})
 
 # Authors may correct a comment for this long after posting it (the one home of
 # the window: the services, the pages and their messages read it from here).
@@ -86,8 +84,11 @@ def can_delete(user: User, proposal: Proposal) -> bool:
 
 
 def can_see_assessments(user: User, proposal: Proposal) -> bool:
-    """Individual scores, assessors' comments and conflict declarations (SPEC §1)."""
-    return is_department_reviewer(user, proposal)
+    """Individual scores, assessors' comments and conflict declarations (SPEC §1):
+    the owning department's panel, but never on a proposal they wrote (they hear
+    the comments once released, as every author does). Which of the assessments
+    they read is `selectors.assessment_filter`'s question."""
+    return is_department_reviewer(user, proposal) and not is_author(user, proposal)
 
 
 def can_see_feedback(user: User, proposal: Proposal) -> bool:

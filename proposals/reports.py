@@ -54,7 +54,6 @@ from proposals.enums import (
     Status,
 )
 from proposals.models import (
-    Decision,
     Metric,
     MetricActual,
     Outcome,
@@ -63,7 +62,12 @@ from proposals.models import (
     Theme,
 )
 from proposals.notifications import send
-from proposals.selectors import proposals_visible_to, search_proposals
+from proposals.selectors import (
+    latest_decision,
+    outcomes_visible_to,
+    proposals_visible_to,
+    search_proposals,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -278,9 +282,13 @@ PROPOSAL_COLUMNS: list[tuple[str, str]] = [
 ]
 
 
-def proposal_values(queryset: QuerySet[Proposal]) -> QuerySet[Proposal, dict[str, Any]]:
-    """The export's single-valued columns, in reference order (also what the bench COPYs)."""
-    latest = Decision.objects.filter(proposal=OuterRef("pk")).order_by("-created_at", "-id")
+def proposal_values(
+    queryset: QuerySet[Proposal], viewer: User
+) -> QuerySet[Proposal, dict[str, Any]]:
+    """The export's single-valued columns, in reference order (also what the bench COPYs).
+    The decision is the newest one the viewer may read (a request for more
+    information only for the proposal's department and authors)."""
+    latest = latest_decision(viewer)
     fields = [
         key
         for _, key in PROPOSAL_COLUMNS
@@ -297,14 +305,18 @@ def proposal_values(queryset: QuerySet[Proposal]) -> QuerySet[Proposal, dict[str
 
 
 def proposal_rows(
-    queryset: QuerySet[Proposal], *, progress: Progress | None = None, chunk_size: int = CHUNK_SIZE
+    queryset: QuerySet[Proposal],
+    viewer: User,
+    *,
+    progress: Progress | None = None,
+    chunk_size: int = CHUNK_SIZE,
 ) -> Iterator[list[Any]]:
     """Rows in reference order, fetched a chunk at a time by keyset pagination.
 
     Keyset (reference > last) rather than OFFSET, so the thousandth chunk costs
     what the first did; the many-to-many columns are one query per chunk.
     """
-    base = proposal_values(queryset)
+    base = proposal_values(queryset, viewer)
     themes_through = Proposal.themes.through
     collab_through = Proposal.collaborating_departments.through
     last = ""
@@ -345,18 +357,9 @@ def proposals_tables(user: User, filters: Mapping[str, str], report_id: Any) -> 
         Table(
             "Proposals",
             [label for label, _ in PROPOSAL_COLUMNS],
-            proposal_rows(queryset, progress=progress),
+            proposal_rows(queryset, user, progress=progress),
         )
     ]
-
-
-def outcomes_visible_to(user: User) -> QuerySet[Outcome]:
-    """Outcomes of proposals the user can see: published ones, and their own
-    department's before publication (its people are running those experiments)."""
-    return Outcome.objects.filter(
-        Q(published=True) | Q(experiment__proposal__department_id=user.department_id),
-        experiment__proposal__in=proposals_visible_to(user),
-    )
 
 
 OUTCOME_COLUMNS = [

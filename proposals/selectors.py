@@ -10,15 +10,13 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from accounts.models import Role
+from accounts.models import REVIEW_ROLES, Role, User
 from proposals import permissions as perms
-from proposals.enums import AuditAudience, Status, Visibility
-from proposals.models import Assessment, AuditEvent, Outcome, Proposal
+from proposals.enums import AuditAudience, DecisionKind, Status, Visibility
+from proposals.models import Assessment, AuditEvent, Decision, Experiment, Outcome, Proposal
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
-
-    from accounts.models import User
 
 
 def visibility_filter(user: User | AnonymousUser) -> Q | None:
@@ -70,7 +68,9 @@ def proposal_for(user: User | AnonymousUser, reference: str) -> Proposal:
 def timeline_for(user: User, proposal: Proposal) -> QuerySet[AuditEvent]:
     """The proposal's audit events this viewer may see (SPEC §1)."""
     audiences = [AuditAudience.EVERYONE]
-    if perms.is_department_reviewer(user, proposal):
+    # The reviewers' events (assignments, conflicts, scores) follow the assessment
+    # rule, so a reviewer who wrote the proposal reads it as its other authors do.
+    if perms.can_see_assessments(user, proposal):
         audiences += [AuditAudience.AUTHORS, AuditAudience.REVIEWERS]
     elif perms.is_author(user, proposal):
         audiences.append(AuditAudience.AUTHORS)
@@ -113,11 +113,163 @@ def search_proposals(queryset: QuerySet[Proposal], text: str) -> QuerySet[Propos
     return queryset.filter(match)
 
 
+# --- the objects around a proposal ------------------------------------------------------------
+#
+# Each rule below is a Q on its own model, built on `visibility_filter`, so a page,
+# an API list, a report and an export ask the same question in SQL. The rules,
+# in SPEC §1's words:
+#   experiments       everyone who may see the proposal;
+#   outcomes          published: everyone who may see the proposal; unpublished:
+#                     the owning department's reviewers and leads (who record and
+#                     publish them), never other departments or analysts;
+#   decisions         approve and reject: with the proposal; a request for more
+#                     information: its authors and the owning department's panel;
+#   assessments       the owning department's reviewers and leads, except on a
+#                     proposal they wrote, and — while their own assessment of it
+#                     is not submitted — nobody's but their own (independent scoring).
+
+
+def _written_by(user: User) -> Q:
+    """On a model with a `proposal`: its proposal was written by `user`."""
+    return Q(proposal__submitter_id=user.pk) | Q(
+        Exists(
+            Proposal.co_authors.through.objects.filter(
+                proposal_id=OuterRef("proposal_id"), user_id=user.pk
+            )
+        )
+    )
+
+
+def _panel_member(user: User | AnonymousUser) -> User | None:
+    """The user if they sit on a review panel (an active reviewer or lead)."""
+    if isinstance(user, User) and user.is_active and user.role in REVIEW_ROLES:
+        return user
+    return None
+
+
+def experiments_visible_to(user: User | AnonymousUser) -> QuerySet[Experiment]:
+    return Experiment.objects.filter(proposal__in=proposals_visible_to(user))
+
+
+def outcome_filter(user: User | AnonymousUser) -> Q | None:
+    """The outcome rule as a Q on Outcome; None means nothing is visible."""
+    rule = visibility_filter(user)
+    if rule is None:
+        return None
+    shown = Q(published=True)
+    panel = _panel_member(user)
+    if panel is not None:
+        shown |= Q(experiment__proposal__department_id=panel.department_id)
+    return shown & Q(experiment__proposal__in=Proposal.objects.filter(rule))
+
+
+def outcomes_visible_to(user: User | AnonymousUser) -> QuerySet[Outcome]:
+    rule = outcome_filter(user)
+    if rule is None:
+        return Outcome.objects.none()
+    return Outcome.objects.filter(rule)
+
+
 def published_outcomes_visible_to(user: User | AnonymousUser) -> QuerySet[Outcome]:
     """The lessons library: published outcomes of proposals this user may see."""
-    return Outcome.objects.filter(
-        published=True, experiment__proposal__in=proposals_visible_to(user)
+    return outcomes_visible_to(user).filter(published=True)
+
+
+def outcome_of(user: User | AnonymousUser, experiment: Experiment) -> Outcome | None:
+    """The experiment's outcome if the viewer may read it."""
+    return outcomes_visible_to(user).filter(experiment=experiment).first()
+
+
+def outcomes_of(user: User | AnonymousUser, proposal: Proposal) -> dict[int, Outcome]:
+    """The outcomes of this proposal's experiments the viewer may read, by experiment id."""
+    return {
+        outcome.experiment_id: outcome
+        for outcome in outcomes_visible_to(user).filter(experiment__proposal=proposal)
+    }
+
+
+# Decisions that are the proposal's answer, seen with the proposal (SPEC §1).
+FINAL_DECISIONS = (DecisionKind.APPROVE, DecisionKind.REJECT)
+
+
+def decision_filter(user: User | AnonymousUser) -> Q:
+    """The decision rule as a Q on Decision (for proposals already visible)."""
+    final = Q(kind__in=FINAL_DECISIONS)
+    if not isinstance(user, User):
+        return final
+    shown = final | _written_by(user)
+    panel = _panel_member(user)
+    if panel is not None:
+        shown |= Q(proposal__department_id=panel.department_id)
+    return shown
+
+
+def decisions_visible_to(user: User | AnonymousUser, proposal: Proposal) -> QuerySet[Decision]:
+    """This proposal's decisions the viewer may read, newest first."""
+    return Decision.objects.filter(decision_filter(user), proposal=proposal).order_by(
+        "-created_at", "-id"
     )
+
+
+def latest_decision(user: User | AnonymousUser) -> QuerySet[Decision]:
+    """For a subquery on Proposal: its newest decision this viewer may read."""
+    return Decision.objects.filter(decision_filter(user), proposal=OuterRef("pk")).order_by(
+        "-created_at", "-id"
+    )
+
+
+def scores_hidden_filter(user: User) -> Q:
+    """A Q on Proposal: the proposals whose assessments (and the panel's mean,
+    spread and recommendations) this panel member may not read yet: those they
+    wrote, and those whose assessment they have still to submit."""
+    return (
+        Q(submitter_id=user.pk)
+        | Exists(
+            Proposal.co_authors.through.objects.filter(proposal_id=OuterRef("pk"), user_id=user.pk)
+        )
+        | Exists(
+            Assessment.objects.filter(
+                proposal_id=OuterRef("pk"), assessor_id=user.pk, submitted_at__isnull=True
+            )
+        )
+    )
+
+
+def assessment_filter(user: User | AnonymousUser) -> Q | None:
+    """The assessment rule as a Q on Assessment; None means none are visible."""
+    panel = _panel_member(user)
+    if panel is None:
+        return None
+    pending_mine = Q(
+        Exists(
+            Assessment.objects.filter(
+                proposal_id=OuterRef("proposal_id"),
+                assessor_id=panel.pk,
+                submitted_at__isnull=True,
+            )
+        )
+    )
+    return (
+        Q(proposal__department_id=panel.department_id)
+        & ~_written_by(panel)
+        & (Q(assessor_id=panel.pk) | ~pending_mine)
+    )
+
+
+def assessments_visible_to(
+    user: User | AnonymousUser, proposal: Proposal | None = None
+) -> QuerySet[Assessment]:
+    """The assessments (scores, comments, conflict declarations) this viewer may read.
+
+    Authors get assessors' comments once released, through `feedback_visible_to`.
+    """
+    rule = assessment_filter(user)
+    if rule is None:
+        return Assessment.objects.none()
+    assessments = Assessment.objects.filter(rule)
+    if proposal is not None:
+        assessments = assessments.filter(proposal=proposal)
+    return assessments
 
 
 # Words too common in proposals to say two of them are alike (on top of the
@@ -209,22 +361,6 @@ def similar_proposals(user: User, proposal: Proposal, limit: int = 5) -> QuerySe
     for word in title_words:
         match |= Q(title__icontains=word)
     return base.filter(match).order_by("-updated_at")[:limit]
-
-
-def assessments_visible_to(user: User, proposal: Proposal) -> QuerySet[Assessment]:
-    """The assessments (scores, comments, conflict declarations) this viewer may read.
-
-    The owning department's reviewers and leads read them all (SPEC §1), except
-    an assessor whose own assessment is not yet submitted: they read only their
-    own, so that scoring stays independent (SPEC §3). Nobody else reads them;
-    authors get the comments once released, through `feedback_visible_to`.
-    """
-    if not perms.can_see_assessments(user, proposal):
-        return Assessment.objects.none()
-    assessments = Assessment.objects.filter(proposal=proposal)
-    if assessments.filter(assessor_id=user.pk, submitted_at__isnull=True).exists():
-        return assessments.filter(assessor_id=user.pk)
-    return assessments
 
 
 def feedback_visible_to(user: User, proposal: Proposal) -> QuerySet[Assessment]:

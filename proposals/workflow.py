@@ -75,12 +75,11 @@ def _assessors_chosen(proposal: Proposal, data: Mapping[str, Any]) -> Errors:
     ids = list(data.get("assessors") or [])
     if not ids:
         return {"assessors": ["Select at least one assessor"]}
-    panel = User.objects.filter(
-        pk__in=ids,
-        department_id=proposal.department_id,
-        role__in=perms.REVIEW_ROLES,
-        is_active=True,
-    ).exclude(pk=proposal.submitter_id)
+    panel = (
+        User.objects.panel_of(proposal.department_id)
+        .filter(pk__in=ids)
+        .exclude(pk=proposal.submitter_id)
+    )
     if panel.count() != len(set(ids)):
         return {
             "assessors": ["Assessors must be reviewers on the department's panel, not the author"]

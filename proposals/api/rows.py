@@ -290,10 +290,10 @@ def outcome_rows(queryset: QuerySet[Outcome]) -> list[dict[str, Any]]:
 # --- the nested parts of a proposal's detail -----------------------------------------------
 
 
-def decision_row(proposal: Proposal) -> dict[str, Any] | None:
+def decision_row(decisions: QuerySet[Decision]) -> dict[str, Any] | None:
+    """The newest of these decisions (the ones the caller may read: selectors)."""
     decision = (
-        Decision.objects.filter(proposal=proposal)
-        .order_by("-created_at", "-id")
+        decisions.order_by("-created_at", "-id")
         .values("kind", "rationale", "decided_by__full_name", "created_at")
         .first()
     )

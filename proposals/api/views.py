@@ -129,14 +129,14 @@ def proposal_detail(user: User, proposal: Proposal) -> dict[str, Any]:
     this caller may see of the assessments."""
     queryset = Proposal.objects.filter(pk=proposal.pk)
     data = rows.proposal_rows(queryset)[0]
-    data["decision"] = rows.decision_row(proposal)
+    data["decision"] = rows.decision_row(selectors.decisions_visible_to(user, proposal))
     data["experiments"] = rows.experiment_rows(
-        Experiment.objects.filter(proposal=proposal).order_by("starts_on", "id")
+        selectors.experiments_visible_to(user).filter(proposal=proposal).order_by("starts_on", "id")
     )
     data["outcomes"] = rows.outcome_rows(
-        Outcome.objects.filter(experiment__proposal=proposal).order_by(
-            "experiment__starts_on", "id"
-        )
+        selectors.outcomes_visible_to(user)
+        .filter(experiment__proposal=proposal)
+        .order_by("experiment__starts_on", "id")
     )
     data["assessments"] = _assessments_for(user, proposal)
     data["feedback"] = _feedback_for(user, proposal)
@@ -529,9 +529,7 @@ class ExperimentViewSet(viewsets.GenericViewSet):
     lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self) -> QuerySet[Experiment]:
-        return Experiment.objects.filter(
-            proposal__in=selectors.proposals_visible_to(self.request.user)
-        )
+        return selectors.experiments_visible_to(self.request.user)
 
     @extend_schema(
         parameters=[s.ExperimentFilters],

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.models import Department, Role, User
+from accounts.models import REVIEW_ROLES, Department, Role, User
 from proposals import permissions as perms
 from proposals.exceptions import ActionNotAllowed
 from proposals.models import (
@@ -113,7 +113,7 @@ def user_move_department(*, user: User, actor: User, department: Department) -> 
         return user
     user.department = department
     changes: dict[str, tuple[Any, Any]] = {"department": (before.slug, department.slug)}
-    if user.role in perms.REVIEW_ROLES:
+    if user.role in REVIEW_ROLES:
         changes["role"] = (user.role, Role.SUBMITTER)
         user.role = Role.SUBMITTER
     user.save(update_fields=["department", "role"])

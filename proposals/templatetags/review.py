@@ -42,9 +42,8 @@ def review_panel(proposal: Proposal, user: Any) -> dict[str, Any]:
     )
     if see_assessments:
         mine = Assessment.objects.filter(proposal=proposal, assessor=user).first()
-        if mine is None or mine.submitted_at is not None:
-            # The combined score too waits until the viewer's own assessment is in.
-            panel["sheet"] = dashboards.panel_row(proposal)
+        # The combined score waits, as the scores do, until the viewer's own is in.
+        panel["sheet"] = dashboards.panel_row(proposal, user)
         if perms.can_assess(user, proposal, mine):
             panel["links"].append(
                 ("Assess this proposal", reverse("review:assess", args=[proposal.reference]))
@@ -67,7 +66,11 @@ def review_panel(proposal: Proposal, user: Any) -> dict[str, Any]:
                 reverse("review:feedback", args=[proposal.reference]),
             )
         )
-    panel["experiments"] = list(
-        proposal.experiments.select_related("outcome").order_by("starts_on", "pk")
-    )
+    outcomes = selectors.outcomes_of(user, proposal)
+    panel["experiments"] = [
+        {"experiment": experiment, "outcome": outcomes.get(experiment.pk)}
+        for experiment in selectors.experiments_visible_to(user)
+        .filter(proposal=proposal)
+        .order_by("starts_on", "pk")
+    ]
     return panel

@@ -19,7 +19,7 @@ from proposals import selectors, services, workflow
 from proposals.enums import DecisionKind
 from proposals.forms.common import add_service_errors
 from proposals.forms.propose import CommentForm
-from proposals.models import Comment, Experiment, Metric, Proposal, Support
+from proposals.models import Comment, Metric, Proposal, Support
 from proposals.views._common import guard, user_of
 from proposals.views.propose import STEPS, answer_rows
 
@@ -112,24 +112,18 @@ def _timeline(user: Any, proposal: Proposal) -> list[dict[str, Any]]:
 def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> dict[str, Any]:
     """Everything the page shows, in a fixed number of queries whatever its size."""
     user = user_of(request)
-    decisions = list(proposal.decisions.select_related("decided_by"))
-    decision = next(
-        (d for d in decisions if d.kind in {DecisionKind.APPROVE, DecisionKind.REJECT}), None
-    )
+    decisions = list(selectors.decisions_visible_to(user, proposal).select_related("decided_by"))
+    decision = next((d for d in decisions if d.kind in selectors.FINAL_DECISIONS), None)
     request_for_info = next((d for d in decisions if d.kind == DecisionKind.MORE_INFO), None)
     experiments = list(
-        Experiment.objects.filter(proposal=proposal)
-        .select_related("lead", "outcome")
+        selectors.experiments_visible_to(user)
+        .filter(proposal=proposal)
+        .select_related("lead")
         .prefetch_related(
             Prefetch("metrics", queryset=Metric.objects.select_related("actual").order_by("id"))
         )
     )
-    is_reviewer = perms.is_department_reviewer(user, proposal)
-    outcomes = {}
-    for experiment in experiments:
-        outcome = getattr(experiment, "outcome", None)
-        if outcome is not None and (outcome.published or is_reviewer):
-            outcomes[experiment.pk] = outcome
+    outcomes = selectors.outcomes_of(user, proposal)
     support = Support.objects.filter(proposal=proposal).aggregate(
         total=Count("id"), mine=Count("id", filter=Q(user_id=user.pk))
     )
@@ -144,7 +138,7 @@ def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> 
         "files": list(proposal.attachments.all()),
         "timeline": _timeline(user, proposal),
         "decision": decision,
-        "request_for_info": request_for_info if is_author or is_reviewer else None,
+        "request_for_info": request_for_info,
         "experiments": [
             {"experiment": e, "metrics": list(e.metrics.all()), "outcome": outcomes.get(e.pk)}
             for e in experiments

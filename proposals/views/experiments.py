@@ -15,12 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from proposals import dashboards, services, workflow
+from proposals import dashboards, selectors, services, workflow
 from proposals import permissions as perms
 from proposals.exceptions import InvalidTransition
 from proposals.forms.common import add_service_errors
 from proposals.forms.experiments import ExperimentForm, OutcomeForm, StopForm
-from proposals.models import Experiment, Outcome
+from proposals.models import Experiment
 from proposals.selectors import proposal_for
 from proposals.views._common import guard, refusal_page
 from proposals.views.review import current_user, render_conflict
@@ -30,7 +30,7 @@ PAGE_SIZE = 25
 
 def _experiment_for(request: HttpRequest, pk: int) -> Experiment:
     experiment = (
-        dashboards.experiments_visible_to(current_user(request))
+        selectors.experiments_visible_to(current_user(request))
         .select_related("proposal", "proposal__department", "lead")
         .prefetch_related("metrics")
         .filter(pk=pk)
@@ -88,7 +88,7 @@ def experiment_plan(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 def experiment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     experiment = _experiment_for(request, pk)
-    outcome = Outcome.objects.filter(experiment=experiment).first()
+    outcome = selectors.outcome_of(current_user(request), experiment)
     actuals = {}
     if outcome is not None:
         actuals = {a.metric_id: a.value for a in outcome.actuals.all()}
@@ -193,7 +193,7 @@ def outcome_record(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def outcome_publish(request: HttpRequest, pk: int) -> HttpResponse:
     experiment = _experiment_for(request, pk)
-    outcome = Outcome.objects.filter(experiment=experiment).first()
+    outcome = selectors.outcome_of(current_user(request), experiment)
     if outcome is None:
         raise Http404("This experiment has no outcome yet")
     refused = guard(request, "publish_outcome", experiment)

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from proposals import permissions as perms
+from accounts.models import REVIEW_ROLES
 from proposals import selectors
 from proposals.enums import Status
 from proposals.models import Assessment, Notification, Proposal
@@ -37,7 +37,7 @@ def home(request: HttpRequest) -> HttpResponse:
         key=lambda p: p.status != Status.MORE_INFO,
     )
     triage_count = None
-    if user.role in perms.REVIEW_ROLES:
+    if user.role in REVIEW_ROLES:
         triage_count = (
             selectors.proposals_visible_to(user)
             .filter(department_id=user.department_id, status=Status.SUBMITTED)

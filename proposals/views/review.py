@@ -8,7 +8,7 @@ a clear message and HTTP 409 (nothing overwritten), invisible → 404.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,7 +19,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from proposals import dashboards, services, workflow
+from accounts.models import User
+from proposals import dashboards, selectors, services, workflow
 from proposals import permissions as perms
 from proposals.exceptions import InvalidTransition, RefusalKind
 from proposals.forms.common import add_service_errors
@@ -39,9 +40,6 @@ from proposals.models import Assessment, Criterion, Proposal
 from proposals.selectors import proposal_for, proposals_visible_to
 from proposals.services import proposals_accept_many
 from proposals.views._common import guard
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 QUEUE_PAGE_SIZE = 25
 # "Assigned to you" lists the oldest this many; the rest follow as they are done.
@@ -110,7 +108,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     queue = dashboards.triage_queue(user, filters)
     page = Paginator(queue, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = dashboards.with_age(list(page.object_list))
-    panel = dashboards.panel_members(department)
+    panel = User.objects.panel_of(department.pk)
 
     status = 200
     conflict_message = ""
@@ -180,7 +178,7 @@ def triage(request: HttpRequest, reference: str) -> HttpResponse:
     proposal = proposal_for(current_user(request), reference)
     if not perms.is_department_reviewer(current_user(request), proposal):
         raise PermissionDenied("Only the department's reviewers can triage this proposal")
-    panel = dashboards.panel_members(proposal.department).exclude(pk=proposal.submitter_id)
+    panel = User.objects.panel_of(proposal.department_id).exclude(pk=proposal.submitter_id)
     forms = {
         "accept": AcceptForm(panel=panel, prefix="accept"),
         "request_info": RequestInfoForm(prefix="info"),
@@ -288,23 +286,25 @@ def assess(request: HttpRequest, reference: str) -> HttpResponse:
     # others' scores appear only now.
     context["step"] = "conflict" if assessment.conflict_declared else "done"
     if assessment.submitted_at is not None:
-        context["others"] = submitted_assessments(proposal)
-        context["flagged"] = _flagged(proposal)
+        context["others"] = submitted_assessments(current_user(request), proposal)
+        context["flagged"] = _flagged(current_user(request), proposal)
     return render(request, template, context)
 
 
-def submitted_assessments(proposal: Proposal) -> list[Assessment]:
+def submitted_assessments(user: User, proposal: Proposal) -> list[Assessment]:
+    """The submitted assessments this viewer may read (selectors.assessment_filter)."""
     return list(
-        Assessment.objects.filter(proposal=proposal, submitted_at__isnull=False)
+        selectors.assessments_visible_to(user, proposal)
+        .filter(submitted_at__isnull=False)
         .select_related("assessor")
         .prefetch_related("scores__criterion")
         .order_by("submitted_at")
     )
 
 
-def _flagged(proposal: Proposal) -> dict[str, Any] | None:
+def _flagged(user: User, proposal: Proposal) -> dict[str, Any] | None:
     """This proposal's row of the panel sheet (mean, spread, flag), from SQL."""
-    return dashboards.panel_row(proposal)
+    return dashboards.panel_row(proposal, user)
 
 
 # --- decisions by a lead ----------------------------------------------------------------------
@@ -333,8 +333,8 @@ def decide(request: HttpRequest, reference: str) -> HttpResponse:
     context: dict[str, Any] = {
         "proposal": proposal,
         "form": form,
-        "assessments": submitted_assessments(proposal),
-        "sheet": _flagged(proposal),
+        "assessments": submitted_assessments(current_user(request), proposal),
+        "sheet": _flagged(current_user(request), proposal),
         "can_decide": any(
             workflow.may(current_user(request), a, proposal) for a in ("approve", "reject")
         ),
@@ -377,7 +377,10 @@ def release_feedback(request: HttpRequest, reference: str) -> HttpResponse:
     return render(
         request,
         "review/feedback.html",
-        {"proposal": proposal, "assessments": submitted_assessments(proposal)},
+        {
+            "proposal": proposal,
+            "assessments": submitted_assessments(current_user(request), proposal),
+        },
     )
 
 
@@ -422,7 +425,13 @@ def close(request: HttpRequest, reference: str) -> HttpResponse:
     if not perms.is_department_lead(current_user(request), proposal):
         raise PermissionDenied("Only the department's portfolio lead can close a proposal")
     form = CloseForm(request.POST or None)
-    experiments = list(proposal.experiments.select_related("outcome").order_by("starts_on", "pk"))
+    outcomes = selectors.outcomes_of(current_user(request), proposal)
+    experiments = [
+        {"experiment": experiment, "outcome": outcomes.get(experiment.pk)}
+        for experiment in selectors.experiments_visible_to(current_user(request))
+        .filter(proposal=proposal)
+        .order_by("starts_on", "pk")
+    ]
     context = {"proposal": proposal, "form": form, "experiments": experiments}
     if request.method == "POST" and form.is_valid():
         refused = guard_form(request, "close", proposal, "review/close.html", context)

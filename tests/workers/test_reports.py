@@ -367,8 +367,8 @@ def test_build_records_progress_as_it_goes(alice, lena, media, monkeypatch):
     monkeypatch.setattr(
         reports,
         "proposal_rows",
-        lambda qs, progress=None, chunk_size=10, _f=reports.proposal_rows: _f(
-            qs, progress=progress, chunk_size=10
+        lambda qs, viewer, progress=None, chunk_size=10, _f=reports.proposal_rows: _f(
+            qs, viewer, progress=progress, chunk_size=10
         ),
     )
 
