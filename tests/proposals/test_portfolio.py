@@ -90,12 +90,14 @@ def _from_report(lena: User) -> dict[str, Any]:
     assert everyone["Department"] == "All departments"
     assert everyone["Proposals decided"] == summary["Proposals decided"]
     assert everyone["Median days to decision"] == summary["Median days from submission to decision"]
-    assert sum(r["Estimated benefit (£ a year)"] for r in benefit) == summary[
-        "Estimated benefit (£ a year)"
-    ]
-    assert sum(r["Realised benefit (£ a year)"] for r in benefit) == summary[
-        "Realised benefit (£ a year)"
-    ]
+    assert (
+        sum(r["Estimated benefit (£ a year)"] for r in benefit)
+        == summary["Estimated benefit (£ a year)"]
+    )
+    assert (
+        sum(r["Realised benefit (£ a year)"] for r in benefit)
+        == summary["Realised benefit (£ a year)"]
+    )
     return {
         "total": summary["Proposals submitted"],
         "decided": summary["Proposals decided"],
