@@ -419,7 +419,7 @@ def portfolio_tables(user: User, filters: Mapping[str, str], report_id: Any) -> 
     figures = portfolio(user, report_filters=filters, by_stage=True)
     labels = dict(Status.choices)
     departments = sorted(figures.by_department, key=lambda row: row["department__name"])
-    summary = [
+    summary: list[list[Any]] = [
         ["Proposals submitted", figures.total],
         ["Proposals decided", figures.decided],
         ["Median days from submission to decision", figures.median_days_to_decision],

@@ -71,7 +71,7 @@ def _api(user: User, filters: dict[str, str]) -> Any:
     _, key = api_token_create(user=user, name="filters", scope=TokenScope.READ)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client.get("/api/v1/proposals/", {**filters, "page_size": 500})
+    return client.get("/api/v1/proposals/", {**filters, "page_size": "500"})
 
 
 def _report(user: User, filters: dict[str, str], fmt: str) -> str:
