@@ -65,6 +65,10 @@ def _one_or_many(value: Any) -> list[Any]:
     return list(value)
 
 
+class Choice(forms.ChoiceField):
+    """One of the choices."""
+
+
 class ChoicesField(forms.MultipleChoiceField):
     """Any of several choices (one value is one choice)."""
 
@@ -110,7 +114,8 @@ class ZonedDateTimeField(forms.Field):
     default_error_messages = {"invalid": MESSAGES["datetime"]}
 
     def to_python(self, value: Any) -> dt.datetime | None:
-        if value in self.empty_values:
+        # Absent is no filter; present but blank is not a date and time.
+        if value is None:
             return None
         if isinstance(value, dt.datetime):
             return value
@@ -119,11 +124,32 @@ class ZonedDateTimeField(forms.Field):
             text = text.replace(" ", "+")
         try:
             parsed = parse_datetime(text) if len(text) <= 64 else None
-        except ValueError:
-            parsed = None
-        if parsed is None or parsed.tzinfo is None:
+            # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts.
+            utc = parsed.astimezone(dt.UTC) if parsed and parsed.tzinfo else None
+        except (ValueError, OverflowError):
+            utc = None
+        if utc is None:
             raise ValidationError(self.error_messages["invalid"], code="invalid")
-        return parsed
+        return utc
+
+
+class ApiForm(forms.Form):
+    """The API's doors: a parameter that is present must have a value, as the schema
+    says (on a page a blank field means "any"); blank words are still no search."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        getlist = getattr(self.data, "getlist", None)
+        for name, field in self.fields.items():
+            if isinstance(field, forms.CharField) or name not in self.data or name in self.errors:
+                continue
+            values = getlist(name) if getlist else [self.data[name]]
+            if not any(str(value).strip() for value in values):
+                message = (
+                    field.error_messages.get("invalid_choice") or field.error_messages["invalid"]
+                )
+                self.add_error(name, str(message))
+        return cleaned
 
 
 class FieldFilter(django_filters.Filter):
@@ -378,6 +404,9 @@ class ApiProposalFilter(ProposalFilter):
 
     parameters = ("status", "department", "theme", "updated_after", "search")
 
+    class Meta:
+        form = ApiForm
+
 
 class ReportFilter(ProposalFilter):
     """A report's filters (proposals export, portfolio summary, outcomes): the keys a
@@ -419,7 +448,7 @@ class OutcomeFilter(DoorFilterSet):
         error_messages={"max_length": MESSAGES["search"]},
     )
     result = FieldFilter(
-        forms.ChoiceField,
+        Choice,
         method="filter_result",
         label="Result",
         choices=[("", "Any result"), *OutcomeResult.choices],
@@ -491,3 +520,6 @@ class ApiOutcomeFilter(OutcomeFilter):
     """GET /api/v1/outcomes/ (SPEC §6)."""
 
     parameters = ("result", "updated_after")
+
+    class Meta:
+        form = ApiForm

@@ -198,3 +198,23 @@ def test_lessons_and_the_api_filter_outcomes_alike(alice, rita, lena, bob):
     assert MESSAGES["result"] in bad_page.content.decode()
     assert bad_api.status_code == 400
     assert bad_api.json()["errors"] == {"result": [MESSAGES["result"]]}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"status": ""}, 400),  # present on the API means a value (the schema says so)
+        ({"department": ""}, 400),
+        ({"updated_after": ""}, 400),
+        ({"updated_after": "2026-11-28T09:30:00"}, 400),  # no time zone (SPEC §6)
+        # An offset Python reads and PostgreSQL would refuse: read in UTC.
+        ({"updated_after": "4502-07-09T22:14:27.382-16:45"}, 200),
+        ({"updated_after": "9999-12-31T23:59:59-15:00"}, 400),
+        ({"search": ""}, 200),
+    ],
+)
+def test_the_api_refuses_blank_and_impossible_values(alice, world, params, status):
+    response = _api(alice, params)
+
+    assert response.status_code == status, response.json()
