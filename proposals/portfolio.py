@@ -151,7 +151,7 @@ def portfolio(
     report_filters: Mapping[str, Any] | None = None,
     by_stage: bool = False,
 ) -> Portfolio:
-    """Every figure of the portfolio, in seven aggregate queries (eight `by_stage`).
+    """Every figure of the portfolio, in six aggregate queries (seven with `by_stage`).
 
     `report_filters` are a report's stored list filters (status, department,
     theme, search), narrowing the scope as they narrow a proposals export.
