@@ -7,8 +7,8 @@ database computes, in a fixed number of queries whatever the size.
 
 The scope is the same everywhere: a portfolio lead's portfolio is their own
 department's submitted proposals; an analyst's is every submitted proposal they
-may see (optionally one department's). Outcomes count when the reader may see
-them: published ones, and their own department's before publication.
+may see (optionally one department's). A lead's portfolio counts all its
+department's outcomes; an analyst's the published ones (`outcomes_in_scope`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from proposals import messages, notifications
 from proposals.enums import FUNNEL, OutcomeResult, Status
 from proposals.filters import reported
 from proposals.models import Outcome, Proposal
-from proposals.selectors import proposals_visible_to
+from proposals.selectors import proposals_visible_to, published_outcomes_visible_to
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -74,13 +74,16 @@ def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def outcomes_visible_to(user: User) -> QuerySet[Outcome]:
-    """Outcomes of proposals the user can see: published ones, and their own
-    department's before publication (its people are running those experiments)."""
-    return Outcome.objects.filter(
-        Q(published=True) | Q(experiment__proposal__department_id=user.department_id),
-        experiment__proposal__in=proposals_visible_to(user),
-    )
+def outcomes_in_scope(user: User, proposals: QuerySet[Proposal]) -> QuerySet[Outcome]:
+    """The outcomes a portfolio counts: of its proposals, and only published ones for an
+    analyst (the lessons library's rule). A lead's portfolio is their own department,
+    whose people run those experiments: all of its outcomes count, published or not.
+    Either way everyone with the same scope gets the same figures (the page's cache)."""
+    if user.role == Role.ANALYST:
+        return published_outcomes_visible_to(user).filter(
+            experiment__proposal__in=proposals.values("pk")
+        )
+    return Outcome.objects.filter(experiment__proposal__in=proposals.values("pk"))
 
 
 def portfolio_proposals(user: User, filters: PortfolioFilters) -> QuerySet[Proposal]:
@@ -199,8 +202,7 @@ def portfolio(
 
     # 4. Experiments' outcomes by department and result, with the realised benefit.
     outcomes = (
-        outcomes_visible_to(user)
-        .filter(experiment__proposal__in=base.values("pk"))
+        outcomes_in_scope(user, base)
         .order_by()
         .values("experiment__proposal__department_id", "result")
         .annotate(n=Count("pk"), realised=Coalesce(Sum("realised_benefit_gbp"), 0))

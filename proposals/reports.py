@@ -55,7 +55,7 @@ from proposals.models import (
     Report,
 )
 from proposals.notifications import send
-from proposals.portfolio import outcomes_visible_to, portfolio
+from proposals.portfolio import portfolio
 from proposals.selectors import proposals_visible_to
 
 if TYPE_CHECKING:
@@ -305,6 +305,15 @@ def proposals_tables(user: User, filters: Mapping[str, str], report_id: Any) -> 
             proposal_rows(queryset, progress=progress),
         )
     ]
+
+
+def outcomes_visible_to(user: User) -> QuerySet[Outcome]:
+    """Outcomes of proposals the user can see: published ones, and their own
+    department's before publication (its people are running those experiments)."""
+    return Outcome.objects.filter(
+        Q(published=True) | Q(experiment__proposal__department_id=user.department_id),
+        experiment__proposal__in=proposals_visible_to(user),
+    )
 
 
 OUTCOME_COLUMNS = [

@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
+from proposals import portfolio as figures
 from proposals import reports, tasks
 from proposals.enums import NotificationKind, Status, Visibility
 from proposals.models import Notification
@@ -137,3 +138,22 @@ def test_portfolio_figures_are_the_same_on_the_page_the_report_and_the_weekly_em
     assert page == expected
     assert report == expected
     assert email == expected
+
+
+@pytest.mark.django_db
+def test_an_analysts_portfolio_counts_only_published_outcomes(settings, alice, bob, lena, ana):
+    settings.PORTFOLIO_CACHE_SECONDS = 0
+    made = _figures_world(alice, bob, lena)
+    # A second outcome, not published: the department's own figure, not government's.
+    unpublished = ProposalFactory.create(
+        submitter=alice, status=Status.APPROVED, estimated_benefit_gbp=0
+    )
+    with_outcome(planned(unpublished, lena), lena, benefit=500, publish=False)
+
+    lead = figures.portfolio(lena)
+    analyst = figures.portfolio(ana)
+
+    assert lead.realised_benefit_gbp == made["realised"] + 500
+    assert analyst.realised_benefit_gbp == made["realised"]
+    assert {r["key"]: r["count"] for r in analyst.by_result}["not_met"] == 0
+    assert {r["key"]: r["count"] for r in lead.by_result}["not_met"] == 1
