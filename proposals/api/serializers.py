@@ -279,9 +279,16 @@ class ReportFiltersIn(serializers.Serializer):
         required=False,
         error_messages={"invalid_choice": MESSAGES["status"]},
     )
-    department = Text(max_length=64, required=False)
-    theme = Text(max_length=64, required=False)
-    search = Text(max_length=200, required=False, allow_blank=True)
+    department = Text(
+        max_length=64, required=False, error_messages={"max_length": MESSAGES["department"]}
+    )
+    theme = Text(max_length=64, required=False, error_messages={"max_length": MESSAGES["theme"]})
+    search = Text(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        error_messages={"max_length": MESSAGES["search"]},
+    )
 
 
 class ReportIn(serializers.Serializer):

@@ -149,6 +149,14 @@ def test_a_bad_filter_value_has_the_same_message_at_every_door(
     client = Client()
     client.force_login(lena)
     request_page = client.post("/reports/", {"kind": "proposals", "format": "csv", **filters})
+    _, key = api_token_create(user=lena, name="reports", scope=TokenScope.WRITE)
+    api_client = APIClient()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    api_request = api_client.post(
+        "/api/v1/reports/",
+        {"kind": "proposals", "format": "csv", "filters": filters},
+        format="json",
+    )
 
     assert page.status_code == 400
     assert 'class="govuk-error-summary"' in page.content.decode()
@@ -159,6 +167,8 @@ def test_a_bad_filter_value_has_the_same_message_at_every_door(
     assert request_page.status_code == 400
     assert 'class="govuk-error-summary"' in request_page.content.decode()
     assert message in request_page.content.decode()
+    assert api_request.status_code == 400
+    assert api_request.json()["errors"] == {f"filters.{field}": [message]}
 
 
 @pytest.mark.django_db
