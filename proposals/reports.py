@@ -7,7 +7,10 @@ then saved to Django's default storage. Nothing holds more than one chunk of
 rows, so memory stays flat however many proposals there are.
 
 Every row comes from `selectors.proposals_visible_to(requester)`: a report
-shows exactly what its requester may see on the pages.
+shows exactly what its requester may see on the pages, narrowed by the one
+proposal filter (`filters.ReportFilter`). The portfolio summary is the
+requester's portfolio (`portfolio.portfolio`), the figures their /portfolio/
+page shows.
 """
 
 from __future__ import annotations
