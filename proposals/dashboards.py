@@ -9,42 +9,31 @@ department has ten proposals or a million.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import holidays
-from django.conf import settings
 from django.db.models import (
     Avg,
     BooleanField,
     Case,
     Count,
     DecimalField,
-    Exists,
     ExpressionWrapper,
     F,
-    FloatField,
-    Func,
     Max,
     Min,
-    OuterRef,
     Q,
     QuerySet,
-    Sum,
     Value,
     When,
 )
-from django.db.models.aggregates import Aggregate
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import Department, Role
 from proposals.enums import (
-    FUNNEL,
     ExperimentStatus,
-    OutcomeResult,
     Recommendation,
     Status,
 )
@@ -54,11 +43,11 @@ from proposals.selectors import (
     proposals_visible_to,
     published_outcomes_visible_to,
     scores_hidden_filter,
-    search_proposals,
 )
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from proposals.filters import LessonFilter, QueueFilter
 
 
 # --- working days (England and Wales) ---------------------------------------------------------
@@ -114,16 +103,6 @@ def _start_of(day: dt.date) -> dt.datetime:
 # --- the triage dashboard ---------------------------------------------------------------------
 
 
-@dataclass
-class QueueFilters:
-    theme: str = ""
-    challenge: str = ""
-    cost_band: str = ""
-    submitted_from: dt.date | None = None
-    submitted_to: dt.date | None = None
-    q: str = ""
-
-
 def department_proposals(user: User) -> QuerySet[Proposal]:
     """The user's department's submitted proposals.
 
@@ -153,32 +132,12 @@ def status_counts(user: User) -> list[dict[str, Any]]:
     ]
 
 
-def _filter_queue(queryset: QuerySet[Proposal], filters: QueueFilters) -> QuerySet[Proposal]:
-    if filters.theme:
-        queryset = queryset.filter(
-            Exists(
-                Proposal.themes.through.objects.filter(
-                    proposal_id=OuterRef("pk"), theme__slug=filters.theme
-                )
-            )
-        )
-    if filters.challenge:
-        queryset = queryset.filter(challenge__slug=filters.challenge)
-    if filters.cost_band:
-        queryset = queryset.filter(cost_band=filters.cost_band)
-    if filters.submitted_from:
-        queryset = queryset.filter(submitted_at__gte=_start_of(filters.submitted_from))
-    if filters.submitted_to:
-        queryset = queryset.filter(
-            submitted_at__lt=_start_of(filters.submitted_to + dt.timedelta(days=1))
-        )
-    if filters.q:
-        queryset = search_proposals(queryset, filters.q)
-    return queryset
+def _filter_queue(queryset: QuerySet[Proposal], filters: QueueFilter | None) -> QuerySet[Proposal]:
+    return filters.narrow(queryset) if filters is not None else queryset
 
 
 def triage_queue(
-    user: User, filters: QueueFilters, *, today: dt.date | None = None
+    user: User, filters: QueueFilter | None = None, *, today: dt.date | None = None
 ) -> QuerySet[Proposal]:
     """Submitted proposals awaiting triage, oldest first, each marked `overdue` in SQL."""
     department = user.department
@@ -192,7 +151,9 @@ def triage_queue(
     )
 
 
-def queue_summary(user: User, filters: QueueFilters, *, today: dt.date | None = None) -> dict:
+def queue_summary(
+    user: User, filters: QueueFilter | None = None, *, today: dt.date | None = None
+) -> dict:
     """How many wait for triage and how many of those are overdue (1 query)."""
     today = today or timezone.localdate()
     boundary = _start_of(overdue_before(today, user.department.triage_target_days))
@@ -337,208 +298,11 @@ def experiments_awaiting_outcome(user: User) -> QuerySet[Experiment]:
     )
 
 
-@dataclass
-class LessonFilters:
-    q: str = ""
-    result: str = ""
-    theme: str = ""
-    department: str = ""
-
-
-def lessons(user: User, filters: LessonFilters) -> QuerySet[Outcome]:
+def lessons(user: User, filters: LessonFilter | None = None) -> QuerySet[Outcome]:
     """The lessons library: published outcomes this user may see, newest first."""
     queryset = published_outcomes_visible_to(user)
-    if filters.result:
-        queryset = queryset.filter(result=filters.result)
-    if filters.department:
-        queryset = queryset.filter(experiment__proposal__department__slug=filters.department)
-    if filters.theme:
-        queryset = queryset.filter(
-            Exists(
-                Proposal.themes.through.objects.filter(
-                    proposal_id=OuterRef("experiment__proposal_id"), theme__slug=filters.theme
-                )
-            )
-        )
-    if filters.q:
-        text = filters.q.strip()
-        match = Q()
-        for word in text.split()[:8]:
-            match &= (
-                Q(lessons__icontains=word)
-                | Q(experiment__title__icontains=word)
-                | Q(experiment__proposal__title__icontains=word)
-                | Q(experiment__proposal__summary__icontains=word)
-                | Q(experiment__proposal__reference__iexact=word)
-            )
-        queryset = queryset.filter(match)
+    if filters is not None:
+        queryset = filters.narrow(queryset)
     return queryset.select_related(
         "experiment", "experiment__proposal", "experiment__proposal__department"
     ).order_by("-published_at", "-pk")
-
-
-# --- the portfolio ----------------------------------------------------------------------------
-
-
-class JulianDay(Func):
-    """SQLite's julianday(): a timestamp as fractional days."""
-
-    function = "julianday"
-    output_field = FloatField()
-
-
-class PercentileCont(Aggregate):
-    """PostgreSQL's `percentile_cont(f) WITHIN GROUP (ORDER BY expr)`."""
-
-    function = "percentile_cont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-    def __init__(self, expression: Any, fraction: float = 0.5, **extra: Any) -> None:
-        super().__init__(expression, fraction=fraction, **extra)
-
-
-@dataclass
-class PortfolioFilters:
-    department: Department | None = None
-    period_from: dt.date | None = None
-    period_to: dt.date | None = None
-
-
-@dataclass
-class Portfolio:
-    scope: str
-    funnel: list[dict[str, Any]] = field(default_factory=list)
-    other_statuses: list[dict[str, Any]] = field(default_factory=list)
-    by_department: list[dict[str, Any]] = field(default_factory=list)
-    by_theme: list[dict[str, Any]] = field(default_factory=list)
-    median_days_to_decision: float | None = None
-    decided: int = 0
-    by_result: list[dict[str, Any]] = field(default_factory=list)
-    estimated_benefit_gbp: int = 0
-    realised_benefit_gbp: int = 0
-    total: int = 0
-
-
-def portfolio_proposals(user: User, filters: PortfolioFilters) -> QuerySet[Proposal]:
-    """Submitted proposals in scope: analysts all they may see, leads their department."""
-    if user.role == Role.ANALYST:
-        queryset = proposals_visible_to(user).exclude(status=Status.DRAFT)
-        if filters.department is not None:
-            queryset = queryset.filter(department=filters.department)
-    else:
-        queryset = department_proposals(user)
-    if filters.period_from:
-        queryset = queryset.filter(submitted_at__gte=_start_of(filters.period_from))
-    if filters.period_to:
-        queryset = queryset.filter(
-            submitted_at__lt=_start_of(filters.period_to + dt.timedelta(days=1))
-        )
-    return queryset
-
-
-# Proposals that were approved (whatever happened next): the benefit they promised.
-APPROVED_OR_LATER = (Status.APPROVED, Status.EXPERIMENTING, Status.COMPLETED)
-
-
-DECIDED = Q(decided_at__isnull=False, submitted_at__isnull=False)
-
-
-def _median_days_sqlite(queryset: QuerySet[Proposal], n: int) -> float | None:
-    """SQLite has no percentile_cont: the database sorts the durations and
-    returns the middle one or two (one small query; no rows walked in Python)."""
-    if n == 0:
-        return None
-    days = ExpressionWrapper(
-        JulianDay("decided_at") - JulianDay("submitted_at"), output_field=FloatField()
-    )
-    ordered = queryset.filter(DECIDED).order_by().annotate(days=days).order_by("days")
-    middle = list(ordered.values_list("days", flat=True)[(n - 1) // 2 : n // 2 + 1])
-    return sum(middle) / len(middle)
-
-
-def portfolio(user: User, filters: PortfolioFilters) -> Portfolio:
-    """Every number on the portfolio dashboard, in four aggregate queries.
-
-    COUNT(*) and COUNT(status), not COUNT(id), so PostgreSQL can answer from the covering
-    portfolio indexes without touching the table.
-    """
-    base = portfolio_proposals(user, filters).order_by()
-    scope = (
-        user.department.name
-        if user.role != Role.ANALYST
-        else (filters.department.name if filters.department else "All of government")
-    )
-    result = Portfolio(scope=scope)
-
-    # 1. Counts by status, the estimated benefit and the median, in one pass.
-    aggregates: dict[str, Any] = {
-        f"status_{s.value}": Count("status", filter=Q(status=s))
-        for s in Status
-        if s != Status.DRAFT
-    }
-    aggregates["estimated"] = Coalesce(
-        Sum("estimated_benefit_gbp", filter=Q(status__in=APPROVED_OR_LATER)), 0
-    )
-    aggregates["decided"] = Count("status", filter=DECIDED)
-    if settings.IS_POSTGRES:
-        from django.db.models import DurationField
-        from django.db.models.functions import Extract
-
-        duration = ExpressionWrapper(F("decided_at") - F("submitted_at"), DurationField())
-        aggregates["median_seconds"] = PercentileCont(Extract(duration, "epoch"), filter=DECIDED)
-    totals = base.aggregate(**aggregates)
-    counts = {s.value: totals.get(f"status_{s.value}", 0) for s in Status}
-    result.total = sum(counts.values())
-    result.funnel = [{"key": s.value, "label": s.label, "count": counts[s.value]} for s in FUNNEL]
-    result.other_statuses = [
-        {"key": s.value, "label": s.label, "count": counts[s.value]}
-        for s in Status
-        if s not in FUNNEL and s != Status.DRAFT
-    ]
-    result.estimated_benefit_gbp = totals["estimated"]
-    result.decided = totals["decided"]
-    if settings.IS_POSTGRES:
-        seconds = totals["median_seconds"]
-        result.median_days_to_decision = None if seconds is None else seconds / 86400
-    else:
-        result.median_days_to_decision = _median_days_sqlite(base, result.decided)
-
-    # 2. By department.
-    result.by_department = list(
-        base.values("department__name")
-        .annotate(
-            total=Count("*"),
-            approved=Count("status", filter=Q(status__in=APPROVED_OR_LATER)),
-            rejected=Count("status", filter=Q(status=Status.REJECTED)),
-            estimated=Coalesce(
-                Sum("estimated_benefit_gbp", filter=Q(status__in=APPROVED_OR_LATER)), 0
-            ),
-        )
-        .order_by("-total", "department__name")
-    )
-
-    # 3. By theme (a proposal with two themes counts under each).
-    result.by_theme = [
-        {"name": row["themes__name"], "total": row["total"]}
-        for row in base.filter(themes__isnull=False)
-        .values("themes__name")
-        .annotate(total=Count("pk"))
-        .order_by("-total", "themes__name")
-    ]
-
-    # 4. Experiments' outcomes by result, and the realised benefit.
-    outcome_aggregates: dict[str, Any] = {
-        r.value: Count("pk", filter=Q(result=r)) for r in OutcomeResult
-    }
-    outcome_aggregates["realised"] = Coalesce(Sum("realised_benefit_gbp"), 0)
-    outcomes = (
-        Outcome.objects.filter(experiment__proposal__in=base.values("pk"))
-        .order_by()
-        .aggregate(**outcome_aggregates)
-    )
-    result.by_result = [
-        {"key": r.value, "label": r.label, "count": outcomes[r.value]} for r in OutcomeResult
-    ]
-    result.realised_benefit_gbp = outcomes["realised"]
-    return result

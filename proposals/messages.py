@@ -8,15 +8,20 @@ of a kind of message, and the rule for who gets it, each have one home.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import QuerySet
 
-from accounts.models import Role, User
-from proposals.enums import DecisionKind, NotificationKind, ReportKind
+from accounts.models import Department, Role, User
+from proposals.enums import DecisionKind, NotificationKind, ReportKind, Status
 from proposals.models import Experiment, Proposal, Report
+
+if TYPE_CHECKING:
+    from proposals.portfolio import Portfolio
 
 
 @dataclass(frozen=True)
@@ -174,4 +179,69 @@ def report_finished(report: Report, *, ok: bool) -> Message:
         body = f"The {label} you asked for could not be built. Try requesting it again."
     return Message(
         NotificationKind.REPORT_READY, [report.requested_by], subject, body, url="/reports/"
+    )
+
+
+# --- the portfolio ---------------------------------------------------------------------------
+
+
+def portfolio_summary_recipients() -> dict[Department, list[User]]:
+    """Each department that has active portfolio leads, with those leads (one query)."""
+    leads: dict[Department, list[User]] = {}
+    for lead in (
+        User.objects.filter(role=Role.LEAD, is_active=True)
+        .select_related("department")
+        .order_by("department__name", "pk")
+    ):
+        leads.setdefault(lead.department, []).append(lead)
+    return leads
+
+
+def _days(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def portfolio_summary(
+    department: Department,
+    leads: Sequence[User],
+    *,
+    figures: Portfolio,
+    this_week: Portfolio,
+    week_ending: dt.date,
+) -> Message:
+    """The weekly summary to a department's leads: the figures of its /portfolio/ page."""
+    counts = figures.counts
+    median = figures.median_days_to_decision
+    decided = f"* {figures.decided} decided" + (
+        f", in a median of {_days(median)} days from submission to decision"
+        if median is not None
+        else ""
+    )
+    body = "\n".join(
+        [
+            f"In the last 7 days at {department.name}:",
+            "",
+            f"* {this_week.total} proposals submitted",
+            "",
+            "Now:",
+            "",
+            f"* {counts[Status.SUBMITTED]} waiting for triage",
+            f"* {counts[Status.IN_REVIEW]} in review",
+            f"* {counts[Status.EXPERIMENTING]} experimenting",
+            "",
+            "Since the service began:",
+            "",
+            f"* {figures.total} proposals submitted",
+            decided,
+            f"* £{figures.realised_benefit_gbp:,} realised of £{figures.estimated_benefit_gbp:,} "
+            "estimated benefit a year",
+        ]
+    )
+    week = week_ending.strftime("%-d %B %Y")
+    return Message(
+        NotificationKind.PORTFOLIO_SUMMARY,
+        list(leads),
+        f"Weekly portfolio summary for {department.name}, week ending {week}",
+        body,
+        url="/portfolio/",
     )

@@ -183,7 +183,7 @@ class Proposal(models.Model):
                 fields=["department", "status", "updated_at"], name="proposal_dept_updated_idx"
             ),
             models.Index(fields=["status", "decided_at"], name="proposal_decided_idx"),
-            # The portfolio dashboard (proposals.dashboards.portfolio) aggregates every
+            # The portfolio (proposals.portfolio.portfolio) aggregates every
             # submitted proposal in scope: covering indexes let PostgreSQL answer it
             # with index-only scans instead of reading the wide rows (at 1M
             # proposals: analyst 1.5 s → 0.6 s, lead 0.5 s → 0.2 s for the main query).

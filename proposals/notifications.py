@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from notifications_python_client.errors import APIError
 from notifications_python_client.notifications import NotificationsAPIClient
@@ -413,7 +413,7 @@ def deliver_digest(user_id: int) -> int:
 # --- the scheduled messages ---------------------------------------------------------------
 
 
-def _already_sent_today(kind: str, subject: str, recipient_ids: Iterable[int]) -> set[int]:
+def already_sent_today(kind: str, subject: str, recipient_ids: Iterable[int]) -> set[int]:
     """Recipients who already have this message today: a beat run twice sends once."""
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     return set(
@@ -450,75 +450,8 @@ def remind_experiments(*, today: dt.date | None = None) -> int:
     )
     for experiment, is_overdue in [(e, False) for e in ending] + [(e, True) for e in overdue]:
         message = messages.experiment_due(experiment, overdue=is_overdue)
-        done = _already_sent_today(
-            message.kind, message.subject, [u.pk for u in message.recipients]
-        )
+        done = already_sent_today(message.kind, message.subject, [u.pk for u in message.recipients])
         written += len(send(message, skip=done))
-    return written
-
-
-@transaction.atomic
-def send_portfolio_summaries(*, now: dt.datetime | None = None) -> int:
-    """Weekly: each department's leads get the week's numbers for their department."""
-    from accounts.models import Department, Role, User
-    from proposals.models import Experiment
-
-    now = now or timezone.now()
-    week_ago = now - dt.timedelta(days=7)
-    written = 0
-    leads_by_department: dict[int, list[User]] = {}
-    for lead in User.objects.filter(role=Role.LEAD, is_active=True):
-        leads_by_department.setdefault(lead.department_id, []).append(lead)
-    departments = Department.objects.filter(pk__in=leads_by_department).annotate(
-        submitted_week=Count(
-            "proposals", filter=Q(proposals__submitted_at__gte=week_ago), distinct=True
-        ),
-        awaiting_triage=Count(
-            "proposals", filter=Q(proposals__status=Status.SUBMITTED), distinct=True
-        ),
-        in_review=Count("proposals", filter=Q(proposals__status=Status.IN_REVIEW), distinct=True),
-        decided_week=Count(
-            "proposals", filter=Q(proposals__decided_at__gte=week_ago), distinct=True
-        ),
-    )
-    running = dict(
-        Experiment.objects.filter(
-            status=ExperimentStatus.RUNNING, proposal__department_id__in=leads_by_department
-        )
-        .values_list("proposal__department_id")
-        .annotate(n=Count("pk"))
-        .values_list("proposal__department_id", "n")
-    )
-    week = timezone.localtime(now).strftime("%-d %B %Y")
-    for department in departments:
-        subject = f"Weekly portfolio summary for {department.name}, week ending {week}"
-        body = "\n".join(
-            [
-                f"In the last 7 days at {department.name}:",
-                "",
-                f"* {department.submitted_week} proposals submitted",  # type: ignore[attr-defined]
-                f"* {department.decided_week} proposals decided",  # type: ignore[attr-defined]
-                "",
-                "Now:",
-                "",
-                f"* {department.awaiting_triage} waiting for triage",  # type: ignore[attr-defined]
-                f"* {department.in_review} in review",  # type: ignore[attr-defined]
-                f"* {running.get(department.pk, 0)} experiments running",
-            ]
-        )
-        recipients = leads_by_department[department.pk]
-        done = _already_sent_today(
-            NotificationKind.PORTFOLIO_SUMMARY, subject, [u.pk for u in recipients]
-        )
-        written += len(
-            notify(
-                recipients=[u for u in recipients if u.pk not in done],
-                kind=NotificationKind.PORTFOLIO_SUMMARY,
-                subject=subject,
-                body=body,
-                url="/portfolio/",
-            )
-        )
     return written
 
 

@@ -7,7 +7,10 @@ then saved to Django's default storage. Nothing holds more than one chunk of
 rows, so memory stays flat however many proposals there are.
 
 Every row comes from `selectors.proposals_visible_to(requester)`: a report
-shows exactly what its requester may see on the pages.
+shows exactly what its requester may see on the pages, narrowed by the one
+proposal filter (`filters.ReportFilter`). The portfolio summary is the
+requester's portfolio (`portfolio.portfolio`), the figures their /portfolio/
+page shows.
 """
 
 from __future__ import annotations
@@ -25,26 +28,17 @@ from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.db.models import (
-    Count,
-    DurationField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Sum,
 )
 from django.http import Http404
 from django.utils import timezone
 from stream_write_ods import stream_write_ods
 
-from accounts.models import Department
 from proposals import dispatch, messages
 from proposals import permissions as perms
 from proposals.enums import (
@@ -53,21 +47,17 @@ from proposals.enums import (
     ReportStatus,
     Status,
 )
+from proposals.filters import report_filters, reported
 from proposals.models import (
     Metric,
     MetricActual,
     Outcome,
     Proposal,
     Report,
-    Theme,
 )
 from proposals.notifications import send
-from proposals.selectors import (
-    latest_decision,
-    outcomes_visible_to,
-    proposals_visible_to,
-    search_proposals,
-)
+from proposals.portfolio import portfolio
+from proposals.selectors import latest_decision, outcomes_visible_to, proposals_visible_to
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -80,35 +70,18 @@ CONTENT_TYPES: dict[str, str] = {
     ReportFormat.ODS: "application/vnd.oasis.opendocument.spreadsheet",
     ReportFormat.JSON: "application/json",
 }
-FILTER_NAMES = ("status", "department", "theme", "search")
 
 
 # --- requesting ------------------------------------------------------------------------------
 
 
 def clean_filters(filters: Mapping[str, Any] | None) -> dict[str, str]:
-    """The proposals list's filters (status, department, theme, search), checked.
+    """The proposals list's filters (status, department, theme, search), checked by the
+    one proposal filter (`filters.ReportFilter`).
 
     Unknown names are dropped; a bad value is a ValidationError naming the field.
     """
-    cleaned: dict[str, str] = {}
-    for name in FILTER_NAMES:
-        value = str((filters or {}).get(name) or "").strip()
-        if value:
-            cleaned[name] = value[:200]
-    errors: dict[str, list[str]] = {}
-    if "status" in cleaned and cleaned["status"] not in Status.values:
-        errors["status"] = ["Select a status from the list"]
-    if (
-        "department" in cleaned
-        and not Department.objects.filter(slug=cleaned["department"]).exists()
-    ):
-        errors["department"] = ["Select a department from the list"]
-    if "theme" in cleaned and not Theme.objects.filter(slug=cleaned["theme"]).exists():
-        errors["theme"] = ["Select a theme from the list"]
-    if errors:
-        raise ValidationError(errors)
-    return cleaned
+    return report_filters(filters)
 
 
 def enqueue(report_id: str) -> bool:
@@ -227,28 +200,9 @@ class Progress:
             self.written = percent
 
 
-def apply_filters(queryset: QuerySet[Proposal], filters: Mapping[str, str]) -> QuerySet[Proposal]:
-    """The proposals list's filters on an already visibility-filtered queryset."""
-    if filters.get("status"):
-        queryset = queryset.filter(status=filters["status"])
-    if filters.get("department"):
-        queryset = queryset.filter(department__slug=filters["department"])
-    if filters.get("theme"):
-        queryset = queryset.filter(
-            Exists(
-                Proposal.themes.through.objects.filter(
-                    proposal_id=OuterRef("pk"), theme__slug=filters["theme"]
-                )
-            )
-        )
-    if filters.get("search"):
-        queryset = search_proposals(queryset, filters["search"])
-    return queryset
-
-
 def export_queryset(user: User, filters: Mapping[str, str]) -> QuerySet[Proposal]:
     """The proposals a proposals export holds: what the list page shows this user."""
-    return apply_filters(proposals_visible_to(user), filters)
+    return reported(proposals_visible_to(user), filters)
 
 
 # Every field a reader of the proposal may see (never scores or assessors' comments).
@@ -454,7 +408,7 @@ def outcome_rows(
 
 
 def outcomes_queryset(user: User, filters: Mapping[str, str]) -> QuerySet[Outcome]:
-    proposals = apply_filters(proposals_visible_to(user), filters)
+    proposals = reported(proposals_visible_to(user), filters)
     return outcomes_visible_to(user).filter(experiment__proposal__in=proposals.values("pk"))
 
 
@@ -466,118 +420,58 @@ def outcomes_tables(user: User, filters: Mapping[str, str], report_id: Any) -> l
     ]
 
 
-# --- the portfolio summary (aggregates computed by the database) ---------------------------
-
-
-def _median_days(queryset: QuerySet[Proposal]) -> float | None:
-    """Median of decided_at − submitted_at, by ORDER BY and OFFSET in SQL.
-
-    Works on PostgreSQL and SQLite alike and fetches at most two values.
-    """
-    decided = queryset.filter(decided_at__isnull=False, submitted_at__isnull=False).annotate(
-        took=ExpressionWrapper(F("decided_at") - F("submitted_at"), output_field=DurationField())
-    )
-    count = decided.count()
-    if not count:
-        return None
-    ordered = decided.order_by("took").values_list("took", flat=True)
-    middle = list(ordered[(count - 1) // 2 : count // 2 + 1])
-    seconds = sum(value.total_seconds() for value in middle) / len(middle)
-    return round(seconds / 86400, 1)
-
-
-def portfolio_stage_rows(queryset: QuerySet[Proposal]) -> Iterator[list[Any]]:
-    labels = dict(Status.choices)
-    grouped = (
-        queryset.exclude(status=Status.DRAFT)
-        .values("status", "department__name", "themes__name")
-        .annotate(n=Count("pk", distinct=True))
-        .order_by("department__name", "status", "themes__name")
-    )
-    for row in grouped.iterator(chunk_size=CHUNK_SIZE):
-        yield [
-            labels.get(row["status"], row["status"]),
-            row["department__name"],
-            row["themes__name"] or "No theme",
-            row["n"],
-        ]
-
-
-def portfolio_decision_rows(queryset: QuerySet[Proposal]) -> Iterator[list[Any]]:
-    departments = (
-        queryset.filter(decided_at__isnull=False)
-        .values_list("department_id", "department__name")
-        .distinct()
-        .order_by("department__name")
-    )
-    for department_id, name in departments:
-        mine = queryset.filter(department_id=department_id)
-        yield [name, mine.filter(decided_at__isnull=False).count(), _median_days(mine)]
-    yield [
-        "All departments",
-        queryset.filter(decided_at__isnull=False).count(),
-        _median_days(queryset),
-    ]
-
-
-def portfolio_result_rows(outcomes: QuerySet[Outcome]) -> Iterator[list[Any]]:
-    grouped = (
-        outcomes.values("experiment__proposal__department__name", "result")
-        .annotate(n=Count("pk"))
-        .order_by("experiment__proposal__department__name", "result")
-    )
-    for row in grouped:
-        yield [row["experiment__proposal__department__name"], row["result"], row["n"]]
-
-
-def portfolio_benefit_rows(
-    queryset: QuerySet[Proposal], outcomes: QuerySet[Outcome]
-) -> Iterator[list[Any]]:
-    approved = queryset.filter(status__in=[Status.APPROVED, Status.EXPERIMENTING, Status.COMPLETED])
-    estimated = {
-        row["department__name"]: (row["n"], row["estimated"])
-        for row in approved.values("department__name")
-        .annotate(n=Count("pk"), estimated=Sum("estimated_benefit_gbp"))
-        .order_by()
-    }
-    realised = {
-        row["experiment__proposal__department__name"]: row["realised"]
-        for row in outcomes.values("experiment__proposal__department__name")
-        .annotate(realised=Sum("realised_benefit_gbp"))
-        .order_by()
-    }
-    for name in sorted(set(estimated) | set(realised)):
-        count, est = estimated.get(name, (0, None))
-        yield [name, count, est or 0, realised.get(name) or 0]
+# --- the portfolio summary (the portfolio's one computation) ---------------------------------
 
 
 def portfolio_tables(user: User, filters: Mapping[str, str], report_id: Any) -> list[Table]:
-    queryset = apply_filters(proposals_visible_to(user), filters)
-    outcomes = outcomes_visible_to(user).filter(experiment__proposal__in=queryset.values("pk"))
-    progress = Progress(report_id, 4)
+    """The figures of the user's /portfolio/ page, as tables (`portfolio.portfolio`)."""
+    figures = portfolio(user, report_filters=filters, by_stage=True)
+    labels = dict(Status.choices)
+    departments = sorted(figures.by_department, key=lambda row: row["department__name"])
+    summary: list[list[Any]] = [
+        ["Proposals submitted", figures.total],
+        ["Proposals decided", figures.decided],
+        ["Median days from submission to decision", figures.median_days_to_decision],
+        ["Estimated benefit (£ a year)", figures.estimated_benefit_gbp],
+        ["Realised benefit (£ a year)", figures.realised_benefit_gbp],
+    ]
+    stages = [
+        [labels.get(status, status), department, theme or "No theme", n]
+        for status, department, theme, n in figures.by_stage
+    ]
+    decisions = [
+        [row["department__name"], row["decided"], row["median_days"]]
+        for row in departments
+        if row["decided"]
+    ]
+    decisions.append(["All departments", figures.decided, figures.median_days_to_decision])
+    benefit = [
+        [row["department__name"], row["approved"], row["estimated"], row["realised"]]
+        for row in departments
+        if row["approved"] or row["outcomes"]
+    ]
+    progress = Progress(report_id, 5)
 
-    def step(rows: Iterable[list[Any]]) -> Iterator[list[Any]]:
-        count = 0
-        for row in rows:
-            count += 1
-            yield row
-        progress.advance(1, rows=count)
+    def step(rows: list[list[Any]]) -> Iterator[list[Any]]:
+        yield from rows
+        progress.advance(1, rows=len(rows))
 
     return [
+        Table("Summary", ["Figure", "Value"], step(summary)),
         Table(
             "By stage, department and theme",
             ["Status", "Department", "Theme", "Proposals"],
-            step(portfolio_stage_rows(queryset)),
+            step(stages),
         ),
         Table(
             "Days to decision",
             ["Department", "Proposals decided", "Median days to decision"],
-            step(portfolio_decision_rows(queryset)),
+            step(decisions),
         ),
         Table(
             "Experiment results",
             ["Department", "Result", "Outcomes"],
-            step(portfolio_result_rows(outcomes)),
+            step([list(row) for row in figures.results_by_department]),
         ),
         Table(
             "Estimated and realised benefit",
@@ -587,7 +481,7 @@ def portfolio_tables(user: User, filters: Mapping[str, str], report_id: Any) -> 
                 "Estimated benefit (£ a year)",
                 "Realised benefit (£ a year)",
             ],
-            step(portfolio_benefit_rows(queryset, outcomes)),
+            step(benefit),
         ),
     ]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from celery import shared_task
 
-from proposals import dispatch, notifications, reports, webhooks
+from proposals import dispatch, notifications, portfolio, reports, webhooks
 
 
 @shared_task(bind=True, name="proposals.tasks.deliver_notification", max_retries=None)
@@ -61,7 +61,7 @@ def send_experiment_reminders() -> int:
 @shared_task(name="proposals.tasks.send_portfolio_summaries")
 def send_portfolio_summaries() -> int:
     """Beat, weekly: each department's leads get their portfolio summary."""
-    return notifications.send_portfolio_summaries()
+    return portfolio.send_weekly_summaries()
 
 
 @shared_task(name="proposals.tasks.build_report")

@@ -1,19 +1,24 @@
-"""List filters, validated by the serializers in `serializers.py` (a bad value
-is a 400 naming the parameter; unknown parameters are ignored) and applied to
-querysets that already come from the visibility selector."""
+"""The API's list filters: proposals and outcomes through the one FilterSet each
+(`proposals.filters`, shared with the pages and reports), experiments through
+`serializers.ExperimentFilters`. A bad value is a 400 naming the parameter;
+unknown parameters are ignored; every queryset already comes from a selector."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from django import forms
 from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 
-from proposals.models import Experiment, Outcome, Proposal
-from proposals.selectors import search_proposals
+from proposals.filters import DoorFilterSet, ZonedDateTimeField
+from proposals.models import Experiment
 
 
 def validated(serializer_class: type[serializers.Serializer], params: Any) -> dict[str, Any]:
@@ -38,24 +43,38 @@ def settled(queryset: QuerySet[Any]) -> QuerySet[Any]:
     return queryset.filter(updated_at__lte=timezone.now() - dt.timedelta(seconds=lag))
 
 
-def filter_proposals(queryset: QuerySet[Proposal], filters: dict[str, Any]) -> QuerySet[Proposal]:
-    if "status" in filters:
-        queryset = queryset.filter(status=filters["status"])
-    if "department" in filters:
-        queryset = queryset.filter(department__slug=filters["department"])
-    if "theme" in filters:
-        queryset = queryset.filter(
-            Exists(
-                Proposal.themes.through.objects.filter(
-                    proposal_id=OuterRef("pk"), theme__slug=filters["theme"]
-                )
+def filtered(
+    filterset_class: type[DoorFilterSet], queryset: QuerySet[Any], params: Any
+) -> QuerySet[Any]:
+    """A list's filters (`proposals.filters`, the same as the pages'), or a 400 whose
+    field messages are the pages' messages."""
+    filters = filterset_class(params, queryset=queryset)
+    if not filters.is_valid():
+        raise ValidationError(filters.messages())
+    return filters.qs
+
+
+def parameters(filterset_class: type[DoorFilterSet]) -> list[OpenApiParameter]:
+    """The OpenAPI query parameters of a door, read from its FilterSet."""
+    documented = []
+    for name, filter_ in filterset_class.base_filters.items():
+        field = filter_.field
+        kind: Any = OpenApiTypes.DATETIME if isinstance(field, ZonedDateTimeField) else str
+        choices: list[Any] = []
+        # Slugs of rows are documented as text: listing them would query at import.
+        if not isinstance(field, forms.ModelChoiceField | forms.ModelMultipleChoiceField):
+            choices = [value for value, _ in getattr(field, "choices", ()) if value != ""]
+        documented.append(
+            OpenApiParameter(
+                name,
+                kind,
+                OpenApiParameter.QUERY,
+                required=False,
+                description=str(field.help_text or filter_.label or ""),
+                enum=choices or None,
             )
         )
-    if "updated_after" in filters:
-        queryset = queryset.filter(updated_at__gt=filters["updated_after"])
-    if filters.get("search", "").strip():
-        queryset = search_proposals(queryset, filters["search"])
-    return queryset
+    return documented
 
 
 def filter_experiments(
@@ -65,14 +84,6 @@ def filter_experiments(
         queryset = queryset.filter(status=filters["status"])
     if "proposal" in filters:
         queryset = queryset.filter(proposal__reference=filters["proposal"].upper())
-    if "updated_after" in filters:
-        queryset = queryset.filter(updated_at__gt=filters["updated_after"])
-    return queryset
-
-
-def filter_outcomes(queryset: QuerySet[Outcome], filters: dict[str, Any]) -> QuerySet[Outcome]:
-    if "result" in filters:
-        queryset = queryset.filter(result=filters["result"])
     if "updated_after" in filters:
         queryset = queryset.filter(updated_at__gt=filters["updated_after"])
     return queryset

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.validators import ProhibitNullCharactersValidator, validate_slug
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
@@ -32,6 +32,7 @@ from proposals.enums import (
     Visibility,
     WebhookEvent,
 )
+from proposals.filters import MESSAGES
 from proposals.models import Challenge, Theme
 
 TEXT_MAX = 20_000
@@ -116,36 +117,11 @@ class LenientDateTimeField(serializers.DateTimeField):
         return super().to_internal_value(value)
 
 
-class ProposalFilters(serializers.Serializer):
-    status = serializers.ChoiceField(
-        choices=Status.choices, required=False, help_text="Only proposals in this status."
-    )
-    department = serializers.SlugField(
-        max_length=64, required=False, help_text="Owning department's slug, e.g. `dfe`."
-    )
-    theme = serializers.SlugField(max_length=64, required=False, help_text="A theme's slug.")
-    updated_after = LenientDateTimeField(
-        required=False,
-        help_text=(
-            "ISO 8601 with time zone; exclusive. For incremental sync pass the newest "
-            "`updated_at` you have seen."
-        ),
-    )
-    search = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, help_text="Full-text search."
-    )
-
-
 class ExperimentFilters(serializers.Serializer):
     status = serializers.ChoiceField(choices=ExperimentStatus.choices, required=False)
     proposal = serializers.CharField(
         max_length=32, required=False, help_text="A proposal's reference."
     )
-    updated_after = LenientDateTimeField(required=False, help_text="ISO 8601; exclusive.")
-
-
-class OutcomeFilters(serializers.Serializer):
-    result = serializers.ChoiceField(choices=OutcomeResult.choices, required=False)
     updated_after = LenientDateTimeField(required=False, help_text="ISO 8601; exclusive.")
 
 
@@ -295,10 +271,24 @@ class CommentIn(serializers.Serializer):
 
 
 class ReportFiltersIn(serializers.Serializer):
-    status = serializers.ChoiceField(choices=Status.choices, required=False)
-    department = Text(max_length=64, required=False, validators=[validate_slug])
-    theme = Text(max_length=64, required=False, validators=[validate_slug])
-    search = Text(max_length=200, required=False, allow_blank=True)
+    """Types and lengths only: the values are checked by the one proposal filter
+    (`proposals.filters.ReportFilter`), with the pages' messages."""
+
+    status = serializers.ChoiceField(
+        choices=Status.choices,
+        required=False,
+        error_messages={"invalid_choice": MESSAGES["status"]},
+    )
+    department = Text(
+        max_length=64, required=False, error_messages={"max_length": MESSAGES["department"]}
+    )
+    theme = Text(max_length=64, required=False, error_messages={"max_length": MESSAGES["theme"]})
+    search = Text(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        error_messages={"max_length": MESSAGES["search"]},
+    )
 
 
 class ReportIn(serializers.Serializer):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, cast
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse
@@ -30,15 +31,10 @@ from proposals import selectors, services, workflow
 from proposals.api import rows
 from proposals.api import serializers as s
 from proposals.api.exceptions import Conflict
-from proposals.api.filters import (
-    filter_experiments,
-    filter_outcomes,
-    filter_proposals,
-    settled,
-    validated,
-)
+from proposals.api.filters import filter_experiments, filtered, parameters, settled, validated
 from proposals.api.pagination import UpdatedAtCursorPagination
 from proposals.enums import ReportStatus
+from proposals.filters import ApiOutcomeFilter, ApiProposalFilter, report_filters
 from proposals.models import (
     Challenge,
     Comment,
@@ -184,7 +180,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
         return selectors.proposals_visible_to(self.request.user)
 
     @extend_schema(
-        parameters=[s.ProposalFilters],
+        parameters=parameters(ApiProposalFilter),
         responses={200: s.ProposalOut(many=True)},
         summary="List proposals you may see",
         description=(
@@ -195,8 +191,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
         ),
     )
     def list(self, request: AuthedRequest) -> Response:
-        filters = validated(s.ProposalFilters, request.query_params)
-        queryset = settled(filter_proposals(self.get_queryset(), filters))
+        queryset = settled(filtered(ApiProposalFilter, self.get_queryset(), request.query_params))
         paginator = UpdatedAtCursorPagination()
         page = paginator.paginate_queryset(rows.proposal_values(queryset), request)
         return Response(paginator.get_paginated_response_data(rows.shape_proposals(page)))
@@ -568,13 +563,12 @@ class OutcomeViewSet(viewsets.GenericViewSet):
         return selectors.published_outcomes_visible_to(self.request.user)
 
     @extend_schema(
-        parameters=[s.OutcomeFilters],
+        parameters=parameters(ApiOutcomeFilter),
         responses={200: s.OutcomeOut(many=True)},
         summary="Published outcomes, ordered by (updated_at, id)",
     )
     def list(self, request: AuthedRequest) -> Response:
-        filters = validated(s.OutcomeFilters, request.query_params)
-        queryset = settled(filter_outcomes(self.get_queryset(), filters))
+        queryset = settled(filtered(ApiOutcomeFilter, self.get_queryset(), request.query_params))
         paginator = UpdatedAtCursorPagination()
         page = paginator.paginate_queryset(queryset.values("id", "updated_at"), request)
         by_id = {
@@ -698,10 +692,10 @@ class ReportViewSet(viewsets.GenericViewSet):
         serializer = s.ReportIn(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        filters = {
-            k: (rows.iso(v) if hasattr(v, "isoformat") else v)
-            for k, v in dict(data.get("filters") or {}).items()
-        }
+        try:
+            filters = report_filters(dict(data.get("filters") or {}))
+        except DjangoValidationError as error:
+            raise ValidationError({"filters": error.message_dict}) from None
         report = services.report_request(
             user=request.user, kind=data["kind"], format=data["format"], filters=filters
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from accounts.models import Department
 from proposals.enums import (
@@ -12,6 +13,7 @@ from proposals.enums import (
     ReportKind,
     Status,
 )
+from proposals.filters import SEARCH_MAX, report_filters
 from proposals.models import Theme
 
 FILTERS = ("status", "department", "theme")
@@ -35,19 +37,21 @@ class ReportRequestForm(forms.Form):
         help_text="ODS opens in LibreOffice, Microsoft Excel and Google Sheets.",
         error_messages={"required": "Select a format"},
     )
-    status = forms.ChoiceField(label="Status", required=False)
-    department = forms.ChoiceField(label="Department", required=False)
-    theme = forms.ChoiceField(label="Theme", required=False)
+    # Shown here, checked by the one proposal filter (`clean`), so a bad value gets
+    # the message it gets on Find proposals and from the API.
+    status = forms.CharField(label="Status", required=False, widget=forms.Select)
+    department = forms.CharField(label="Department", required=False, widget=forms.Select)
+    theme = forms.CharField(label="Theme", required=False, widget=forms.Select)
     search = forms.CharField(
         label="Words to search for",
         required=False,
-        max_length=200,
         help_text="Or a reference, like DFE-2026-0042",
+        widget=forms.TextInput(attrs={"maxlength": SEARCH_MAX}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choice_fields = {name: cast(forms.ChoiceField, self.fields[name]) for name in FILTERS}
+        choice_fields = {name: cast(forms.Select, self.fields[name].widget) for name in FILTERS}
         choice_fields["status"].choices = _optional(
             [(s.value, s.label) for s in Status if s != Status.DRAFT], "Any status"
         )
@@ -59,9 +63,17 @@ class ReportRequestForm(forms.Form):
             list(Theme.objects.order_by("name").values_list("slug", "name")), "All themes"
         )
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        try:
+            self.checked_filters = report_filters(
+                {name: cleaned.get(name) for name in (*FILTERS, "search")}
+            )
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                for message in messages:
+                    self.add_error(name, message)
+        return cleaned
+
     def filters(self) -> dict[str, str]:
-        return {
-            name: self.cleaned_data[name]
-            for name in ("status", "department", "theme", "search")
-            if self.cleaned_data.get(name)
-        }
+        return self.checked_filters

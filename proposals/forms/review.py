@@ -6,45 +6,12 @@ from typing import Any
 
 from django import forms
 
-from accounts.models import Department, User
-from proposals.enums import CostBand, NextStep, Recommendation
-from proposals.forms.common import DATE_WIDGET, blank, choice_field
-from proposals.models import Challenge, Criterion, Theme
+from accounts.models import User
+from proposals.enums import NextStep, Recommendation
+from proposals.forms.common import choice_field
+from proposals.models import Criterion
 
 # --- triage ------------------------------------------------------------------------------------
-
-
-class QueueFilterForm(forms.Form):
-    q = forms.CharField(label="Search proposals", required=False, max_length=200)
-    theme = forms.ChoiceField(label="Theme", required=False)
-    challenge = forms.ChoiceField(label="Challenge", required=False)
-    cost_band = forms.ChoiceField(
-        label="Estimated cost", required=False, choices=blank(CostBand.choices, "Any cost")
-    )
-    submitted_from = forms.DateField(
-        label="Submitted on or after",
-        required=False,
-        widget=DATE_WIDGET,
-        error_messages={"invalid": "Enter a real date, like 2026-03-27"},
-    )
-    submitted_to = forms.DateField(
-        label="Submitted on or before",
-        required=False,
-        widget=DATE_WIDGET,
-        error_messages={"invalid": "Enter a real date, like 2026-03-27"},
-    )
-
-    def __init__(self, *args: Any, department: Department, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        choice_field(self, "theme").choices = blank(
-            Theme.objects.values_list("slug", "name"), "Any theme"
-        )
-        choice_field(self, "challenge").choices = blank(
-            Challenge.objects.filter(department__in=[department.pk, None])
-            .values_list("slug", "title")
-            .order_by("title"),
-            "Any challenge",
-        )
 
 
 class AssessorsField(forms.ModelMultipleChoiceField):

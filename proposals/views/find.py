@@ -8,13 +8,13 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.functional import cached_property
 
 from proposals import selectors
-from proposals.forms.find import FindForm
+from proposals.filters import FindFilter
 from proposals.models import Proposal, Support
 from proposals.views._common import user_of
 
@@ -45,36 +45,16 @@ class CappedPaginator(Paginator):
         return self.count > COUNT_CAP
 
 
-def filtered(user: Any, form: FindForm) -> tuple[QuerySet[Proposal], QuerySet[Proposal]]:
+def filtered(
+    filters: FindFilter, *, sort: str = ""
+) -> tuple[QuerySet[Proposal], QuerySet[Proposal]]:
     """The page's rows (annotated, sorted) and the same rows bare, for counting."""
-    data = form.cleaned_data
-    queryset = selectors.proposals_visible_to(user)
-    if data.get("status"):
-        queryset = queryset.filter(status__in=data["status"])
-    if data.get("department"):
-        queryset = queryset.filter(department=data["department"])
-    if data.get("theme"):
-        # Any of the chosen themes; a subquery (not a join) keeps one row per proposal.
-        through = Proposal.themes.through
-        queryset = queryset.filter(
-            pk__in=through.objects.filter(
-                theme_id__in=[theme.pk for theme in data["theme"]]
-            ).values("proposal_id")
-        )
-    if data.get("challenge"):
-        queryset = queryset.filter(challenge=data["challenge"])
-    if data.get("mine"):
-        co_authored = Proposal.co_authors.through.objects.filter(user_id=user.pk)
-        queryset = queryset.filter(
-            Q(submitter_id=user.pk) | Q(pk__in=co_authored.values("proposal_id"))
-        )
-    text = data.get("q") or ""
-    if text:
-        queryset = selectors.search_proposals(queryset, text)
+    queryset = filters.qs
+    text = (filters.form.cleaned_data.get("q") or "") if filters.is_bound else ""
     to_count = queryset
     # Without words to rank by, "recently updated" is the default: it walks the
     # (updated_at, id) index, so the first page of a million rows is cheap.
-    sort = data.get("sort") or ("relevance" if text else "updated")
+    sort = sort or ("relevance" if text.strip() else "updated")
     if sort == "newest":
         queryset = queryset.order_by("-created_at", "-pk")
     elif sort == "updated":
@@ -118,35 +98,33 @@ def _add_support_counts(proposals: list[Proposal]) -> None:
 
 @login_required
 def find(request: HttpRequest) -> HttpResponse:
-    form = FindForm(request.GET or None)
-    page_obj = None
-    paginator = None
-    if form.is_bound and not form.is_valid():
+    user = user_of(request)
+    filters = FindFilter(
+        request.GET or None, queryset=selectors.proposals_visible_to(user), request=request
+    )
+    form = filters.form
+    if filters.is_bound and not filters.is_valid():
         results: QuerySet[Proposal] = Proposal.objects.none()
         to_count = results
     else:
-        if not form.is_bound:
-            form = FindForm({})
-            form.is_valid()
-        text = (form.cleaned_data.get("q") or "").strip()
+        data = form.cleaned_data if filters.is_bound else {}
+        text = (data.get("q") or "").strip()
         if REFERENCE.match(text):
             match = (
-                selectors.proposals_visible_to(user_of(request))
+                selectors.proposals_visible_to(user)
                 .filter(reference=text.upper())
                 .only("reference")
                 .first()
             )
             if match is not None:
                 return redirect(match.get_absolute_url())
-        to_count, results = filtered(user_of(request), form)
+        to_count, results = filtered(filters, sort=data.get("sort") or "")
     paginator = CappedPaginator(results, PAGE_SIZE, count_source=to_count)
     page_obj = paginator.get_page(request.GET.get("page"))
     proposals = list(page_obj.object_list)
     _add_support_counts(proposals)
-    filters_applied = any(
-        form.is_bound and form.cleaned_data.get(name) if hasattr(form, "cleaned_data") else False
-        for name in ("q", "status", "department", "theme", "challenge", "mine")
-    )
+    cleaned = getattr(form, "cleaned_data", {})
+    filters_applied = any(cleaned.get(name) for name in FindFilter.parameters)
     context = {
         "form": form,
         "page_obj": page_obj,

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from proposals import dashboards, services
 from proposals import permissions as perms
-from proposals.forms.lessons import LessonFilterForm
+from proposals.filters import LessonFilter
 from proposals.models import Outcome
 from proposals.selectors import published_outcomes_visible_to
 from proposals.views.review import _proposal_url, current_user
@@ -22,13 +22,16 @@ PAGE_SIZE = 20
 
 @login_required
 def lesson_list(request: HttpRequest) -> HttpResponse:
-    form = LessonFilterForm(request.GET or None)
-    filters = dashboards.LessonFilters()
-    if form.is_bound and form.is_valid():
-        filters = dashboards.LessonFilters(**{k: v or "" for k, v in form.cleaned_data.items()})
+    # A value that is not valid is left out of the search and named in the error summary.
+    filters = LessonFilter(request.GET or None, queryset=Outcome.objects.none())
     queryset = dashboards.lessons(current_user(request), filters)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "lessons/list.html", {"filter_form": form, "page_obj": page})
+    return render(
+        request,
+        "lessons/list.html",
+        {"filter_form": filters.form, "page_obj": page},
+        status=400 if filters.is_bound and filters.errors else 200,
+    )
 
 
 def _outcome_for(request: HttpRequest, pk: int) -> Outcome:

@@ -20,8 +20,8 @@ from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 
 from accounts.models import Role, User
-from proposals import dashboards
 from proposals import permissions as perms
+from proposals import portfolio as figures
 from proposals.forms.portfolio import PortfolioFilterForm
 from proposals.views.review import current_user
 
@@ -34,7 +34,7 @@ CHARTS = {
 }
 
 
-def _portfolio_for(request: HttpRequest) -> tuple[dashboards.Portfolio, PortfolioFilterForm]:
+def _portfolio_for(request: HttpRequest) -> tuple[figures.Portfolio, PortfolioFilterForm]:
     user = current_user(request)
     if not perms.can_see_portfolio(user):
         raise PermissionDenied("The portfolio is for portfolio leads and analysts")
@@ -42,9 +42,9 @@ def _portfolio_for(request: HttpRequest) -> tuple[dashboards.Portfolio, Portfoli
     if user.role != Role.ANALYST:
         # Leads see their own department only; the choice is not offered.
         del form.fields["department"]
-    filters = dashboards.PortfolioFilters()
+    filters = figures.PortfolioFilters()
     if form.is_bound and form.is_valid():
-        filters = dashboards.PortfolioFilters(
+        filters = figures.PortfolioFilters(
             department=form.cleaned_data.get("department"),
             period_from=form.cleaned_data["period_from"],
             period_to=form.cleaned_data["period_to"],
@@ -52,7 +52,7 @@ def _portfolio_for(request: HttpRequest) -> tuple[dashboards.Portfolio, Portfoli
     return cached_portfolio(user, filters), form
 
 
-def cached_portfolio(user: User, filters: dashboards.PortfolioFilters) -> dashboards.Portfolio:
+def cached_portfolio(user: User, filters: figures.PortfolioFilters) -> figures.Portfolio:
     """The portfolio, shared for PORTFOLIO_CACHE_SECONDS by everyone with the same scope.
 
     The page and each of its chart images ask for the same numbers; computing
@@ -62,21 +62,21 @@ def cached_portfolio(user: User, filters: dashboards.PortfolioFilters) -> dashbo
     """
     seconds = settings.PORTFOLIO_CACHE_SECONDS
     if not seconds:
-        return dashboards.portfolio(user, filters)
+        return figures.portfolio(user, filters)
     if user.role == Role.ANALYST:
         department = filters.department.pk if filters.department else ""
         scope = f"government:{department}"
     else:
         scope = f"department:{user.department_id}"
-    key = f"portfolio:v1:{scope}:{filters.period_from}:{filters.period_to}"
+    key = f"portfolio:v2:{scope}:{filters.period_from}:{filters.period_to}"
     data = cache.get(key)
     if data is None:
-        data = dashboards.portfolio(user, filters)
+        data = figures.portfolio(user, filters)
         cache.set(key, data, seconds)
     return data
 
 
-def chart_series(data: dashboards.Portfolio, name: str) -> list[tuple[str, int]]:
+def chart_series(data: figures.Portfolio, name: str) -> list[tuple[str, int]]:
     if name == "funnel":
         return [(row["label"], row["count"]) for row in data.funnel]
     if name == "departments":

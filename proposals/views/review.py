@@ -23,6 +23,7 @@ from accounts.models import User
 from proposals import dashboards, selectors, services, workflow
 from proposals import permissions as perms
 from proposals.exceptions import InvalidTransition, RefusalKind
+from proposals.filters import QueueFilter
 from proposals.forms.common import add_service_errors
 from proposals.forms.review import (
     AcceptForm,
@@ -32,7 +33,6 @@ from proposals.forms.review import (
     ConflictForm,
     DecisionForm,
     MergeForm,
-    QueueFilterForm,
     RejectForm,
     RequestInfoForm,
 )
@@ -93,18 +93,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     _require_reviewer(request)
     user = current_user(request)
     department = user.department
-    filter_form = QueueFilterForm(request.GET or None, department=department)
-    filters = dashboards.QueueFilters()
-    if filter_form.is_bound and filter_form.is_valid():
-        data = filter_form.cleaned_data
-        filters = dashboards.QueueFilters(
-            theme=data["theme"] or "",
-            challenge=data["challenge"] or "",
-            cost_band=data["cost_band"] or "",
-            submitted_from=data["submitted_from"],
-            submitted_to=data["submitted_to"],
-            q=data["q"] or "",
-        )
+    # The page's own GET parameters (page, …) are not filters; unknown ones are ignored.
+    filters = QueueFilter(
+        request.GET or None, queryset=Proposal.objects.none(), department=department
+    )
+    filter_form = filters.form
     queue = dashboards.triage_queue(user, filters)
     page = Paginator(queue, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = dashboards.with_age(list(page.object_list))

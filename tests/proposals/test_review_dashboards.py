@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from accounts.models import Department
 from proposals import dashboards, services
+from proposals import portfolio as figures
 from proposals.enums import Status, Visibility
+from proposals.filters import QueueFilter
 from proposals.models import Outcome, Proposal, Theme
 from tests.factories import ProposalFactory
 from tests.proposals.review_world import approved, assess, in_review, planned, with_outcome
@@ -110,7 +112,7 @@ def test_queue_is_oldest_first_with_age_and_overdue_flag(alice, rita, dfe):
     new = ProposalFactory.create(submitter=alice, submitted_at=now)
     rita.refresh_from_db()
     # Rows carry the queue's annotations (overdue, age_days), unknown to the model's type.
-    rows: list[Any] = list(dashboards.triage_queue(rita, dashboards.QueueFilters()))
+    rows: list[Any] = list(dashboards.triage_queue(rita))
     assert [r.pk for r in rows] == [old.pk, new.pk]
     assert [r.overdue for r in rows] == [True, False]
     dashboards.with_age(rows)
@@ -129,13 +131,15 @@ def test_queue_filters_by_cost_band_theme_and_dates(alice, rita):
     cheap = ProposalFactory.create(submitter=alice, cost_band="under_10k")
     cheap.themes.add(theme)
     ProposalFactory.create(submitter=alice, cost_band="over_1m")
-    filters = dashboards.QueueFilters(cost_band="under_10k")
-    assert [p.pk for p in dashboards.triage_queue(rita, filters)] == [cheap.pk]
-    filters = dashboards.QueueFilters(theme=theme.slug)
-    assert [p.pk for p in dashboards.triage_queue(rita, filters)] == [cheap.pk]
+
+    def queue(**params: str) -> list[Proposal]:
+        filters = QueueFilter(params, queryset=Proposal.objects.none(), department=rita.department)
+        return list(dashboards.triage_queue(rita, filters))
+
+    assert [p.pk for p in queue(cost_band="under_10k")] == [cheap.pk]
+    assert [p.pk for p in queue(theme=theme.slug)] == [cheap.pk]
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
-    filters = dashboards.QueueFilters(submitted_from=tomorrow)
-    assert list(dashboards.triage_queue(rita, filters)) == []
+    assert queue(submitted_from=tomorrow.isoformat()) == []
 
 
 @pytest.mark.django_db
@@ -270,7 +274,7 @@ def test_portfolio_numbers_equal_counts_made_from_the_rows(alice, bob, rita, len
             "not_met": sum(1 for o in outcomes if o.result == "not_met"),
         }
 
-    def actual(data: dashboards.Portfolio) -> dict:
+    def actual(data: figures.Portfolio) -> dict:
         statuses = {row["key"]: row["count"] for row in data.funnel + data.other_statuses}
         return {
             "total": data.total,
@@ -284,15 +288,15 @@ def test_portfolio_numbers_equal_counts_made_from_the_rows(alice, bob, rita, len
 
     dfe_rows = [p for p in made if p.department.slug == "dfe"]
     government_rows = [p for p in made if p.visibility == Visibility.GOVERNMENT]
-    lead_view = actual(dashboards.portfolio(lena, dashboards.PortfolioFilters()))
-    analyst_view = actual(dashboards.portfolio(ana, dashboards.PortfolioFilters()))
+    lead_view = actual(figures.portfolio(lena, figures.PortfolioFilters()))
+    analyst_view = actual(figures.portfolio(ana, figures.PortfolioFilters()))
     for view, rows in ((lead_view, dfe_rows), (analyst_view, government_rows)):
         want = expected(rows)
         assert view.pop("median") == pytest.approx(want.pop("median"), abs=1e-6)
         assert view == want
     by_department = {
         row["department__name"]: row["total"]
-        for row in dashboards.portfolio(ana, dashboards.PortfolioFilters()).by_department
+        for row in figures.portfolio(ana, figures.PortfolioFilters()).by_department
     }
     assert by_department == {
         name: sum(1 for p in government_rows if p.department.name == name)
@@ -300,10 +304,10 @@ def test_portfolio_numbers_equal_counts_made_from_the_rows(alice, bob, rita, len
     }
     # An analyst filtering by department sees that department's government-visible rows.
     home_office = Department.objects.get(slug="home-office")
-    filtered = dashboards.portfolio(ana, dashboards.PortfolioFilters(department=home_office))
+    filtered = figures.portfolio(ana, figures.PortfolioFilters(department=home_office))
     assert filtered.total == sum(1 for p in government_rows if p.department_id == home_office.pk)
     # A lead's filter by department is ignored: always their own.
-    ignored = dashboards.portfolio(lena, dashboards.PortfolioFilters(department=home_office))
+    ignored = figures.portfolio(lena, figures.PortfolioFilters(department=home_office))
     assert ignored.total == len(dfe_rows)
 
 

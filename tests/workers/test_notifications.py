@@ -13,7 +13,7 @@ from django.utils import timezone
 from notifications_python_client.authentication import decode_jwt_token, get_token_issuer
 
 from accounts.models import Role
-from proposals import dispatch, notifications, services
+from proposals import dispatch, notifications, portfolio, services
 from proposals.enums import DeliveryStatus, ExperimentStatus, Frequency, NotificationKind
 from proposals.models import Experiment, Notification, NotificationPreference
 from proposals.tasks import deliver_notification
@@ -439,7 +439,7 @@ def test_weekly_portfolio_summary_goes_to_each_departments_leads(alice, amir, le
         email="hl@homeoffice.example", department=bob.department, role=Role.LEAD
     )
 
-    written = notifications.send_portfolio_summaries()
+    written = portfolio.send_weekly_summaries()
 
     summaries = rows(kind=NotificationKind.PORTFOLIO_SUMMARY)
     assert written == 2

@@ -86,7 +86,7 @@ def test_requesting_a_report_without_choices_shows_govuk_errors(client, lena):
     assert title_of(response) == page_title("Reports", error=True)
     assert "Select the kind of report" in html
     assert "Select a format" in html
-    assert "Select a valid choice" in html
+    assert "Select a department from the list" in html
     assert Report.objects.count() == 0
 
 
