@@ -79,7 +79,7 @@ def test_server_error_is_recorded_and_retried_then_fails_for_good(alice, endpoin
 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 2)
-    assert delivery.last_error == "The endpoint answered 503"
+    assert delivery.last_error == "Answered 503"
     assert len(recorded.requests) == 2
 
 
@@ -110,7 +110,7 @@ def test_loopback_address_is_refused_unless_allowed(alice, endpoint_at, settings
     delivery.refresh_from_db()
     assert recorded.requests == []
     assert delivery.status == DeliveryStatus.FAILED
-    assert "127.0.0.1, a private or local address" in delivery.last_error
+    assert delivery.last_error == webhooks.REFUSED
 
 
 @pytest.mark.parametrize(
