@@ -359,3 +359,18 @@ def test_password_reset_mismatch_shows_govuk_errors(client, alice):
     assert '<a href="#id_new_password2">The passwords do not match</a>' in (
         response.content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_timeout_warning_counts_down_to_the_absolute_lifetime_when_it_is_sooner(
+    client, alice, settings
+):
+    client.force_login(alice)
+    session = client.session
+    session[SIGNED_IN_KEY] = int(time.time()) - settings.SESSION_ABSOLUTE_TIMEOUT + 600
+    session.save()
+
+    html = client.get("/privacy/").content.decode()
+
+    seconds = int(html.split('data-timeout-seconds="', 1)[1].split('"', 1)[0])
+    assert 598 <= seconds <= 600
