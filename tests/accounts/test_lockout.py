@@ -15,7 +15,9 @@ import secrets
 import socket
 
 import pytest
+import redis
 from django.core.cache import caches
+from django.test import Client
 
 from accounts import lockout
 
@@ -73,8 +75,6 @@ def test_one_account_attacked_from_many_addresses_is_locked(client, alice, amir,
 
 @pytest.mark.django_db
 def test_lockout_page_is_the_same_whether_or_not_the_account_exists(alice):
-    from django.test import Client
-
     pages = {}
     for email in ("alice@dfe.example", "nobody@dfe.example"):
         client = Client()
@@ -190,8 +190,6 @@ def test_counts_are_shared_through_redis(client, alice, require_redis, sign_in_c
             sign_in(client, "alice@dfe.example", "guess", ip=f"198.51.100.{i}")
 
         # Another process sees the same counts: read them with a client of our own.
-        import redis
-
         keys = redis.Redis.from_url(require_redis).keys(f"{prefix}:*")
         response = sign_in(client, "alice@dfe.example", PASSWORD, ip="192.0.2.9")
     finally:
