@@ -7,8 +7,8 @@ from django.contrib.auth import forms as auth_forms
 
 
 class SignInForm(auth_forms.AuthenticationForm):
-    """Email and password. The field stays named `username` because django-axes
-    reads that name from the POST to count failures (AXES_USERNAME_FORM_FIELD)."""
+    """Email and password. The field stays named `username`: authenticate() passes
+    it on under that name, which the lockout counts failures by (accounts.lockout)."""
 
     username = forms.EmailField(
         label="Email address",

@@ -1,28 +1,52 @@
-"""End a signed-in session that has been idle too long.
+"""End a signed-in session that has been idle too long, or has simply lasted too long.
 
-SESSION_SAVE_EVERY_REQUEST already slides the cookie's expiry, but the cookie
-lives SESSION_COOKIE_AGE (hours). This middleware keeps the time of the last
-request in the session and signs the user out when more than
-SESSION_IDLE_TIMEOUT seconds have passed, so the rule holds on the server,
-with or without the JavaScript warning.
+SESSION_SAVE_EVERY_REQUEST slides the cookie's expiry with every request, so
+the cookie alone would let an active session live for ever. This middleware
+keeps two times in the session and signs the user out, on the server, with or
+without the JavaScript warning:
+
+- the last request: more than SESSION_IDLE_TIMEOUT seconds ago ends it (idle);
+- signing in: more than SESSION_ABSOLUTE_TIMEOUT seconds ago ends it however
+  active the person has been (absolute), so a stolen session cookie stops
+  working too.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 SESSION_KEY = "last_activity"
+SIGNED_IN_KEY = "signed_in_at"
 
 
-class IdleTimeoutMiddleware:
+@receiver(user_logged_in)
+def _stamp_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if request is not None and hasattr(request, "session"):
+        request.session[SIGNED_IN_KEY] = int(time.time())
+
+
+def seconds_left(request: HttpRequest) -> int:
+    """How long this session has before it ends, if nothing more is done."""
+    now = int(time.time())
+    idle = settings.SESSION_IDLE_TIMEOUT
+    signed_in = request.session.get(SIGNED_IN_KEY)
+    if not isinstance(signed_in, int):
+        return idle
+    return max(0, min(idle, signed_in + settings.SESSION_ABSOLUTE_TIMEOUT - now))
+
+
+class SessionTimeoutMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
@@ -30,20 +54,31 @@ class IdleTimeoutMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             now = int(time.time())
+            signed_in = request.session.get(SIGNED_IN_KEY)
+            if not isinstance(signed_in, int):
+                # A session from before this rule: its lifetime counts from now.
+                request.session[SIGNED_IN_KEY] = signed_in = now
+            if now - signed_in > settings.SESSION_ABSOLUTE_TIMEOUT:
+                hours = settings.SESSION_ABSOLUTE_TIMEOUT / 3600
+                return self._sign_out(
+                    request,
+                    f"You were signed out because you signed in more than {hours:g} hours ago. "
+                    "Sign in again to continue.",
+                )
             last = request.session.get(SESSION_KEY)
             if isinstance(last, int) and now - last > settings.SESSION_IDLE_TIMEOUT:
-                return self._sign_out(request)
+                minutes = settings.SESSION_IDLE_TIMEOUT // 60
+                return self._sign_out(
+                    request,
+                    f"You were signed out because you did nothing for {minutes} minutes. "
+                    "Sign in again to continue.",
+                )
             request.session[SESSION_KEY] = now
         return self.get_response(request)
 
-    def _sign_out(self, request: HttpRequest) -> HttpResponse:
+    def _sign_out(self, request: HttpRequest, message: str) -> HttpResponse:
         logout(request)
-        minutes = settings.SESSION_IDLE_TIMEOUT // 60
-        messages.info(
-            request,
-            f"You were signed out because you did nothing for {minutes} minutes. "
-            "Sign in again to continue.",
-        )
+        messages.info(request, message)
         login_url = reverse("accounts:login")
         # Come back to the page after signing in; only for pages (GET), never a form post.
         if request.method == "GET" and request.path != login_url:

@@ -18,7 +18,20 @@ from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts import lockout
 from accounts.forms import NewPasswordForm, PasswordResetRequestForm, SignInForm
+from accounts.middleware import seconds_left
+
+
+def locked_out(request: HttpRequest) -> HttpResponse:
+    """The one lockout page: the same words whether the account, the address, or
+    an email with no account behind it was locked, so it reveals nothing."""
+    return render(
+        request,
+        "registration/locked_out.html",
+        {"lockout_minutes": settings.SIGN_IN_LOCKOUT_MINUTES},
+        status=429,
+    )
 
 
 class SignInView(auth_views.LoginView):
@@ -26,10 +39,18 @@ class SignInView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
+    def form_invalid(self, form: Any) -> HttpResponse:
+        # The failure has just been counted (accounts.lockout); the one that
+        # reaches a limit already answers with the lockout page.
+        email = form.cleaned_data.get("username") or self.request.POST.get("username")
+        if settings.SIGN_IN_LOCKOUT_ENABLED and lockout.is_locked(self.request, email):
+            return locked_out(self.request)
+        return super().form_invalid(form)
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["lockout_minutes"] = round(float(settings.AXES_COOLOFF_TIME) * 60)
-        context["failure_limit"] = settings.AXES_FAILURE_LIMIT
+        context["lockout_minutes"] = settings.SIGN_IN_LOCKOUT_MINUTES
+        context["failure_limit"] = settings.SIGN_IN_ACCOUNT_LIMIT
         return context
 
 
@@ -69,11 +90,12 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 @require_GET
 def keep_alive(request: HttpRequest) -> JsonResponse:
     """Pinged by the timeout warning's "Stay signed in". The request itself
-    resets the idle clock (IdleTimeoutMiddleware); the answer says how long
-    the session now has, or 401 if it has already ended."""
+    resets the idle clock (SessionTimeoutMiddleware); the answer says how long
+    the session now has (the idle timeout, or less when its absolute lifetime
+    ends sooner), or 401 if it has already ended."""
     if not request.user.is_authenticated:
         return JsonResponse({"expires_in": 0}, status=401)
-    return JsonResponse({"expires_in": settings.SESSION_IDLE_TIMEOUT})
+    return JsonResponse({"expires_in": seconds_left(request)})
 
 
 @login_required

@@ -55,7 +55,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
-    "axes",
     "accounts",
     "proposals",
 ]
@@ -69,12 +68,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    # Ends sessions idle for longer than SESSION_IDLE_TIMEOUT (needs the user and messages).
-    "accounts.middleware.IdleTimeoutMiddleware",
+    # Refuses a body over the limit from its Content-Length, before anything reads it
+    # (no middleware above reads the body; CSRF's check runs in process_view, later).
+    "innovation.middleware.RequestSizeLimitMiddleware",
+    # Ends sessions idle for longer than SESSION_IDLE_TIMEOUT, or older than
+    # SESSION_ABSOLUTE_TIMEOUT (needs the user and messages).
+    "accounts.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "innovation.middleware.PermissionsPolicyMiddleware",
-    # Last, as django-axes asks: it must see the outcome of authentication.
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "innovation.urls"
@@ -144,7 +145,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    # First: refuses a locked-out sign-in before any password is checked.
+    "accounts.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -162,6 +164,8 @@ LOGOUT_REDIRECT_URL = "/"
 # --- Sessions and security headers ----------------------------------------------
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 8, minimum=300)
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60, minimum=120)
+# However active, a sign-in ends this long after it began (accounts.middleware).
+SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 12 * 60 * 60, minimum=300)
 SESSION_SAVE_EVERY_REQUEST = True  # the idle timeout counts from the last request
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -200,14 +204,22 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# --- django-axes: lock out after repeated failed sign-ins -------------------------
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
-AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_HOURS", 0.5)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_USERNAME_FORM_FIELD = "username"
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# --- Sign-in lockout (accounts.lockout): by account and by IP address, separately ---------
+# The AXES_* names are what these were called under django-axes; still read.
+SIGN_IN_LOCKOUT_ENABLED = env_bool("SIGN_IN_LOCKOUT_ENABLED", env_bool("AXES_ENABLED", True))
+SIGN_IN_ACCOUNT_LIMIT = env_int(
+    "SIGN_IN_ACCOUNT_LIMIT", env_int("AXES_FAILURE_LIMIT", 5, minimum=1), minimum=1
+)
+SIGN_IN_IP_LIMIT = env_int("SIGN_IN_IP_LIMIT", 30, minimum=1)
+SIGN_IN_LOCKOUT_MINUTES = env_int(
+    "SIGN_IN_LOCKOUT_MINUTES", round(env_float("AXES_COOLOFF_HOURS", 0.5) * 60), minimum=1
+)
+# Proxies in front that append the client's address to X-Forwarded-For (a load
+# balancer: 1). With 0 the connection's own address is used and the header ignored,
+# since a client can write anything in it.
+TRUSTED_PROXY_COUNT = env_int(
+    "TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", False) else 0, minimum=0
+)
 
 # --- OpenID Connect single sign-on (optional) -----------------------------------------
 OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID")
@@ -262,6 +274,13 @@ if env_str("AWS_STORAGE_BUCKET_NAME"):
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 10, minimum=1) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+# The largest request body accepted at all, judged from Content-Length before it is
+# read (innovation.middleware): an attachment at its limit plus the form around it.
+REQUEST_BODY_MAX_BYTES = env_int(
+    "REQUEST_BODY_MAX_BYTES",
+    ATTACHMENT_MAX_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE,
+    minimum=DATA_UPLOAD_MAX_MEMORY_SIZE,
+)
 
 # --- Cache (rate limits and lockouts must be shared by every process) ----------------------
 CACHE_URL = env_str("CACHE_URL") or env_str("REDIS_CACHE_URL")
@@ -277,6 +296,12 @@ else:
             "LOCATION": VAR_DIR / "cache",
         }
     }
+# Sign-in lockout counters: the same store under their own alias, so tests can
+# give them a store of their own; over Redis with short timeouts, so a Redis that
+# does not answer sends accounts.lockout to its fallback within a second.
+CACHES["sign_in"] = {**CACHES["default"], "KEY_PREFIX": "sign-in"}
+if CACHE_URL:
+    CACHES["sign_in"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
 # The portfolio page and its chart images share one computation for this many
 # seconds (0 turns it off): aggregating a million proposals takes about a second,
@@ -389,6 +414,10 @@ NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 6, minimum=1)
 NOTIFICATION_SWEEP_AFTER_SECONDS = env_int("NOTIFICATION_SWEEP_AFTER_SECONDS", 300, minimum=10)
 REPORT_EXPIRY_DAYS = env_int("REPORT_EXPIRY_DAYS", 7, minimum=1)
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+# Seconds to connect, and between bytes of the answer, before a try gives up.
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0)
+# Certificate authorities trusted for webhook endpoints (a PEM file); certifi's by default.
+WEBHOOK_CA_BUNDLE = env_str("WEBHOOK_CA_BUNDLE")
 
 # --- REST API ------------------------------------------------------------------------
 API_SETTLING_LAG_SECONDS = env_int("API_SETTLING_LAG_SECONDS", 5, minimum=0)

@@ -12,6 +12,7 @@ from proposals.models import (
     Notification,
     NotificationPreference,
     Report,
+    WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -57,8 +58,28 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     exclude = ("secret",)
 
 
+class WebhookAttemptInline(admin.TabularInline):
+    """Every try, in order; the log (proposals.webhooks) has the network detail."""
+
+    model = WebhookAttempt
+    fields = readonly_fields = (
+        "number",
+        "started_at",
+        "finished_at",
+        "outcome",
+        "response_status",
+        "error",
+    )
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
+    inlines = [WebhookAttemptInline]
     list_display = (
         "created_at",
         "event",

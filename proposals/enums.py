@@ -125,6 +125,14 @@ class DeliveryStatus(models.TextChoices):
     DIGEST = "digest", "Waiting for the daily digest"
 
 
+class AttemptOutcome(models.TextChoices):
+    """How one try at delivering a webhook ended; blank while it is under way."""
+
+    SENDING = "", "Did not finish"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
 class Frequency(models.TextChoices):
     IMMEDIATE = "immediate", "Immediately"
     DAILY = "daily", "Daily digest"

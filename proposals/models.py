@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Department
 from proposals.enums import (
+    AttemptOutcome,
     AuditAudience,
     CostBand,
     DecisionKind,
@@ -560,3 +561,34 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.endpoint_id}"
+
+
+class WebhookAttempt(models.Model):
+    """One try at a delivery: its own row, so a retry never overwrites an earlier one.
+
+    Written when the try starts (so a worker killed mid-send leaves a row that
+    never finished) and completed when it ends. `error` is the plain category a
+    lead sees ("Could not connect", "Timed out", "Answered 503"); the network
+    detail goes to the operators' log only.
+    """
+
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log"
+    )
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(
+        max_length=10, choices=AttemptOutcome.choices, default=AttemptOutcome.SENDING, blank=True
+    )
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="webhook_attempt_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} #{self.number}"

@@ -2,34 +2,55 @@
 
 Delivery rows are written by `services.emit_webhook` with the change, and
 endpoints are registered through `services.webhook_register`. This module
-queues the deliveries, delivers them (signed POST, claimed like notifications,
-retried with backoff, every attempt's status recorded), and refuses to send
-to private, loopback or link-local addresses unless an operator allows it,
-so a lead cannot use the service to reach inside the network (SSRF).
+queues the deliveries and delivers them: a signed POST, claimed like
+notifications, retried with backoff, every try recorded as its own
+`WebhookAttempt` row.
+
+Safe by construction against reaching inside the network (SSRF): the host is
+resolved once, every address it resolves to is checked, and the connection
+goes to a checked address, never to the name again, so a DNS answer that
+changes between the check and the connection (rebinding) cannot redirect it.
+TLS still verifies the certificate against the host name (sent as SNI).
+Redirects are not followed. What a lead sees of a failure is a plain category
+("Could not connect", "Timed out", "Answered 503"); the network detail goes
+to the operators' log only, so the delivery log cannot map internal ports.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import ipaddress
 import json
 import logging
 import socket
+import ssl
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import requests
+import certifi
+import urllib3
 from django.conf import settings
-from django.db.models import F, QuerySet
+from django.db import transaction
+from django.db.models import F, Max, Prefetch, QuerySet
 from django.utils import timezone
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+    SSLError,
+)
 
 from proposals import dispatch
 from proposals import permissions as perms
 from proposals.dispatch import TransientFailure
-from proposals.enums import DeliveryStatus
-from proposals.models import WebhookDelivery, WebhookEndpoint
+from proposals.enums import AttemptOutcome, DeliveryStatus
+from proposals.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -37,12 +58,40 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TEST_EVENT = "webhook.test"
-TIMEOUT_SECONDS = 10
 USER_AGENT = "Propose-an-innovation-webhooks/1"
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# What a lead is shown: plain categories, never an address, port or errno.
+REFUSED = "Refused: the address is not on the public internet"
+NOT_A_WEB_ADDRESS = "Refused: not a web address"
+NOT_FOUND = "Could not find the address"
+COULD_NOT_CONNECT = "Could not connect"
+TIMED_OUT = "Timed out"
+NOT_SECURE = "Could not make a secure connection"
+BROKEN = "The connection was broken"
+SWITCHED_OFF = "The endpoint has been switched off"
+
+# The well-known NAT64 prefix carries an IPv4 address in its last 32 bits.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Special-purpose ranges that `is_global` of older Python versions (3.11 before
+# the 2024 registry updates) still calls global: IETF protocol assignments,
+# local-use NAT64, SRv6 SIDs and the newer documentation prefix.
+_ALSO_REFUSED = tuple(
+    ipaddress.ip_network(n) for n in ("192.0.0.0/24", "64:ff9b:1::/48", "5f00::/16", "3fff::/20")
+)
 
 
 class AddressNotAllowed(Exception):
     """The endpoint's host resolves to an address the service must not call."""
+
+
+class DeliveryError(Exception):
+    """A try that got no answer. `category` is what a lead sees; the message is for the log."""
+
+    def __init__(self, category: str, detail: str) -> None:
+        super().__init__(detail)
+        self.category = category
 
 
 # --- queueing ------------------------------------------------------------------------------
@@ -61,41 +110,158 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
+def address_allowed(address: Address) -> bool:
+    """Whether the service may connect to this address: one host on the public internet.
+
+    `is_global` refuses every special-purpose range IANA lists (private,
+    loopback, link-local and cloud metadata, shared 100.64.0.0/10, benchmarking,
+    documentation…); multicast and reserved are refused besides. IPv6 forms that
+    carry an IPv4 address (IPv4-mapped, NAT64, 6to4 2002::/16, Teredo
+    2001::/32) are judged by the IPv4 address they lead to as well.
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address_allowed(address.ipv4_mapped)
+        if address in _NAT64:
+            return address_allowed(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+        embedded = [address.sixtofour, *(address.teredo or ())]
+        if any(inner is not None and not address_allowed(inner) for inner in embedded):
+            return False
+    if any(address in network for network in _ALSO_REFUSED):
+        return False
+    return address.is_global and not address.is_multicast and not address.is_reserved
 
 
-def check_destination(url: str) -> list[str]:
-    """Resolve the host and check every address it has; returns the addresses.
+@dataclass(frozen=True)
+class Destination:
+    """An endpoint's URL resolved once: where to connect, and the name TLS must verify."""
 
-    Raises AddressNotAllowed for a private, loopback, link-local (cloud metadata)
-    or otherwise non-public address, unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES.
+    scheme: str
+    host: str
+    port: int
+    target: str  # the path and query, as sent in the request line
+    addresses: tuple[str, ...]  # every one checked, in the resolver's order
+
+    @property
+    def host_header(self) -> str:
+        name = f"[{self.host}]" if ":" in self.host else self.host
+        default = 443 if self.scheme == "https" else 80
+        return name if self.port == default else f"{name}:{self.port}"
+
+
+def resolve(url: str) -> Destination:
+    """Resolve the endpoint's host once and check every address it resolves to.
+
+    Raises AddressNotAllowed when any of them is not a public address (unless
+    WEBHOOK_ALLOW_PRIVATE_ADDRESSES): a name that answers one public and one
+    private address is refused outright. Raises DeliveryError when the name
+    does not resolve.
     """
     parts = urlsplit(url)
     if parts.scheme not in {"https", "http"} or not parts.hostname:
         raise AddressNotAllowed(f"Not a web address: {url}")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as error:
+        raise AddressNotAllowed(f"Not a web address: {url}") from error
     try:
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as error:
-        raise OSError(f"Could not resolve {parts.hostname}: {error}") from error
-    addresses = sorted({str(info[4][0]) for info in infos})
+    except (socket.gaierror, UnicodeError) as error:
+        raise DeliveryError(NOT_FOUND, f"Could not resolve {parts.hostname}: {error}") from error
+    # dict.fromkeys: unique, in the resolver's order (it sorts by preference).
+    addresses = tuple(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
+    if not addresses:
+        raise DeliveryError(NOT_FOUND, f"{parts.hostname} resolves to no address")
     if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
         for address in addresses:
-            if _forbidden(ipaddress.ip_address(address.split("%")[0])):
+            if not address_allowed(ipaddress.ip_address(address)):
                 raise AddressNotAllowed(
-                    f"{parts.hostname} resolves to {address}, a private or local address"
+                    f"{parts.hostname} resolves to {address}, not a public address"
                 )
-    return addresses
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    return Destination(parts.scheme, parts.hostname, port, target, addresses)
+
+
+def check_destination(url: str) -> list[str]:
+    """The checked addresses of the endpoint's host (see `resolve`)."""
+    return list(resolve(url).addresses)
+
+
+# --- sending -------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4)
+def _tls_context(ca_bundle: str) -> ssl.SSLContext:
+    # Verifies the chain and the host name (check_hostname), against the name
+    # given as server_hostname, whatever address the socket is connected to.
+    return ssl.create_default_context(cafile=ca_bundle)
+
+
+def _pool(destination: Destination, address: str) -> urllib3.HTTPConnectionPool:
+    timeout = urllib3.Timeout(
+        connect=settings.WEBHOOK_TIMEOUT_SECONDS, read=settings.WEBHOOK_TIMEOUT_SECONDS
+    )
+    if destination.scheme == "https":
+        return urllib3.HTTPSConnectionPool(
+            address,
+            destination.port,
+            timeout=timeout,
+            maxsize=1,
+            retries=False,
+            ssl_context=_tls_context(settings.WEBHOOK_CA_BUNDLE or certifi.where()),
+            server_hostname=destination.host,
+        )
+    return urllib3.HTTPConnectionPool(
+        address, destination.port, timeout=timeout, maxsize=1, retries=False
+    )
+
+
+def _category(error: Exception) -> str:
+    if isinstance(error, SSLError | ssl.SSLError):
+        return NOT_SECURE
+    if isinstance(error, NewConnectionError):  # a subclass of ConnectTimeoutError
+        return COULD_NOT_CONNECT
+    if isinstance(error, ConnectTimeoutError | ReadTimeoutError | TimeoutError):
+        return TIMED_OUT
+    if isinstance(error, ProtocolError):
+        return BROKEN
+    return COULD_NOT_CONNECT
+
+
+def post(destination: Destination, body: bytes, headers: dict[str, str]) -> int:
+    """POST to the checked addresses in turn (the next only if one cannot be reached).
+
+    Returns the response's status; the body is not read. Never follows a
+    redirect. Raises DeliveryError when no address answered.
+    """
+    failure: Exception | None = None
+    for address in destination.addresses:
+        pool = _pool(destination, address)
+        try:
+            response = pool.urlopen(
+                "POST",
+                destination.target,
+                body=body,
+                headers={**headers, "Host": destination.host_header},
+                redirect=False,
+                retries=False,
+                preload_content=False,
+                assert_same_host=False,
+            )
+            response.close()
+            return response.status
+        except (NewConnectionError, ConnectTimeoutError) as error:
+            failure = error  # this address cannot be reached: try the next checked one
+        except (HTTPError, OSError) as error:
+            raise DeliveryError(_category(error), f"{address}: {error!r}") from error
+        finally:
+            pool.close()
+    raise DeliveryError(
+        _category(failure) if failure else COULD_NOT_CONNECT,
+        f"{destination.addresses}: {failure!r}",
+    )
 
 
 # --- delivering ------------------------------------------------------------------------------
@@ -108,9 +274,10 @@ def _is_transient_status(code: int) -> bool:
 def deliver(delivery_id: str) -> bool:
     """POST the event, signed; claim first so that a duplicate message sends nothing.
 
-    Returns True when the endpoint answered 2xx, False when there was nothing to
-    do or the delivery failed for good (recorded on the row). Raises
-    TransientFailure, the row released to pending, to be retried with backoff.
+    Every try is recorded as a WebhookAttempt. Returns True when the endpoint
+    answered 2xx, False when there was nothing to do or the delivery failed for
+    good (recorded on the row). Raises TransientFailure, the row released to
+    pending, to be retried with backoff.
     """
     now = timezone.now()
     claimed = WebhookDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(
@@ -119,9 +286,13 @@ def deliver(delivery_id: str) -> bool:
     if not claimed:
         return False
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+    # Numbered after the last recorded try, not from `attempts`: an operator's
+    # retry starts `attempts` again, the log keeps every try.
+    last = delivery.attempt_log.aggregate(n=Max("number"))["n"] or 0
+    attempt = WebhookAttempt.objects.create(delivery=delivery, number=last + 1, started_at=now)
     endpoint = delivery.endpoint
     if not endpoint.active:
-        _finish(delivery, DeliveryStatus.FAILED, error="The endpoint has been switched off")
+        _finish(delivery, attempt, DeliveryStatus.FAILED, error=SWITCHED_OFF)
         return False
     body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False).encode()
     headers = {
@@ -132,47 +303,72 @@ def deliver(delivery_id: str) -> bool:
         "X-Webhook-Delivery": str(delivery.pk),
     }
     try:
-        check_destination(endpoint.url)
-        # No redirects: a redirect could point at an address we just refused.
-        response = requests.post(
-            endpoint.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
-        )
+        status_code = post(resolve(endpoint.url), body, headers)
     except AddressNotAllowed as error:
-        _finish(delivery, DeliveryStatus.FAILED, error=str(error))
+        logger.warning("Webhook delivery %s refused: %s", delivery.pk, error)
+        reason = NOT_A_WEB_ADDRESS if str(error).startswith("Not a web") else REFUSED
+        _finish(delivery, attempt, DeliveryStatus.FAILED, error=reason)
         return False
-    except (requests.RequestException, OSError) as error:
-        _retry_or_fail(delivery, f"{type(error).__name__}: {error}", status_code=None)
+    except DeliveryError as error:
+        logger.warning(
+            "Webhook delivery %s, attempt %s: %s (%s)",
+            delivery.pk,
+            attempt.number,
+            error.category,
+            error,
+        )
+        _retry_or_fail(delivery, attempt, error.category, status_code=None)
         return False
-    if 200 <= response.status_code < 300:
-        _finish(delivery, DeliveryStatus.SENT, status_code=response.status_code)
+    if 200 <= status_code < 300:
+        _finish(delivery, attempt, DeliveryStatus.SENT, status_code=status_code)
         return True
-    message = f"The endpoint answered {response.status_code}"
-    if _is_transient_status(response.status_code):
-        _retry_or_fail(delivery, message, status_code=response.status_code)
+    message = f"Answered {status_code}"
+    if 300 <= status_code < 400:
+        message += " (a redirect, which is not followed)"
+    if _is_transient_status(status_code):
+        _retry_or_fail(delivery, attempt, message, status_code=status_code)
     else:
-        _finish(delivery, DeliveryStatus.FAILED, status_code=response.status_code, error=message)
+        _finish(delivery, attempt, DeliveryStatus.FAILED, status_code=status_code, error=message)
     return False
 
 
+def _record(attempt: WebhookAttempt, outcome: str, status_code: int | None, error: str) -> None:
+    WebhookAttempt.objects.filter(pk=attempt.pk).update(
+        outcome=outcome, response_status=status_code, error=error[:200], finished_at=timezone.now()
+    )
+
+
+@transaction.atomic
 def _finish(
-    delivery: WebhookDelivery, status: str, *, status_code: int | None = None, error: str = ""
+    delivery: WebhookDelivery,
+    attempt: WebhookAttempt,
+    status: str,
+    *,
+    status_code: int | None = None,
+    error: str = "",
 ) -> None:
+    sent = status == DeliveryStatus.SENT
+    _record(attempt, AttemptOutcome.SENT if sent else AttemptOutcome.FAILED, status_code, error)
     WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.CLAIMED).update(
         status=status,
         response_status=status_code,
         last_error=error[:2000],
-        delivered_at=timezone.now() if status == DeliveryStatus.SENT else None,
+        delivered_at=timezone.now() if sent else None,
     )
 
 
-def _retry_or_fail(delivery: WebhookDelivery, error: str, *, status_code: int | None) -> None:
+def _retry_or_fail(
+    delivery: WebhookDelivery, attempt: WebhookAttempt, error: str, *, status_code: int | None
+) -> None:
     if delivery.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-        _finish(delivery, DeliveryStatus.FAILED, status_code=status_code, error=error)
+        _finish(delivery, attempt, DeliveryStatus.FAILED, status_code=status_code, error=error)
         logger.error("Webhook delivery %s failed for good: %s", delivery.pk, error)
         return
-    WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.CLAIMED).update(
-        status=DeliveryStatus.PENDING, response_status=status_code, last_error=error[:2000]
-    )
+    with transaction.atomic():
+        _record(attempt, AttemptOutcome.FAILED, status_code, error)
+        WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.CLAIMED).update(
+            status=DeliveryStatus.PENDING, response_status=status_code, last_error=error[:2000]
+        )
     raise TransientFailure(error, attempts=delivery.attempts)
 
 
@@ -200,8 +396,12 @@ def endpoint_for(user: User, endpoint_id: Any) -> WebhookEndpoint | None:
 
 
 def deliveries_for(user: User, *, limit: int = 50) -> QuerySet[WebhookDelivery]:
+    """The latest deliveries to the user's department's endpoints, each with every try."""
     return (
         WebhookDelivery.objects.filter(endpoint__in=endpoints_for(user))
         .select_related("endpoint")
+        .prefetch_related(
+            Prefetch("attempt_log", queryset=WebhookAttempt.objects.order_by("number"))
+        )
         .order_by("-created_at")[:limit]
     )

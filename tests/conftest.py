@@ -47,6 +47,17 @@ def require_redis() -> str:
     return REDIS_URL
 
 
+@pytest.fixture(autouse=True)
+def _fresh_sign_in_counts() -> None:
+    """Every test starts with no failed sign-ins counted (accounts.lockout)."""
+    from django.core.cache import caches
+
+    from accounts import lockout
+
+    caches[lockout.CACHE_ALIAS].clear()
+    lockout._fallback.clear()
+
+
 @pytest.fixture
 def reference_data(db) -> None:
     """Departments, themes and criteria (see tests/reference_data.py for why)."""

@@ -22,3 +22,11 @@ from innovation.settings import *  # noqa: F403
 
 # Hashing with PBKDF2 costs ~0.3 s a user; tests make hundreds of users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Sign-in lockout counters per process and per test (tests/conftest.py clears
+# them): the file cache in VAR_DIR is shared by parallel workers and outlives
+# each test's rolled-back database. Tests of the Redis path set their own.
+CACHES = {
+    **CACHES,  # noqa: F405
+    "sign_in": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sign-in"},
+}

@@ -28,6 +28,7 @@ from proposals.models import (
     Report,
     Score,
     Theme,
+    WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -441,6 +442,44 @@ def webhook_row(endpoint: WebhookEndpoint, *, secret: bool = False) -> dict[str,
 
 
 def delivery_rows(queryset: QuerySet[WebhookDelivery]) -> list[dict[str, Any]]:
+    """Deliveries with every attempt of each: two queries, whatever the number of rows."""
+    deliveries = list(
+        queryset.values(
+            "id",
+            "event",
+            "status",
+            "attempts",
+            "response_status",
+            "last_error",
+            "created_at",
+            "delivered_at",
+            "payload",
+        )
+    )
+    tries: dict[Any, list[dict[str, Any]]] = {d["id"]: [] for d in deliveries}
+    for a in (
+        WebhookAttempt.objects.filter(delivery_id__in=list(tries))
+        .order_by("delivery_id", "number")
+        .values(
+            "delivery_id",
+            "number",
+            "started_at",
+            "finished_at",
+            "outcome",
+            "response_status",
+            "error",
+        )
+    ):
+        tries[a["delivery_id"]].append(
+            {
+                "number": a["number"],
+                "started_at": iso(a["started_at"]),
+                "finished_at": iso(a["finished_at"]),
+                "outcome": a["outcome"],
+                "response_status": a["response_status"],
+                "error": a["error"],
+            }
+        )
     return [
         {
             "id": str(d["id"]),
@@ -452,16 +491,7 @@ def delivery_rows(queryset: QuerySet[WebhookDelivery]) -> list[dict[str, Any]]:
             "created_at": iso(d["created_at"]),
             "delivered_at": iso(d["delivered_at"]),
             "payload": d["payload"],
+            "attempt_log": tries[d["id"]],
         }
-        for d in queryset.values(
-            "id",
-            "event",
-            "status",
-            "attempts",
-            "response_status",
-            "last_error",
-            "created_at",
-            "delivered_at",
-            "payload",
-        )
+        for d in deliveries
     ]

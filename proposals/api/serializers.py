@@ -17,6 +17,7 @@ from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from accounts.models import Department
 from proposals.enums import (
+    AttemptOutcome,
     CostBand,
     DecisionKind,
     DeliveryStatus,
@@ -515,6 +516,21 @@ class WebhookCreatedOut(WebhookOut):
     )
 
 
+class AttemptOut(serializers.Serializer):
+    number = serializers.IntegerField(help_text="1 for the first try, and so on.")
+    started_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(
+        allow_null=True, help_text="Null while the try is under way, or if it never finished."
+    )
+    outcome = serializers.ChoiceField(
+        choices=AttemptOutcome.choices, help_text="Blank while under way or never finished."
+    )
+    response_status = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField(
+        help_text='A plain category: "Could not connect", "Timed out", "Answered 503"…'
+    )
+
+
 class DeliveryOut(serializers.Serializer):
     id = serializers.UUIDField()
     event = serializers.ChoiceField(choices=WebhookEvent.choices)
@@ -525,6 +541,7 @@ class DeliveryOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
     delivered_at = serializers.DateTimeField(allow_null=True)
     payload = serializers.JSONField()
+    attempt_log = AttemptOut(many=True, help_text="Every try at this delivery, in order.")
 
 
 class ErrorOut(serializers.Serializer):

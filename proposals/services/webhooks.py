@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from collections.abc import Sequence
 from typing import Any
@@ -26,7 +27,7 @@ from proposals.models import (
     WebhookEndpoint,
 )
 from proposals.services.base import audit
-from proposals.webhooks import TEST_EVENT
+from proposals.webhooks import TEST_EVENT, address_allowed
 
 # --- webhooks (rows written with the change; delivered by the workers) ---------------------
 
@@ -82,7 +83,26 @@ def validate_url(url: str) -> str:
         raise ValidationError({"url": ["Enter an address that starts with https://"]})
     if not parts.hostname or len(url) > 500 or parts.username or parts.password:
         raise ValidationError({"url": ["Enter a web address, like https://example.gov.uk/hooks"]})
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as error:
+        raise ValidationError(
+            {"url": ["Enter a web address, like https://example.gov.uk/hooks"]}
+        ) from error
+    # A literal address can be judged now, so the lead hears at once; names are
+    # checked at every delivery, on the address they then resolve to.
+    if not allow_plain and not _may_be_public(parts.hostname):
+        raise ValidationError({"url": ["Enter an address on the public internet"]})
     return url
+
+
+def _may_be_public(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return address_allowed(ipaddress.ip_address(host))
+    except ValueError:
+        return True  # a name
 
 
 @transaction.atomic

@@ -60,7 +60,7 @@ def test_oidc_environment_turns_single_sign_on_on():
     probe = json.loads(result.stdout.strip().splitlines()[-1])
     assert probe == {
         "enabled": True,
-        "backends": ["AxesStandaloneBackend", "ModelBackend", "DepartmentOIDCBackend"],
+        "backends": ["LockoutBackend", "ModelBackend", "DepartmentOIDCBackend"],
         "init": "/oidc/authenticate/",
         "callback": "/oidc/callback/",
         "failure": "/accounts/login/",

@@ -8,7 +8,7 @@ import time
 import pytest
 from django.core import mail
 
-from accounts.middleware import SESSION_KEY
+from accounts.middleware import SESSION_KEY, SIGNED_IN_KEY
 from tests.pages import page_title, title_of
 
 PASSWORD = "correct horse battery staple"
@@ -206,6 +206,70 @@ def test_session_active_within_the_timeout_stays_signed_in(client, alice, settin
 
 
 @pytest.mark.django_db
+def test_signing_in_records_when(client, alice):
+    before = int(time.time())
+    sign_in(client, "alice@dfe.example", PASSWORD)
+
+    assert before <= client.session[SIGNED_IN_KEY] <= int(time.time())
+
+
+@pytest.mark.django_db
+def test_active_session_ends_at_its_absolute_lifetime(client, alice, settings):
+    assert settings.SESSION_ABSOLUTE_TIMEOUT == 12 * 60 * 60
+    client.force_login(alice)
+    session = client.session
+    now = int(time.time())
+    session[SIGNED_IN_KEY] = now - settings.SESSION_ABSOLUTE_TIMEOUT - 1
+    session[SESSION_KEY] = now - 5  # busy a moment ago: not idle
+    session.save()
+
+    response = client.get("/account/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=%2Faccount%2F"
+    login_page = client.get(response["Location"]).content.decode()
+    assert "_auth_user_id" not in client.session
+    assert "You were signed out because you signed in more than 12 hours ago" in login_page
+
+
+@pytest.mark.django_db
+def test_requests_do_not_extend_the_absolute_lifetime(client, alice, settings):
+    client.force_login(alice)
+    signed_in = client.session[SIGNED_IN_KEY]
+    for _ in range(3):
+        assert client.get("/account/").status_code == 200
+
+    assert client.session[SIGNED_IN_KEY] == signed_in
+    session = client.session
+    session[SIGNED_IN_KEY] = int(time.time()) - settings.SESSION_ABSOLUTE_TIMEOUT + 60
+    session.save()
+    assert client.get("/account/").status_code == 200  # a minute left
+
+
+@pytest.mark.django_db
+def test_session_from_before_the_rule_gets_its_lifetime_from_now(client, alice):
+    client.force_login(alice)
+    session = client.session
+    del session[SIGNED_IN_KEY]
+    session.save()
+
+    assert client.get("/account/").status_code == 200
+    assert client.session[SIGNED_IN_KEY] >= int(time.time()) - 1
+
+
+@pytest.mark.django_db
+def test_keep_alive_says_less_when_the_absolute_lifetime_ends_first(client, alice, settings):
+    client.force_login(alice)
+    session = client.session
+    session[SIGNED_IN_KEY] = int(time.time()) - settings.SESSION_ABSOLUTE_TIMEOUT + 300
+    session.save()
+
+    left = client.get("/accounts/keep-alive/").json()["expires_in"]
+
+    assert 298 <= left <= 300
+
+
+@pytest.mark.django_db
 def test_keep_alive_answers_the_time_left(client, alice, settings):
     client.force_login(alice)
 
@@ -295,3 +359,18 @@ def test_password_reset_mismatch_shows_govuk_errors(client, alice):
     assert '<a href="#id_new_password2">The passwords do not match</a>' in (
         response.content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_timeout_warning_counts_down_to_the_absolute_lifetime_when_it_is_sooner(
+    client, alice, settings
+):
+    client.force_login(alice)
+    session = client.session
+    session[SIGNED_IN_KEY] = int(time.time()) - settings.SESSION_ABSOLUTE_TIMEOUT + 600
+    session.save()
+
+    html = client.get("/privacy/").content.decode()
+
+    seconds = int(html.split('data-timeout-seconds="', 1)[1].split('"', 1)[0])
+    assert 598 <= seconds <= 600

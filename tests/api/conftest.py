@@ -27,7 +27,10 @@ def _api_defaults(settings) -> None:
     }
     # Rate-limit counters per process: parallel workers share VAR_DIR's file cache
     # and number their tokens alike.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
     cache.clear()
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from proposals.enums import DeliveryStatus, ReportStatus
-from proposals.models import AuditEvent, Report, WebhookDelivery, WebhookEndpoint
+from proposals.enums import AttemptOutcome, DeliveryStatus, ReportStatus
+from proposals.models import AuditEvent, Report, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
 @pytest.mark.django_db
@@ -125,3 +127,45 @@ def test_deliveries_list_newest_first(client_for, lena) -> None:
 
     assert [r["status"] for r in rows] == ["failed", "sent"]
     assert rows[0]["payload"] == {"n": "failed"}
+
+
+@pytest.mark.django_db
+def test_deliveries_carry_every_attempt_in_two_queries(client_for, lena) -> None:
+    endpoint = WebhookEndpoint.objects.create(
+        department=lena.department, url="https://h.example.gov.uk", secret="s", events=[]
+    )
+
+    def delivery_with(*errors: str) -> None:
+        delivery = WebhookDelivery.objects.create(
+            endpoint=endpoint, event="proposal.submitted", payload={}, attempts=len(errors)
+        )
+        for number, error in enumerate(errors, start=1):
+            WebhookAttempt.objects.create(
+                delivery=delivery, number=number, outcome=AttemptOutcome.FAILED, error=error
+            )
+
+    delivery_with("Could not connect", "Answered 503")
+    client = client_for(lena)
+    url = f"/api/v1/webhooks/{endpoint.pk}/deliveries/"
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        rows = client.get(url).json()
+    for _ in range(5):
+        delivery_with("Timed out")
+    with CaptureQueriesContext(connection) as six:
+        more = client.get(url).json()
+
+    assert len(six) == len(one)
+    assert [(a["number"], a["outcome"], a["error"]) for a in rows[0]["attempt_log"]] == [
+        (1, "failed", "Could not connect"),
+        (2, "failed", "Answered 503"),
+    ]
+    assert set(rows[0]["attempt_log"][0]) == {
+        "number",
+        "started_at",
+        "finished_at",
+        "outcome",
+        "response_status",
+        "error",
+    }
+    assert len(more) == 6

@@ -138,3 +138,32 @@ def test_lockout_page_is_accessible(page, alice):
 
     assert page.title() == page_title("You cannot sign in at the moment")
     assert_accessible(page)
+
+
+def test_webhooks_page_with_every_attempt_is_accessible(page, lena):
+    from proposals.enums import AttemptOutcome, DeliveryStatus
+    from proposals.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(
+        department=lena.department, url="https://hooks.example/in", secret="s", events=[]
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event="proposal.submitted",
+        payload={},
+        status=DeliveryStatus.PENDING,
+        attempts=2,
+        last_error="Timed out",
+    )
+    for number, error in ((1, "Could not connect"), (2, "Timed out")):
+        WebhookAttempt.objects.create(
+            delivery=delivery, number=number, outcome=AttemptOutcome.FAILED, error=error
+        )
+    sign_in(page, "lena@dfe.example")
+    page.goto("/account/webhooks/")
+
+    page.get_by_text("Every attempt").click()
+
+    tries = page.locator(".govuk-details__text li").all_inner_texts()
+    assert [t.split(": ", 1)[1] for t in tries] == ["Could not connect", "Timed out"]
+    assert_accessible(page)

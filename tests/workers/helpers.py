@@ -45,7 +45,9 @@ class Recorded:
 
 @contextmanager
 def local_server(
-    default_status: int = 201, body: dict[str, Any] | None = None
+    default_status: int = 201,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Iterator[tuple[str, Recorded]]:
     """A small threaded HTTP server on 127.0.0.1 recording every POST it receives."""
     recorded = Recorded()
@@ -62,6 +64,8 @@ def local_server(
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import User
-from proposals.enums import DeliveryStatus
-from proposals.models import Notification
+from proposals.enums import AttemptOutcome, DeliveryStatus
+from proposals.models import Notification, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.workers.helpers import submitted
 
 
@@ -53,3 +53,22 @@ def test_operator_sees_the_error_and_retries_a_failed_notification(client, opera
     assert "SMTPServerDisconnected: gone" in detail.content.decode()
     row.refresh_from_db()
     assert (row.status, row.attempts) == (DeliveryStatus.PENDING, 0)
+
+
+@pytest.mark.django_db
+def test_operator_sees_every_attempt_of_a_webhook_delivery(client, operator, lena):
+    endpoint = WebhookEndpoint.objects.create(
+        department=lena.department, url="https://hooks.example/in", secret="s", events=[]
+    )
+    delivery = WebhookDelivery.objects.create(endpoint=endpoint, event="webhook.test", payload={})
+    WebhookAttempt.objects.create(
+        delivery=delivery, number=1, outcome=AttemptOutcome.FAILED, error="Timed out"
+    )
+    WebhookAttempt.objects.create(
+        delivery=delivery, number=2, outcome=AttemptOutcome.FAILED, error="Answered 502"
+    )
+    client.force_login(operator)
+
+    html = client.get(f"/admin/proposals/webhookdelivery/{delivery.pk}/change/").content.decode()
+
+    assert html.index("Timed out") < html.index("Answered 502")

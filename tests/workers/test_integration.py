@@ -21,10 +21,24 @@ from django.utils import timezone
 
 from accounts.models import User
 from proposals import notifications, services
-from proposals.enums import DeliveryStatus, NotificationKind, ReportStatus, Status
-from proposals.models import Notification, Proposal, Report
+from proposals.enums import (
+    AttemptOutcome,
+    DeliveryStatus,
+    NotificationKind,
+    ReportStatus,
+    Status,
+    WebhookEvent,
+)
+from proposals.models import (
+    Notification,
+    Proposal,
+    Report,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from tests.conftest import REDIS_URL, skip_or_fail
-from tests.workers.helpers import submitted
+from tests.workers.helpers import local_server, submitted
 from tests.workers.realworker import OwnRedis, Worker, app_broker, sent_keys, wait_for
 
 pytestmark = [
@@ -93,6 +107,34 @@ def test_submitted_proposals_email_arrives(shared_broker, worker_factory, alice,
     assert f"/proposals/{proposal.reference}/" in text
     rows_sent = Notification.objects.filter(proposal=proposal, status=DeliveryStatus.SENT)
     wait_for(lambda: rows_sent.count() == 2, timeout=10, what="rows marked sent")
+
+
+def test_webhook_retried_by_the_worker_keeps_every_attempt(
+    shared_broker, worker_factory, alice, lena
+):
+    worker = worker_factory(*shared_broker)
+    worker.env["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"] = "true"  # the receiver is on loopback
+    with local_server(204) as (url, recorded):
+        recorded.answers = [503]
+        WebhookEndpoint.objects.create(
+            department=lena.department,
+            url=f"{url}/hooks",
+            secret="s3cret",
+            events=[WebhookEvent.PROPOSAL_SUBMITTED.value],
+        )
+        worker.start()
+        submitted(alice)
+        delivery = WebhookDelivery.objects.get()
+        sent = WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENT)
+        # The retry waits 5-10 s (dispatch.retry_countdown for a first failure).
+        wait_for(sent.exists, timeout=60, what="the webhook delivered on its retry")
+
+    tries = WebhookAttempt.objects.filter(delivery=delivery).order_by("number")
+    assert [(a.number, a.outcome, a.response_status, a.error) for a in tries] == [
+        (1, AttemptOutcome.FAILED, 503, "Answered 503"),
+        (2, AttemptOutcome.SENT, 204, ""),
+    ]
+    assert len(recorded.requests) == 2
 
 
 def wait_until_quiet(rows, *, quiet: float = 2.0, timeout: float = 120) -> None:

@@ -5,10 +5,25 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from proposals import reports
-from proposals.enums import DeliveryStatus, Frequency, NotificationKind, ReportStatus
-from proposals.models import Notification, NotificationPreference, Report, WebhookDelivery
+from proposals.enums import (
+    AttemptOutcome,
+    DeliveryStatus,
+    Frequency,
+    NotificationKind,
+    ReportStatus,
+)
+from proposals.models import (
+    Notification,
+    NotificationPreference,
+    Report,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from tests.factories import ProposalFactory
 from tests.pages import page_title, title_of
 from tests.workers.helpers import submitted
@@ -285,3 +300,48 @@ def test_removing_a_webhook_stops_its_events(client, lena):
 
     endpoint.refresh_from_db()
     assert endpoint.active is False
+
+
+def _delivery_with_tries(endpoint: WebhookEndpoint, *errors: str) -> WebhookDelivery:
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event="proposal.submitted",
+        payload={},
+        status=DeliveryStatus.SENT,
+        attempts=len(errors) + 1,
+        response_status=204,
+    )
+    for number, error in enumerate(errors, start=1):
+        WebhookAttempt.objects.create(
+            delivery=delivery, number=number, outcome=AttemptOutcome.FAILED, error=error
+        )
+    WebhookAttempt.objects.create(
+        delivery=delivery,
+        number=len(errors) + 1,
+        outcome=AttemptOutcome.SENT,
+        response_status=204,
+    )
+    return delivery
+
+
+@pytest.mark.django_db
+def test_webhooks_page_lists_every_attempt_in_a_fixed_number_of_queries(client, lena):
+    endpoint = WebhookEndpoint.objects.create(
+        department=lena.department, url="https://hooks.example/in", secret="s", events=[]
+    )
+    _delivery_with_tries(endpoint, "Could not connect", "Answered 503")
+    client.force_login(lena)
+    client.get("/account/webhooks/")  # the session and its first writes, out of the count
+
+    with CaptureQueriesContext(connection) as one:
+        html = client.get("/account/webhooks/").content.decode()
+    for _ in range(4):
+        _delivery_with_tries(endpoint, "Timed out")
+    with CaptureQueriesContext(connection) as five:
+        more = client.get("/account/webhooks/").content.decode()
+
+    assert len(five) == len(one)
+    attempts = re.findall(r"<li>[^<]*?: ([^<]+)</li>", html)
+    assert attempts == ["Could not connect", "Answered 503", "Sent (answered 204)"]
+    assert more.count("Every attempt") == 5
+    assert no_inline_code(html)

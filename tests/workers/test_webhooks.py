@@ -79,7 +79,7 @@ def test_server_error_is_recorded_and_retried_then_fails_for_good(alice, endpoin
 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 2)
-    assert delivery.last_error == "The endpoint answered 503"
+    assert delivery.last_error == "Answered 503"
     assert len(recorded.requests) == 2
 
 
@@ -110,7 +110,7 @@ def test_loopback_address_is_refused_unless_allowed(alice, endpoint_at, settings
     delivery.refresh_from_db()
     assert recorded.requests == []
     assert delivery.status == DeliveryStatus.FAILED
-    assert "127.0.0.1, a private or local address" in delivery.last_error
+    assert delivery.last_error == webhooks.REFUSED
 
 
 @pytest.mark.parametrize(
@@ -190,3 +190,24 @@ def test_test_event_is_queued_as_a_logged_delivery(lena, hugo, endpoint_at):
     assert list(webhooks.deliveries_for(hugo)) == []
     with pytest.raises(ActionNotAllowed):
         services.webhook_send_test(actor=hugo, endpoint=endpoint)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/hook",
+        "https://100.64.0.1/hook",
+        "https://[2002:7f00:1::1]/hook",
+        "https://169.254.169.254/latest",
+        "https://localhost/hook",
+    ],
+)
+def test_registering_a_literal_internal_address_is_refused_at_once(lena, settings, url):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+
+    with pytest.raises(ValidationError) as refused:
+        services.webhook_register(actor=lena, url=url, events=["proposal.decided"])
+
+    assert refused.value.message_dict == {"url": ["Enter an address on the public internet"]}
+    assert not WebhookEndpoint.objects.exists()

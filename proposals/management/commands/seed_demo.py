@@ -5,6 +5,12 @@ in total, so a second run adds nothing twice. Fast: rows are generated in
 chunks and written in bulk (COPY on PostgreSQL), never through the services,
 so nothing is emailed and no notification is left pending. N = 1,000,000
 takes minutes; `make bench` times it.
+
+Any department configuration works: a department without criteria gets no
+assessments (nothing could be scored), one without active people gets no
+proposals, no themes means untagged proposals. What it cannot work without (the
+demo accounts' departments) it says before writing anything, and everything is
+one transaction: a failure part-way leaves the database as it was.
 """
 
 from __future__ import annotations
@@ -22,8 +28,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management.base import BaseCommand, CommandParser
-from django.db import connection, models, transaction
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from accounts.models import Department, Role, User
@@ -159,35 +165,55 @@ class Command(BaseCommand):
         existing = Proposal.objects.count()
         self.rng = random.Random(f"{seed}:{existing}")  # noqa: S311 - demo data, not secrets
         self.password_hash = make_password(settings.DEMO_PASSWORD or "innovate-demo")
-        with transaction.atomic():
-            self._accounts()
-            self._people()
-            self._challenges()
+        self._check_configuration()
         wanted = max(proposals, 0) - existing
         made = 0
-        while made < wanted:
-            size = min(CHUNK, wanted - made)
+        try:
+            # One transaction for all of it, so a failure part-way writes nothing. (The
+            # chunks keep memory flat; PostgreSQL holds a million rows in one transaction.)
             with transaction.atomic():
-                self._chunk(size, first=(made == 0 and existing == 0))
-            made += size
-            if wanted > CHUNK:
-                self.stdout.write(f"  {made:,} of {wanted:,} proposals")
-        if made:
-            self._reset_sequences()
-            if connection.vendor == "postgresql":
-                # Bulk loads leave the planner's statistics stale, and the visibility
-                # map unset (so no index-only scans), until autovacuum catches up:
-                # at 1,000,000 proposals the triage dashboard took 711 ms before
-                # VACUUM ANALYZE and 146 ms after. VACUUM cannot run in a transaction
-                # (as under a test), where statistics alone are refreshed.
-                with connection.cursor() as cursor:
-                    cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
+                self._accounts()
+                self._people()
+                self._challenges()
+                while made < wanted:
+                    size = min(CHUNK, wanted - made)
+                    self._chunk(size, first=(made == 0 and existing == 0))
+                    made += size
+                    if wanted > CHUNK:
+                        self.stdout.write(f"  {made:,} of {wanted:,} proposals")
+                if made:
+                    self._reset_sequences()
+        except DatabaseError as error:
+            raise CommandError(
+                f"seed_demo could not write the demo data, so it wrote nothing: {error}"
+            ) from error
+        if made and connection.vendor == "postgresql":
+            # Bulk loads leave the planner's statistics stale, and the visibility
+            # map unset (so no index-only scans), until autovacuum catches up:
+            # at 1,000,000 proposals the triage dashboard took 711 ms before
+            # VACUUM ANALYZE and 146 ms after. VACUUM cannot run in a transaction
+            # (as under a test), where statistics alone are refreshed.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Proposal.objects.count():,} proposals "
                 f"({made:,} added in {time.monotonic() - started:.1f}s)."
             )
         )
+
+    def _check_configuration(self) -> None:
+        """Refuse, before writing anything, what the demo cannot be made without."""
+        needed = list(dict.fromkeys(slug for _, _, slug, _ in DEMO_ACCOUNTS))
+        present = set(Department.objects.filter(slug__in=needed).values_list("slug", flat=True))
+        missing = [slug for slug in needed if slug not in present]
+        if missing:
+            raise CommandError(
+                f"seed_demo needs the departments {', '.join(needed[:-1])} and {needed[-1]} "
+                "for the demo accounts (the accounts migrations load them from "
+                f"accounts/data/departments.csv); missing: {', '.join(missing)}. "
+                "Nothing was written."
+            )
 
     # --- people ----------------------------------------------------------------------
 
@@ -209,7 +235,7 @@ class Command(BaseCommand):
         """Eight seeded colleagues in every department: six submitters, two reviewers."""
         existing = set(User.objects.values_list("email", flat=True))
         rows = []
-        for department in Department.objects.all():
+        for department in Department.objects.exclude(email_domain=""):
             for i in range(8):
                 email = f"seed{i}@{department.email_domain}"
                 if email in existing:
@@ -273,10 +299,6 @@ class Command(BaseCommand):
     def _chunk(self, size: int, *, first: bool) -> None:
         rng = self.rng
         now = timezone.now()
-        departments = list(Department.objects.all())
-        dept_weights = [
-            20 if d.slug == "dfe" else 15 if d.slug == "home-office" else 2 for d in departments
-        ]
         people: dict[int, list[int]] = defaultdict(list)
         reviewers: dict[int, list[int]] = defaultdict(list)
         leads: dict[int, int] = {}
@@ -290,6 +312,11 @@ class Command(BaseCommand):
                 reviewers[department_id].append(pk)
             if role == Role.LEAD:
                 leads[department_id] = pk
+        # Only departments with someone active in them can have proposals.
+        departments = [d for d in Department.objects.all() if people.get(d.pk)]
+        dept_weights = [
+            20 if d.slug == "dfe" else 15 if d.slug == "home-office" else 2 for d in departments
+        ]
         all_people = [pk for pks in people.values() for pk in pks]
         demo = dict(User.objects.filter(email__endswith=".example").values_list("email", "pk"))
         criteria: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
@@ -370,7 +397,9 @@ class Command(BaseCommand):
                 hours_saved_per_year=rng.choice([None, 500, 2_000, 10_000]),
                 department_id=department.pk,
                 submitter_id=submitter,
-                challenge_id=rng.choice(challenge_ids) if rng.random() < 0.1 else None,
+                challenge_id=rng.choice(challenge_ids)
+                if challenge_ids and rng.random() < 0.1
+                else None,
                 visibility=Visibility.DEPARTMENT if rng.random() < 0.15 else Visibility.GOVERNMENT,
                 status=status,
                 merged_into_id=merged_into,
@@ -385,7 +414,7 @@ class Command(BaseCommand):
             )
             if status in {Status.SUBMITTED, Status.IN_REVIEW, Status.MORE_INFO}:
                 last_open[department.pk] = pid
-            for theme in rng.sample(theme_ids, rng.choice([1, 1, 2])):
+            for theme in rng.sample(theme_ids, min(len(theme_ids), rng.choice([1, 1, 2]))):
                 w.add(Proposal.themes.through, proposal_id=pid, theme_id=theme)
 
             lead = leads.get(department.pk) or rng.choice(people[department.pk])
@@ -517,8 +546,8 @@ class Command(BaseCommand):
     ) -> None:
         rng = self.rng
         panel = [r for r in reviewers.get(department.pk, []) if r != submitter]
-        if not panel or submitted is None:
-            return
+        if not panel or submitted is None or not criteria.get(department.pk):
+            return  # no one to assess, or nothing to score against
         assessors = rng.sample(panel, min(len(panel), rng.choice([1, 2])))
         if status == Status.IN_REVIEW and department.slug == "dfe":
             assessors = [demo["assessor@dfe.example"]]
@@ -696,7 +725,11 @@ class _BulkWriter:
                 from psycopg.types.json import Jsonb
 
                 json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
-                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                # The raw psycopg cursor's errors, as Django's (IntegrityError…).
+                with (
+                    connection.wrap_database_errors,
+                    cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+                ):
                     for row in rows:
                         copy.write_row(
                             [
