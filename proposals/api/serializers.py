@@ -537,6 +537,42 @@ class DeliveryOut(serializers.Serializer):
     payload = serializers.JSONField()
 
 
+class ChangesIn(serializers.Serializer):
+    cursor = serializers.CharField(
+        max_length=8000,
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "Opaque: the `next_cursor` (or an event's `cursor`) of an earlier answer. "
+            "Without it the feed starts from the beginning, with every proposal you may see."
+        ),
+    )
+    page_size = serializers.IntegerField(
+        min_value=1, max_value=500, required=False, help_text="Log entries to read, 1–500 (100)."
+    )
+
+
+class ChangeOut(serializers.Serializer):
+    cursor = serializers.CharField(help_text="Resume after this event.")
+    type = serializers.ChoiceField(choices=["proposal.upserted", "proposal.removed"])
+    reference = serializers.CharField()
+    id = serializers.UUIDField()
+    occurred_at = serializers.DateTimeField(help_text="When the writing transaction ran.")
+    data = ProposalOut(
+        allow_null=True, help_text="The proposal's list row now; null for `proposal.removed`."
+    )
+
+
+class ChangesOut(serializers.Serializer):
+    next_cursor = serializers.CharField(
+        help_text="Send it back as `cursor`; there is always one, even on an empty page."
+    )
+    has_more = serializers.BooleanField(
+        help_text="More changes are waiting: ask again now rather than after your poll interval."
+    )
+    results = ChangeOut(many=True)
+
+
 class ErrorOut(serializers.Serializer):
     detail = serializers.CharField()
     # A declared field, so it does not shadow Serializer.errors at run time.

@@ -16,6 +16,7 @@ from proposals.api.exceptions import api_not_found
 
 router = SimpleRouter()
 router.register("proposals", views.ProposalViewSet, basename="proposal")
+router.register("changes", views.ChangeViewSet, basename="change")
 router.register("departments", views.DepartmentViewSet, basename="department")
 router.register("themes", views.ThemeViewSet, basename="theme")
 router.register("challenges", views.ChallengeViewSet, basename="challenge")

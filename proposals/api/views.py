@@ -27,7 +27,7 @@ from rest_framework.response import Response
 from accounts.models import Department, User
 from proposals import permissions as perms
 from proposals import selectors, services, workflow
-from proposals.api import rows
+from proposals.api import changes, rows
 from proposals.api import serializers as s
 from proposals.api.exceptions import Conflict
 from proposals.api.filters import (
@@ -516,6 +516,35 @@ def _comment_rows(queryset: QuerySet[Comment]) -> list[dict[str, Any]]:
             "id", "author__full_name", "author__department__slug", "body", "created_at", "edited_at"
         )
     ]
+
+
+# --- the change feed --------------------------------------------------------------------------
+
+
+class ChangeViewSet(viewsets.GenericViewSet):
+    """The exact change feed (SPEC §6; how it works: `proposals/api/changes.py`)."""
+
+    pagination_class = None
+    serializer_class = s.ChangesOut
+
+    @extend_schema(
+        parameters=[s.ChangesIn],
+        responses={200: s.ChangesOut},
+        summary="Every change to proposals you may see, in commit order",
+        description=(
+            "Start without a cursor: you get every proposal you may see as "
+            "`proposal.upserted`. Then send `next_cursor` back, at once while `has_more` "
+            "is true, and every few seconds after. Nothing is held back and nothing is "
+            "missed, however long a writing transaction runs. `proposal.removed` means "
+            "delete your copy: the proposal was deleted, merged into another, or you may "
+            "no longer see it. See docs/api.md for a worked example."
+        ),
+    )
+    def list(self, request: AuthedRequest) -> Response:
+        params = validated(s.ChangesIn, request.query_params)
+        return Response(
+            changes.read(request.user, params.get("cursor") or None, params.get("page_size", 100))
+        )
 
 
 # --- experiments and outcomes ----------------------------------------------------------------
