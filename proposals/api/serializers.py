@@ -99,8 +99,8 @@ class Boolean(serializers.BooleanField):
 
 
 class LenientDateTimeField(serializers.DateTimeField):
-    """ISO 8601 with a time zone offset; a `+` that arrived as a space (an
-    unencoded query string) is read as the `+` it was."""
+    """ISO 8601 with a time zone offset (required: 400 without one); a `+` that
+    arrived as a space (an unencoded query string) is read as the `+` it was."""
 
     def to_internal_value(self, value: Any) -> Any:
         if isinstance(value, str) and " " in value.strip() and "T" in value:
@@ -113,6 +113,11 @@ class LenientDateTimeField(serializers.DateTimeField):
             parsed = None
         if parsed is None:
             self.fail("invalid", format="ISO 8601, e.g. 2026-11-28T09:30:00Z")
+        if parsed.tzinfo is None:
+            # Read as local time it would be an hour out for half the year: refuse it.
+            raise serializers.ValidationError(
+                "Include a time zone, e.g. 2026-11-28T09:30:00Z or 2026-11-28T09:30:00+01:00"
+            )
         return super().to_internal_value(value)
 
 
@@ -476,6 +481,16 @@ class DepartmentOut(serializers.Serializer):
     acronym = serializers.CharField()
     # Declared fields are moved off the class, so this does not shadow Field.parent.
     parent = serializers.CharField(allow_null=True)  # type: ignore[assignment]
+
+
+class CriterionOut(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Send it as `criterion` in `assess/`.")
+    name = serializers.CharField()
+    description = serializers.CharField()
+    weight = serializers.DecimalField(
+        max_digits=5, decimal_places=2, help_text="Relative weight, more than 0."
+    )
+    position = serializers.IntegerField(help_text="Order on the assessment form.")
 
 
 class ThemeOut(serializers.Serializer):

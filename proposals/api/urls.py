@@ -16,7 +16,6 @@ from proposals.api.exceptions import api_not_found
 
 router = SimpleRouter()
 router.register("proposals", views.ProposalViewSet, basename="proposal")
-router.register("changes", views.ChangeViewSet, basename="change")
 router.register("departments", views.DepartmentViewSet, basename="department")
 router.register("themes", views.ThemeViewSet, basename="theme")
 router.register("challenges", views.ChallengeViewSet, basename="challenge")
@@ -28,6 +27,7 @@ router.register("webhooks", views.WebhookViewSet, basename="webhook")
 app_name = "api"
 
 urlpatterns = [
+    path("v1/changes/", views.ChangeFeedView.as_view(), name="changes"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", ApiDocsView.as_view(url_name="api:schema"), name="docs"),

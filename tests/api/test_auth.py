@@ -23,11 +23,17 @@ NOT_VALID = {"detail": "The token is not valid"}
     [
         (None, "Authentication credentials were not provided."),
         ("Token pai_not-a-real-key", "The token is not valid"),
-        ("Token", "Send the token as “Authorization: Token <key>”, with no spaces in the key"),
-        ("Token a b", "Send the token as “Authorization: Token <key>”, with no spaces in the key"),
+        (
+            "Token",
+            "Send the token as “Authorization: Token <key>” (or “Bearer <key>”), with no spaces in the key",
+        ),
+        (
+            "Token a b",
+            "Send the token as “Authorization: Token <key>” (or “Bearer <key>”), with no spaces in the key",
+        ),
         (
             "Token " + "x" * 300,
-            "Send the token as “Authorization: Token <key>”, with no spaces in the key",
+            "Send the token as “Authorization: Token <key>” (or “Bearer <key>”), with no spaces in the key",
         ),
     ],
 )
