@@ -15,7 +15,9 @@ from proposals.models import Proposal
 from proposals.services import api_token_create, api_token_revoke, hash_token
 
 NOT_VALID = {"detail": "The token is not valid"}
-MALFORMED = MALFORMED
+MALFORMED = (
+    "Send the token as “Authorization: Token <key>” (or “Bearer <key>”), with no spaces in the key"
+)
 
 
 @pytest.mark.django_db
