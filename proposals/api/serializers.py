@@ -573,7 +573,8 @@ class ChangeOut(serializers.Serializer):
     reference = serializers.CharField()
     id = serializers.UUIDField()
     occurred_at = serializers.DateTimeField(help_text="When the writing transaction ran.")
-    data = ProposalOut(
+    # Declared fields are moved off the class, so this does not shadow Serializer.data.
+    data = ProposalOut(  # type: ignore[assignment]
         allow_null=True, help_text="The proposal's list row now; null for `proposal.removed`."
     )
 
