@@ -536,7 +536,10 @@ class WebhookOut(serializers.Serializer):
 
 class WebhookCreatedOut(WebhookOut):
     secret = serializers.CharField(
-        help_text="The HMAC-SHA256 signing key. Shown only in this response: keep it."
+        help_text=(
+            "The Standard Webhooks signing secret (`whsec_…`). Shown only in this "
+            "response: keep it."
+        )
     )
 
 
