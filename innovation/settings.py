@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "accounts.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "innovation.middleware.PermissionsPolicyMiddleware",
+    # RateLimit-* headers on API answers, from what the API's throttle counted.
+    "proposals.api.throttling.RateLimitHeadersMiddleware",
     # Last, as django-axes asks: it must see the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]

@@ -25,6 +25,22 @@ ERRORS = {
 }
 
 
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": {
+        "schema": {"type": "integer"},
+        "description": "Requests allowed per window for your token (API_RATE_LIMIT).",
+    },
+    "RateLimit-Remaining": {
+        "schema": {"type": "integer"},
+        "description": "Requests left in the window, this one counted.",
+    },
+    "RateLimit-Reset": {
+        "schema": {"type": "integer"},
+        "description": "Seconds until the oldest counted request leaves the window.",
+    },
+}
+
+
 class ApiSchema(AutoSchema):
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)  # type: ignore[arg-type]
@@ -32,12 +48,14 @@ class ApiSchema(AutoSchema):
             if code not in responses:
                 responses[code] = self._get_response_for_code(ErrorOut, code, direction=direction)
                 responses[code]["description"] = ERRORS[code]
-        responses["429"]["headers"] = {
-            "Retry-After": {
-                "schema": {"type": "integer"},
-                "required": True,
-                "description": "Seconds to wait before trying again.",
-            }
+        for code, response in responses.items():
+            if code in {"401", "405", "406", "413", "415"}:
+                continue  # refused before the throttle counts the request
+            response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
+        responses["429"]["headers"]["Retry-After"] = {
+            "schema": {"type": "integer"},
+            "required": True,
+            "description": "Seconds to wait before trying again.",
         }
         return responses
 

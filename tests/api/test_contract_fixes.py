@@ -137,3 +137,23 @@ def test_every_operation_has_an_example(client_for, alice) -> None:
     feed = schema["paths"]["/api/v1/changes/"]["get"]["responses"]["200"]["content"]
     example = feed["application/json"]["examples"]["AFewChanges"]["value"]
     assert [e["type"] for e in example["results"]] == ["proposal.upserted", "proposal.removed"]
+
+
+def test_every_counted_answer_carries_the_rate_limit_headers(client_for, alice, settings) -> None:
+    from django.core.cache import cache
+
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"token": "3/minute"},
+    }
+    cache.clear()
+    client = client_for(alice)
+
+    paths = ("/api/v1/themes/", "/api/v1/changes/", "/api/v1/proposals/NOPE-1/", "/api/v1/themes/")
+    answers = [client.get(path) for path in paths]
+
+    assert [a.status_code for a in answers] == [200, 200, 404, 429]
+    assert {a["RateLimit-Limit"] for a in answers} == {"3"}
+    assert [a["RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    assert all(1 <= int(a["RateLimit-Reset"]) <= 60 for a in answers)
+    assert int(answers[3]["Retry-After"]) >= 1
