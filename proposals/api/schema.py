@@ -104,7 +104,12 @@ _NAMED = {
     "slug": "dfe",
     "department": "dfe",
     "acronym": "DfE",
-    "name": "Department for Education",
+    "cost_band": "under_10k",
+    "challenge": "paperless-courts",
+    "merged_into": None,
+    "themes": "automation",
+    "collaborating_departments": "home-office",
+    "summary": "Caseworkers retype paper forms; read them automatically instead.",
     "email": "reviewer@dfe.example",
     "url": "https://innovation.example/proposals/DFE-2026-0042/",
     "download_url": "https://innovation.example/api/v1/reports/3f2c…/download/",
@@ -115,6 +120,7 @@ _NAMED = {
     "cursor": "eyJkIjoiNzI2MDo3MjYwOiJ9:1xZ0Fn:72t-Ap4",
     "next_cursor": "eyJkIjoiNzI2NTo3MjY1OiJ9:1xZ0Go:Qd81-xw",
 }
+TEXT = "Example text"
 _BY_FORMAT = {
     "date-time": "2026-11-28T09:30:00Z",
     "date": "2026-11-28",
@@ -131,7 +137,12 @@ def _example(schema: dict[str, Any], components: dict[str, Any], name: str = "",
     if "allOf" in schema:
         return _example(schema["allOf"][0], components, name, depth)
     if "oneOf" in schema or "anyOf" in schema:
-        return _example((schema.get("oneOf") or schema["anyOf"])[0], components, name, depth)
+        # Nullable or blank enums are a oneOf: take the first option with a real value.
+        options = [
+            _example(option, components, name, depth)
+            for option in schema.get("oneOf") or schema["anyOf"]
+        ]
+        return next((o for o in options if o not in (None, "", TEXT)), options[0])
     if "enum" in schema:
         return next((v for v in schema["enum"] if v not in (None, "")), None)
     kind = schema.get("type")
@@ -144,10 +155,10 @@ def _example(schema: dict[str, Any], components: dict[str, Any], name: str = "",
         }
     if kind == "array":
         return [_example(schema.get("items", {}), components, name, depth + 1)] if depth < 5 else []
-    if name in _NAMED and kind in (None, "string"):
+    if name in _NAMED and kind in (None, "string") and "format" not in schema:
         return _NAMED[name]
     if kind == "string":
-        return _BY_FORMAT.get(schema.get("format", ""), "…")
+        return _BY_FORMAT.get(schema.get("format", ""), TEXT)
     if kind == "integer":
         return max(1, int(schema.get("minimum", 1)))
     if kind == "number":
