@@ -1,4 +1,9 @@
-"""`Authorization: Token <key>` for other systems (SPEC §6).
+"""`Authorization: Token <key>` for other systems (SPEC §6), or `Bearer <key>`.
+
+`Bearer` is accepted as a synonym because that is what OpenAPI's `http`
+bearer scheme and the clients generated from it send (openapi-python-client
+among them); refusing it would answer a valid key with "credentials were not
+provided". The key is the same either way: an opaque API token, not a JWT.
 
 Keys are looked up by their SHA-256 (`ApiToken.hash_key`); a key that is
 unknown, revoked or expired, or whose owner has been deactivated, is refused
@@ -21,6 +26,8 @@ from accounts.models import ApiToken, User
 # precision is plenty; writing it on every request would turn each read into a write.
 LAST_USED_PRECISION = dt.timedelta(minutes=1)
 KEYWORD = "Token"
+# Lower-case, as compared: the scheme name is case-insensitive (RFC 9110 §11.1).
+KEYWORDS = (b"token", b"bearer")
 _MAX_KEY_LENGTH = 200
 
 
@@ -29,11 +36,12 @@ class TokenAuthentication(BaseAuthentication):
 
     def authenticate(self, request: Request) -> tuple[User, ApiToken] | None:
         parts = get_authorization_header(request).split()
-        if not parts or parts[0].lower() != KEYWORD.lower().encode():
+        if not parts or parts[0].lower() not in KEYWORDS:
             return None  # not ours: the session (or nothing) decides
         if len(parts) != 2 or len(parts[1]) > _MAX_KEY_LENGTH:
             raise exceptions.AuthenticationFailed(
-                "Send the token as “Authorization: Token <key>”, with no spaces in the key"
+                "Send the token as “Authorization: Token <key>” (or “Bearer <key>”), "
+                "with no spaces in the key"
             )
         try:
             key = parts[1].decode("ascii")

@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "accounts.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "innovation.middleware.PermissionsPolicyMiddleware",
+    # RateLimit-* headers on API answers, from what the API's throttle counted.
+    "proposals.api.throttling.RateLimitHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "innovation.urls"
@@ -452,8 +454,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Propose an innovation API",
     "DESCRIPTION": (
         "Proposals, experiments and published outcomes across UK government. "
-        "Authenticate with `Authorization: Token <key>`. Every error is JSON: "
-        '`{"detail": "…", "errors": {"field": ["…"]}}`. See docs/api.md.'
+        "Authenticate with `Authorization: Bearer <key>` or `Authorization: Token <key>` "
+        "(the same API token). Every error is JSON: "
+        '`{"detail": "…", "errors": {"field": ["…"]}, "code": "…"}`. To keep a copy in '
+        "sync, follow the change feed, `/api/v1/changes/`. See docs/api.md."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -463,6 +467,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "proposals.api.schema.add_examples",
+    ],
     "ENUM_NAME_OVERRIDES": {
         f"{name}Enum": f"proposals.enums.{name}"
         for name in (

@@ -592,3 +592,55 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} #{self.number}"
+
+
+class ProposalChange(models.Model):
+    """The change feed's log (SPEC §6): one row per transaction that changed a
+    proposal or something its detail shows.
+
+    Written only by database triggers (migration 0006), so a change made by a
+    service, a bulk update, the Django admin or a data migration is logged
+    alike. `proposal_id` is no foreign key: the row must outlive a deleted
+    proposal so the feed can say it was removed. On PostgreSQL `xid` is the
+    writing transaction's id (`pg_current_xact_id()`), which the feed compares
+    with snapshots to read in commit order; on SQLite writes are serialised and
+    `id` alone is the order.
+    """
+
+    proposal_id = models.UUIDField()
+    # The proposal's reference when the change was written (kept for deletions).
+    reference = models.CharField(max_length=32, blank=True)
+    xid = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # One row per transaction and proposal: the triggers insert ON CONFLICT DO NOTHING.
+            models.UniqueConstraint(
+                fields=["xid", "proposal_id"], name="proposalchange_once_per_xact"
+            )
+        ]
+        indexes = [models.Index(fields=["xid", "id"], name="proposalchange_xid_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.reference or self.proposal_id} @ {self.xid or self.pk}"
+
+
+class ChangeAudience(models.Model):
+    """Proposals the change feed has shown to a person.
+
+    A `proposal.removed` event goes only to people the feed once showed the
+    proposal to, so no one learns from the feed of a proposal they could never
+    see; who can see a proposal now is still asked of the visibility selector.
+    """
+
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+    proposal_id = models.UUIDField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "proposal_id"], name="changeaudience_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} saw {self.proposal_id}"

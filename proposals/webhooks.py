@@ -18,6 +18,7 @@ to the operators' log only, so the delivery log cannot map internal ports.
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import hmac
@@ -26,7 +27,8 @@ import json
 import logging
 import socket
 import ssl
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -105,9 +107,51 @@ def enqueue(delivery_ids: Iterable[str]) -> int:
 # --- signing and address checks ------------------------------------------------------------
 
 
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
+
+
 def sign(secret: str, body: bytes) -> str:
-    """The X-Signature-SHA256 header value: sha256=<hex HMAC-SHA256 of the body>."""
+    """The X-Signature-SHA256 header value: sha256=<hex HMAC-SHA256 of the body>.
+
+    The old scheme, kept for one release (SPEC §6) for receivers that check it;
+    it signs the body alone, so a captured delivery could be replayed.
+    """
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signing_key(secret: str) -> bytes:
+    """The HMAC key of a secret, read as Standard Webhooks reads it: the base64
+    after `whsec_` (padding optional), so a receiver using any Standard Webhooks
+    library with the secret as shown verifies our signature."""
+    return base64.b64decode(secret.removeprefix(SECRET_PREFIX) + "==")
+
+
+def standard_signature(secrets: Sequence[str], msg_id: str, timestamp: int, body: bytes) -> str:
+    """`webhook-signature` (Standard Webhooks): `v1,<base64 HMAC-SHA256 of
+    "<id>.<timestamp>.<body>">`, one per secret, space-separated, so a receiver
+    holding either the new or the old secret during a rotation verifies it."""
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    return " ".join(
+        "v1," + base64.b64encode(hmac.new(signing_key(s), signed, hashlib.sha256).digest()).decode()
+        for s in secrets
+    )
+
+
+def signed_headers(secrets: Sequence[str], msg_id: str, body: bytes) -> dict[str, str]:
+    """The signature headers of one attempt: the Standard Webhooks three, and the
+    old `X-Signature-SHA256` (with the current secret) for one more release.
+
+    `webhook-id` is the delivery's id, the same on every retry, so a receiver can
+    drop a duplicate; `webhook-timestamp` is this attempt's time, so a receiver
+    can refuse a replay older than its tolerance (5 minutes in the libraries).
+    """
+    timestamp = int(time.time())
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": standard_signature(secrets, msg_id, timestamp, body),
+        "X-Signature-SHA256": sign(secrets[0], body),
+    }
 
 
 def address_allowed(address: Address) -> bool:
@@ -298,7 +342,7 @@ def deliver(delivery_id: str) -> bool:
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        "X-Signature-SHA256": sign(endpoint.secret, body),
+        **signed_headers([endpoint.secret], str(delivery.pk), body),
         "X-Webhook-Event": delivery.event,
         "X-Webhook-Delivery": str(delivery.pk),
     }

@@ -19,6 +19,7 @@ from accounts.models import Department
 from proposals.models import (
     Assessment,
     Challenge,
+    Criterion,
     Decision,
     Experiment,
     Metric,
@@ -364,6 +365,19 @@ def department_rows(queryset: QuerySet[Department]) -> list[dict[str, Any]]:
             "parent": d["parent__slug"],
         }
         for d in queryset.values("slug", "name", "acronym", "parent__slug")
+    ]
+
+
+def criterion_rows(queryset: QuerySet[Criterion]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": c["id"],
+            "name": c["name"],
+            "description": c["description"],
+            "weight": dec(c["weight"]),
+            "position": c["position"],
+        }
+        for c in queryset.values("id", "name", "description", "weight", "position")
     ]
 
 

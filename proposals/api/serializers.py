@@ -101,8 +101,8 @@ class Boolean(serializers.BooleanField):
 
 
 class LenientDateTimeField(serializers.DateTimeField):
-    """ISO 8601 with a time zone offset; a `+` that arrived as a space (an
-    unencoded query string) is read as the `+` it was."""
+    """ISO 8601 with a time zone offset (required: 400 without one); a `+` that
+    arrived as a space (an unencoded query string) is read as the `+` it was."""
 
     def to_internal_value(self, value: Any) -> Any:
         if isinstance(value, str) and " " in value.strip() and "T" in value:
@@ -115,6 +115,11 @@ class LenientDateTimeField(serializers.DateTimeField):
             parsed = None
         if parsed is None:
             self.fail("invalid", format="ISO 8601, e.g. 2026-11-28T09:30:00Z")
+        if parsed.tzinfo is None:
+            # Read as local time it would be an hour out for half the year: refuse it.
+            raise serializers.ValidationError(
+                "Include a time zone, e.g. 2026-11-28T09:30:00Z or 2026-11-28T09:30:00+01:00"
+            )
         return super().to_internal_value(value)
 
 
@@ -469,6 +474,16 @@ class DepartmentOut(serializers.Serializer):
     parent = serializers.CharField(allow_null=True)  # type: ignore[assignment]
 
 
+class CriterionOut(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Send it as `criterion` in `assess/`.")
+    name = serializers.CharField()
+    description = serializers.CharField()
+    weight = serializers.DecimalField(
+        max_digits=5, decimal_places=2, help_text="Relative weight, more than 0."
+    )
+    position = serializers.IntegerField(help_text="Order on the assessment form.")
+
+
 class ThemeOut(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
@@ -512,7 +527,10 @@ class WebhookOut(serializers.Serializer):
 
 class WebhookCreatedOut(WebhookOut):
     secret = serializers.CharField(
-        help_text="The HMAC-SHA256 signing key. Shown only in this response: keep it."
+        help_text=(
+            "The Standard Webhooks signing secret (`whsec_…`). Shown only in this "
+            "response: keep it."
+        )
     )
 
 
@@ -542,6 +560,43 @@ class DeliveryOut(serializers.Serializer):
     delivered_at = serializers.DateTimeField(allow_null=True)
     payload = serializers.JSONField()
     attempt_log = AttemptOut(many=True, help_text="Every try at this delivery, in order.")
+
+
+class ChangesIn(serializers.Serializer):
+    cursor = serializers.CharField(
+        max_length=8000,
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "Opaque: the `next_cursor` (or an event's `cursor`) of an earlier answer. "
+            "Without it the feed starts from the beginning, with every proposal you may see."
+        ),
+    )
+    page_size = serializers.IntegerField(
+        min_value=1, max_value=500, required=False, help_text="Log entries to read, 1–500 (100)."
+    )
+
+
+class ChangeOut(serializers.Serializer):
+    cursor = serializers.CharField(help_text="Resume after this event.")
+    type = serializers.ChoiceField(choices=["proposal.upserted", "proposal.removed"])
+    reference = serializers.CharField()
+    id = serializers.UUIDField()
+    occurred_at = serializers.DateTimeField(help_text="When the writing transaction ran.")
+    # Declared fields are moved off the class, so this does not shadow Serializer.data.
+    data = ProposalOut(  # type: ignore[assignment]
+        allow_null=True, help_text="The proposal's list row now; null for `proposal.removed`."
+    )
+
+
+class ChangesOut(serializers.Serializer):
+    next_cursor = serializers.CharField(
+        help_text="Send it back as `cursor`; there is always one, even on an empty page."
+    )
+    has_more = serializers.BooleanField(
+        help_text="More changes are waiting: ask again now rather than after your poll interval."
+    )
+    results = ChangeOut(many=True)
 
 
 class ErrorOut(serializers.Serializer):

@@ -27,6 +27,7 @@ router.register("webhooks", views.WebhookViewSet, basename="webhook")
 app_name = "api"
 
 urlpatterns = [
+    path("v1/changes/", views.ChangeFeedView.as_view(), name="changes"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", ApiDocsView.as_view(url_name="api:schema"), name="docs"),

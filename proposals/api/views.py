@@ -17,18 +17,24 @@ from django.db.models import QuerySet
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.models import Department, User
 from proposals import permissions as perms
 from proposals import selectors, services, workflow
-from proposals.api import rows
+from proposals.api import changes, rows
 from proposals.api import serializers as s
 from proposals.api.exceptions import Conflict
 from proposals.api.filters import filter_experiments, filtered, parameters, settled, validated
@@ -38,6 +44,7 @@ from proposals.filters import ApiOutcomeFilter, ApiProposalFilter, report_filter
 from proposals.models import (
     Challenge,
     Comment,
+    Criterion,
     Experiment,
     Outcome,
     Proposal,
@@ -71,20 +78,28 @@ def etag_for(proposal: Proposal) -> str:
     return f'"{proposal.version}"'
 
 
-_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,10})"\s*$')
+# RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, in a comma-separated list.
+_ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
+_IF_MATCH = re.compile(rf"\s*{_ENTITY_TAG}\s*(?:,\s*{_ENTITY_TAG}\s*)*")
+_TAGS = re.compile(rf"({_ENTITY_TAG})")
 
 
-def expected_version(if_match: str | None) -> int | None:
-    """The version an `If-Match` header names; None when absent or `*`.
+def expected_version(if_match: str | None, current: int) -> int | None:
+    """The version a PATCH must still find, from `If-Match` (RFC 9110 §13.1.1).
 
-    An unreadable header can match no version, so it gets 412 like a stale one.
+    None when there is no header, or `*` (the proposal exists: we found it).
+    `current` when one tag of the list matches our ETag by strong comparison:
+    a weak tag (`W/"2"`) never matches, since If-Match promises the exact
+    representation. Anything else, an unreadable header included, can match no
+    version: -1, which the service answers with 412, nothing written.
     """
     if if_match is None or if_match.strip() == "*":
         return None
-    for candidate in if_match.split(","):
-        found = _ETAG.match(candidate)
-        if found:
-            return int(found.group(1))
+    if not _IF_MATCH.fullmatch(if_match):
+        return -1
+    strong = f'"{current}"'
+    if any(tag == strong for tag in _TAGS.findall(if_match)):
+        return current
     return -1
 
 
@@ -240,8 +255,10 @@ class ProposalViewSet(viewsets.GenericViewSet):
                 OpenApiTypes.STR,
                 OpenApiParameter.HEADER,
                 description=(
-                    "The ETag you read. If the proposal changed since, the answer is 412 "
-                    "and nothing is written. Without it the edit is applied as sent."
+                    "The ETag you read (RFC 9110: a list of tags, or `*`, may be sent; tags "
+                    'are compared strongly, so a weak `W/"n"` never matches). If none '
+                    "matches, the proposal changed since and the answer is 412, nothing "
+                    "written. Without it the edit is applied as sent."
                 ),
             ),
         ],
@@ -264,7 +281,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
             proposal=proposal,
             actor=request.user,
             data=data,
-            expected_version=expected_version(request.headers.get("If-Match")),
+            expected_version=expected_version(request.headers.get("If-Match"), proposal.version),
         )
         return detail_response(request, proposal)
 
@@ -513,6 +530,63 @@ def _comment_rows(queryset: QuerySet[Comment]) -> list[dict[str, Any]]:
     ]
 
 
+# --- the change feed --------------------------------------------------------------------------
+
+
+class ChangeFeedView(APIView):
+    """The exact change feed (SPEC §6; how it works: `proposals/api/changes.py`).
+
+    An APIView, not a viewset's `list`: the answer is one object, not an array.
+    """
+
+    @extend_schema(
+        parameters=[s.ChangesIn],
+        responses={200: s.ChangesOut},
+        summary="Every change to proposals you may see, in commit order",
+        description=(
+            "Start without a cursor: you get every proposal you may see as "
+            "`proposal.upserted`. Then send `next_cursor` back, at once while `has_more` "
+            "is true, and every few seconds after. Nothing is held back and nothing is "
+            "missed, however long a writing transaction runs. `proposal.removed` means "
+            "delete your copy: the proposal was deleted, merged into another, or you may "
+            "no longer see it. See docs/api.md for a worked example."
+        ),
+        examples=[
+            OpenApiExample(
+                "A few changes",
+                response_only=True,
+                value={
+                    "next_cursor": "eyJkIjoiNzI2NTo3MjY1OiJ9:1xZ0Go:Qd81-xw",
+                    "has_more": False,
+                    "results": [
+                        {
+                            "cursor": "eyJkIjoiNzI2MDo3MjYwOiJ9:1xZ0Fn:72t-Ap4",
+                            "type": "proposal.upserted",
+                            "reference": "DFE-2026-0042",
+                            "id": "6f1c2a9e-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+                            "occurred_at": "2026-11-28T09:30:00Z",
+                            "data": {"reference": "DFE-2026-0042", "title": "…", "…": "…"},
+                        },
+                        {
+                            "cursor": "eyJkIjoiNzI2NTo3MjY1OiJ9:1xZ0Go:Qd81-xw",
+                            "type": "proposal.removed",
+                            "reference": "DFE-2026-0017",
+                            "id": "0b7d4c2e-9a8f-4e3d-b2c1-a0f9e8d7c6b5",
+                            "occurred_at": "2026-11-28T09:31:12Z",
+                            "data": None,
+                        },
+                    ],
+                },
+            )
+        ],
+    )
+    def get(self, request: AuthedRequest) -> Response:
+        params = validated(s.ChangesIn, request.query_params)
+        return Response(
+            changes.read(request.user, params.get("cursor") or None, params.get("page_size", 100))
+        )
+
+
 # --- experiments and outcomes ----------------------------------------------------------------
 
 
@@ -606,6 +680,25 @@ class DepartmentViewSet(viewsets.GenericViewSet):
             raise NotFound("Not found")
         return Response(found[0])
 
+    @extend_schema(
+        responses={200: s.CriterionOut(many=True)},
+        summary="The department's active assessment criteria, in order",
+        description=(
+            "What `assess/` scores: send each criterion's `id` with a score from 1 to 5. "
+            "Weights are relative: the weighted score is the weights-normalised mean."
+        ),
+    )
+    @action(detail=True, methods=["get"])
+    def criteria(self, request: AuthedRequest, slug: str) -> Response:
+        department = get_object_or_404(self.get_queryset(), slug=slug)
+        return Response(
+            rows.criterion_rows(
+                Criterion.objects.filter(department=department, active=True).order_by(
+                    "position", "id"
+                )
+            )
+        )
+
 
 class ThemeViewSet(viewsets.GenericViewSet):
     pagination_class = None
@@ -637,6 +730,13 @@ class ChallengeViewSet(viewsets.GenericViewSet):
 
 
 # --- reports ------------------------------------------------------------------------------------
+
+
+REPORT_MEDIA_TYPES = {
+    "csv": "text/csv",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "json": "application/json",
+}
 
 
 class AnyFileRenderer(BaseRenderer):
@@ -707,30 +807,38 @@ class ReportViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         responses={
-            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY),
-            (200, "application/vnd.oasis.opendocument.spreadsheet"): OpenApiResponse(
-                OpenApiTypes.BINARY
-            ),
-            (200, "application/json"): OpenApiResponse(OpenApiTypes.BINARY),
+            (200, media_type): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The report file, in the format asked for."
+            )
+            for media_type in REPORT_MEDIA_TYPES.values()
         },
+        parameters=[
+            OpenApiParameter(
+                "Content-Disposition",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=[200],
+                required=True,
+                description='`attachment; filename="<kind>-<yyyymmdd-hhmm>.<format>"`',
+            )
+        ],
         summary="Download a finished report",
-        description="409 while it is still being built, or once it has expired.",
+        description=(
+            "The file itself (a binary body in the report's format, with "
+            "`Content-Disposition: attachment`), not JSON about it. 409 while it is still "
+            "being built, or once it has expired."
+        ),
     )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, AnyFileRenderer])
     def download(self, request: AuthedRequest, pk: str) -> Any:
         report = self._get(pk)
         if report.status != ReportStatus.DONE or not report.file:
             raise Conflict(f"This report is {report.get_status_display().lower()}, not ready")
-        content_types = {
-            "csv": "text/csv",
-            "ods": "application/vnd.oasis.opendocument.spreadsheet",
-            "json": "application/json",
-        }
         return FileResponse(
             report.file.open("rb"),
             as_attachment=True,
             filename=f"{report.kind}-{report.created_at:%Y%m%d-%H%M}.{report.format}",
-            content_type=content_types.get(report.format, "application/octet-stream"),
+            content_type=REPORT_MEDIA_TYPES.get(report.format, "application/octet-stream"),
         )
 
 

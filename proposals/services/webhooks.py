@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import secrets
 from collections.abc import Sequence
@@ -116,7 +117,8 @@ def webhook_register(
     chosen = [event for event in WebhookEvent.values if event in set(events)]
     if not chosen:
         raise ValidationError({"events": ["Select at least one event"]})
-    secret = secrets.token_hex(32)
+    # Standard Webhooks' form: `whsec_` and the base64 of a 256-bit key.
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     endpoint = WebhookEndpoint.objects.create(
         department_id=actor.department_id,
         url=url,

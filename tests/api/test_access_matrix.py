@@ -172,6 +172,9 @@ CASES: dict[tuple[str, str], Case] = {
     # --- reference data ---
     ("department-list", "GET"): Case(_fixed("/api/v1/departments/"), always(200)),
     ("department-detail", "GET"): Case(_fixed("/api/v1/departments/dfe/"), always(200)),
+    ("department-criteria", "GET"): Case(_fixed("/api/v1/departments/dfe/criteria/"), always(200)),
+    # --- the change feed: everyone reads it; what it holds is in test_changes.py ---
+    ("changes", "GET"): Case(_fixed("/api/v1/changes/"), always(200)),
     ("theme-list", "GET"): Case(_fixed("/api/v1/themes/"), always(200)),
     ("challenge-list", "GET"): Case(_fixed("/api/v1/challenges/"), always(200)),
     ("challenge-detail", "GET"): Case(_fixed("/api/v1/challenges/paperless-courts/"), always(200)),

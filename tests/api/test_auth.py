@@ -15,6 +15,9 @@ from proposals.models import Proposal
 from proposals.services import api_token_create, api_token_revoke, hash_token
 
 NOT_VALID = {"detail": "The token is not valid"}
+MALFORMED = (
+    "Send the token as “Authorization: Token <key>” (or “Bearer <key>”), with no spaces in the key"
+)
 
 
 @pytest.mark.django_db
@@ -23,11 +26,17 @@ NOT_VALID = {"detail": "The token is not valid"}
     [
         (None, "Authentication credentials were not provided."),
         ("Token pai_not-a-real-key", "The token is not valid"),
-        ("Token", "Send the token as “Authorization: Token <key>”, with no spaces in the key"),
-        ("Token a b", "Send the token as “Authorization: Token <key>”, with no spaces in the key"),
+        (
+            "Token",
+            MALFORMED,
+        ),
+        (
+            "Token a b",
+            MALFORMED,
+        ),
         (
             "Token " + "x" * 300,
-            "Send the token as “Authorization: Token <key>”, with no spaces in the key",
+            MALFORMED,
         ),
     ],
 )
