@@ -403,6 +403,8 @@ if CLAIM_EXPIRY_SECONDS <= CLAIM_HEARTBEAT_SECONDS:
     raise ImproperlyConfigured("CLAIM_EXPIRY_SECONDS must be longer than CLAIM_HEARTBEAT_SECONDS")
 # Builds of one report started before it fails (each killed worker is one).
 REPORT_MAX_ATTEMPTS = env_int("REPORT_MAX_ATTEMPTS", 3, minimum=1)
+# Rows a report build fetches (and holds) at a time: memory against round trips.
+REPORT_CHUNK_SIZE = env_int("REPORT_CHUNK_SIZE", 1000, minimum=1)
 # Each worker writes, per queue it consumes, a heartbeat in the cache this often;
 # /healthz says "worker": "error" when a queue has had none for WORKER_DEAD_AFTER_SECONDS.
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)

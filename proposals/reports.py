@@ -356,7 +356,7 @@ def proposals_tables(user: User, filters: Mapping[str, str], report_id: Any) -> 
         Table(
             "Proposals",
             [label for label, _ in PROPOSAL_COLUMNS],
-            proposal_rows(queryset, progress=progress),
+            proposal_rows(queryset, progress=progress, chunk_size=settings.REPORT_CHUNK_SIZE),
         )
     ]
 
@@ -470,7 +470,11 @@ def outcomes_tables(user: User, filters: Mapping[str, str], report_id: Any) -> l
     queryset = outcomes_queryset(user, filters)
     progress = Progress(report_id, queryset.count(), _claim_of(report_id))
     return [
-        Table("Experiment outcomes", OUTCOME_COLUMNS, outcome_rows(queryset, progress=progress))
+        Table(
+            "Experiment outcomes",
+            OUTCOME_COLUMNS,
+            outcome_rows(queryset, progress=progress, chunk_size=settings.REPORT_CHUNK_SIZE),
+        )
     ]
 
 
