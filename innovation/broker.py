@@ -1,19 +1,24 @@
 """The Redis broker transport, with a guard against kombu 5.7.0's fatal reconnect race.
 
-When Redis restarts, kombu closes the old connection (which clears its
-transport's `client`) while a timer or poll callback of one of that
-connection's channels may still run and lazily build a connection pool from
-`self.connection.client.hostname`. That raises `AttributeError: 'NoneType'
-object has no attribute 'hostname'`, which is not one of the transport's
-connection errors, so Celery reports "Unrecoverable error" and the worker
-exits (about one Redis restart in twenty). kombu 5.7.0 is the newest release
-on PyPI (December 2026), so there is no fixed version to upgrade to.
+When Redis restarts, Celery's consumer releases the lost connection
+(`Consumer.on_connection_error_after_connected` → `Connection.release` →
+`maybe_close_channel`); closing the default channel restores the messages it
+held unacknowledged, which builds a new connection pool from
+`self.connection.client.hostname` — and sometimes the transport has already
+let go of its client. That raises `AttributeError: 'NoneType' object has no
+attribute 'hostname'`, which is not one of the transport's connection errors,
+so it escapes `ignore_errors`, Celery reports "Unrecoverable error" and the
+worker exits (one Redis restart in twenty or so, with messages flowing).
+kombu 5.7.0 is the newest release on PyPI (checked December 2026), so there
+is no fixed version to upgrade to.
 
 The guard turns that case into a redis `ConnectionError`, which *is* a
 connection error: the consumer drops the stale channel and reconnects, as it
 does for every other failure of a Redis restart. `CELERY_BROKER_TRANSPORT`
-names this class when the broker is Redis (settings.py);
-tests/test_broker_restarts.py restarts a worker's own Redis twenty times.
+names this class when the broker is Redis (settings.py).
+tests/test_broker_guard.py recreates the race's state (it fails without the
+guard); tests/test_broker_restarts.py restarts a real worker's own Redis
+twenty times with messages flowing.
 """
 
 from __future__ import annotations

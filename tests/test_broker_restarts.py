@@ -11,13 +11,16 @@ free port: never the shared one."""
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
 import pytest
+from celery import Celery
 
 from chaos.harness import BASE_DIR, OwnRedis, process_env, wait_for, worker
 from innovation.celery import app
@@ -64,20 +67,50 @@ def heartbeat_arrives(redis: OwnRedis, env: dict[str, str], timeout: float = 60)
 
 
 def test_a_worker_survives_twenty_restarts_of_its_redis(own_redis, tmp_path):
+    """With messages flowing and Redis down for a random moment each time: the
+    conditions under which unguarded kombu 5.7.0 died (here, after 17 restarts)
+    while closing the old channel (restore_unacked builds a pool from a closed
+    connection)."""
     env = process_env(database_url=current_database_url(), redis=own_redis, workdir=tmp_path)
-    celery = worker(env, tmp_path / "logs", concurrency=1).start()
+    # Several pool processes, each holding an unacknowledged message when Redis goes.
+    celery = worker(env, tmp_path / "logs", concurrency=4).start()
+    publisher = Celery(broker=own_redis.url)
+    flowing = threading.Event()
+    flowing.set()
+
+    def publish() -> None:
+        while flowing.is_set():
+            try:
+                publisher.send_task(
+                    "innovation.tasks.heartbeat",
+                    kwargs={"key": "flowing"},
+                    queue="notifications",
+                    retry=False,
+                )
+            except Exception:
+                time.sleep(0.1)  # Redis is down this moment
+            time.sleep(0.005)
+
+    thread = threading.Thread(target=publish, daemon=True)
+    rng = random.Random(14)  # the same downtimes every run
     try:
         assert heartbeat_arrives(own_redis, env), celery.logs()[-3000:]
+        thread.start()
         survived = 0
         for _ in range(RESTARTS):
-            own_redis.restart()
-            time.sleep(0.5)
+            own_redis.stop()
+            time.sleep(rng.uniform(0, 1.5))
+            own_redis.start()
+            time.sleep(rng.uniform(0.2, 2))
             if not celery.alive():
                 break
             survived += 1
+        flowing.clear()
+        thread.join(5)
         # Still consuming after the last restart, not merely alive.
         consuming = celery.alive() and heartbeat_arrives(own_redis, env, timeout=90)
     finally:
+        flowing.clear()
         logs = celery.logs()
         celery.stop()
 
