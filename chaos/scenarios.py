@@ -101,7 +101,11 @@ def notifications_under_kills(
     last_fault = time.monotonic()
     for fault, share in faults:
         threshold = int(count * share)
-        wait_for(lambda t=threshold: sent.count() >= t, timeout=deadline - time.monotonic())
+
+        def reached(t: int = threshold) -> bool:
+            return sent.count() >= t
+
+        wait_for(reached, timeout=deadline - time.monotonic())
         if fault == "kill":
             day.restart_worker()
         else:
@@ -137,7 +141,7 @@ def submissions_with_redis_down(
     api: Counter[int] = Counter()
     day.redis.stop()
     down_at = time.monotonic()
-    committed: list[int] = []
+    committed: list[object] = []
     for n in range(count):
         try:
             with transaction.atomic():

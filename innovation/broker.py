@@ -36,7 +36,8 @@ class Channel(kombu_redis.Channel):
             raise RedisConnectionError(
                 "This channel's connection was closed (the broker restarted); reconnecting"
             )
-        return super()._connparams(asynchronous=asynchronous)  # type: ignore[no-any-return]
+        # kombu is untyped here: its Channel has no stubs.
+        return super()._connparams(asynchronous=asynchronous)  # type: ignore[misc,no-any-return]
 
 
 class Transport(kombu_redis.Transport):

@@ -100,8 +100,8 @@ class FallbackRedisCache(RedisCache):
     def delete_many(self, *args: Any, **kwargs: Any) -> None:
         self._either("delete_many", *args, **kwargs)
 
-    def clear(self) -> bool:
-        return bool(self._either("clear"))
+    def clear(self) -> None:
+        self._either("clear")
 
     def get_or_set(self, key: Any, default: Any, timeout: Any = None, version: Any = None) -> Any:
         # BaseCache's version calls get and add, each of which falls back on its own.

@@ -81,7 +81,7 @@ def worker_status(now: float | None = None) -> str:
 class WorkerHeartbeat(bootsteps.StartStopStep):
     """Per connection of the consumer: a heartbeat per queue, and one catch-up."""
 
-    requires = {"celery.worker.consumer.tasks:Tasks"}
+    requires = ("celery.worker.consumer.tasks:Tasks",)
 
     def __init__(self, parent: Any, **kwargs: Any) -> None:
         super().__init__(parent, **kwargs)

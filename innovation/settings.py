@@ -326,7 +326,7 @@ if CELERY_BROKER_URL == "filesystem://":
         "control_folder": str(BROKER_DIR / "control"),
     }
 else:
-    if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    if str(CELERY_BROKER_URL).startswith(("redis://", "rediss://")):
         # kombu's Redis transport with a guard that keeps the worker alive when
         # Redis restarts (innovation/broker.py explains the fault).
         CELERY_BROKER_TRANSPORT = "innovation.broker:Transport"

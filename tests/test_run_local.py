@@ -127,7 +127,7 @@ def test_run_local_serves_healthz_and_ctrl_c_stops_every_child(tmp_path):
         log.close()
     output = (tmp_path / "run_local.log").read_text(errors="replace")
 
-    assert answer == (200, {"database": "ok", "broker": "ok"}), output
+    assert answer == (200, {"database": "ok", "broker": "ok", "worker": "ok"}), output
     assert healthcheck.returncode == 0
     assert f"Propose an innovation is running at http://127.0.0.1:{port}" in output
     assert "analyst@gds.example" in output

@@ -114,7 +114,7 @@ def test_deliver_stamps_the_heartbeat_with_the_claim(alice):
 
     row.refresh_from_db()
     assert row.status == DeliveryStatus.SENT
-    assert row.heartbeat_at is not None
+    assert row.heartbeat_at is not None and row.claimed_at is not None
     assert row.heartbeat_at >= row.claimed_at
 
 
