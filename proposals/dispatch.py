@@ -242,7 +242,7 @@ def requeue_stale(
     handed_field: str = "claimed_at",
     error_field: str = "last_error",
     max_attempts: int | None = None,
-    gave_up: str = "The worker stopped while working on this, {attempts} times",
+    gave_up: str = "Gave up after {attempts} attempts: the last one's worker stopped part-way",
     on_give_up: Callable[[list[Any]], None] | None = None,
 ) -> list[str]:
     """The ids (as text) of outbox rows to hand to the broker again, oldest first.
@@ -289,7 +289,7 @@ def requeue_stale(
         on_give_up(given_up)
     if given_up:
         logger.error(
-            "%s %s row(s) failed: their worker died %s times",
+            "%s %s row(s) failed after %s attempts, the last one's worker having died",
             len(given_up),
             model.__name__,
             attempts_limit,

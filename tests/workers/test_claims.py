@@ -102,7 +102,7 @@ def test_a_row_whose_worker_died_every_attempt_fails_with_the_reason(alice, expi
     row.refresh_from_db()
     assert ids == []
     assert row.status == DeliveryStatus.FAILED
-    assert row.last_error == "The worker stopped while working on this, 3 times"
+    assert row.last_error == "Gave up after 3 attempts: the last one's worker stopped part-way"
 
 
 @pytest.mark.django_db
@@ -344,3 +344,27 @@ def test_a_refused_publish_marks_the_rows_and_the_next_sweep_sends_them(
     assert took < 5
     assert set(ids) == {str(pk) for pk in rows.values_list("pk", flat=True)}
     assert set(rows.values_list("unpublished", flat=True)) == {False}
+
+
+@pytest.mark.django_db
+def test_a_proposal_is_submitted_from_the_page_while_redis_is_down(
+    client, alice, settings, django_capture_on_commit_callbacks
+):
+    from tests.proposals.pages import draft
+
+    down = f"redis://127.0.0.1:{closed_port()}"
+    settings.CACHES = {
+        "default": {"BACKEND": "innovation.cache.FallbackRedisCache", "LOCATION": f"{down}/1"}
+    }
+    proposal = draft(alice)
+    client.force_login(alice)
+    dispatch.forget_broker_failures()
+
+    with app_broker(f"{down}/0", "down:"), django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/proposals/{proposal.reference}/check/", follow=True)
+    dispatch.forget_broker_failures()
+
+    assert response.redirect_chain == [(f"/proposals/{proposal.reference}/submitted/", 302)]
+    waiting = Notification.objects.filter(proposal=proposal)
+    assert waiting.exists()
+    assert set(waiting.values_list("status", "unpublished")) == {(DeliveryStatus.PENDING, True)}
