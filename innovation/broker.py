@@ -1,4 +1,5 @@
-"""The Redis broker transport, with a guard against kombu 5.7.0's fatal reconnect race.
+"""The Redis broker transport, with a guard against kombu 5.7.0's fatal reconnect race,
+and a worker consumer that reconnects within seconds of the broker's return.
 
 When Redis restarts, Celery's consumer releases the lost connection
 (`Consumer.on_connection_error_after_connected` → `Connection.release` →
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from celery.worker.consumer import Consumer as CeleryConsumer
 from kombu.transport import redis as kombu_redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -42,3 +44,26 @@ class Channel(kombu_redis.Channel):
 
 class Transport(kombu_redis.Transport):
     Channel = Channel
+
+
+# How long a worker waits between attempts to reach a broker that went away:
+# 1 s, 2 s, then every 3 s, for as long as it takes (kombu's defaults grow to
+# 30 s, so a worker could notice a returned Redis half a minute late, and
+# give up after 100 attempts). The attempt is one TCP connect: cheap for Redis.
+RECONNECT_INTERVALS = {"interval_start": 1, "interval_step": 1, "interval_max": 3}
+
+
+class Consumer(CeleryConsumer):
+    """Celery's consumer, reconnecting to the broker within seconds of its return."""
+
+    def ensure_connected(self, conn: Any) -> Any:
+        reconnect = conn.ensure_connection
+
+        def quickly(*args: Any, **kwargs: Any) -> Any:
+            return reconnect(*args, **(RECONNECT_INTERVALS | kwargs))
+
+        # Celery calls conn.ensure_connection with kombu's default intervals;
+        # this connection object is the consumer's own, so replacing the bound
+        # method here changes nothing else.
+        conn.ensure_connection = quickly
+        return super().ensure_connected(conn)

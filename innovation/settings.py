@@ -338,6 +338,10 @@ else:
     if env_str("CELERY_BROKER_KEY_PREFIX"):
         # Lets several environments (or parallel test runs) share one Redis safely.
         CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_BROKER_KEY_PREFIX")
+# A worker waits for its broker as long as it takes, trying every few seconds
+# (innovation/broker.py), so it is consuming again moments after Redis returns.
+CELERY_WORKER_CONSUMER = "innovation.broker:Consumer"
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 3600, minimum=10)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
 CELERY_TASK_ACKS_LATE = True
