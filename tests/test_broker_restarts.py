@@ -74,7 +74,8 @@ def test_a_worker_survives_twenty_restarts_of_its_redis(own_redis, tmp_path):
     env = process_env(database_url=current_database_url(), redis=own_redis, workdir=tmp_path)
     # Several pool processes, each holding an unacknowledged message when Redis goes.
     celery = worker(env, tmp_path / "logs", concurrency=4).start()
-    publisher = Celery(broker=own_redis.url)
+    # A second app, never the current one: shared tasks of later tests must not bind to it.
+    publisher = Celery(broker=own_redis.url, set_as_current=False)
     flowing = threading.Event()
     flowing.set()
 
@@ -111,6 +112,7 @@ def test_a_worker_survives_twenty_restarts_of_its_redis(own_redis, tmp_path):
         consuming = celery.alive() and heartbeat_arrives(own_redis, env, timeout=90)
     finally:
         flowing.clear()
+        publisher.close()
         logs = celery.logs()
         celery.stop()
 
