@@ -24,7 +24,7 @@ PYTEST_ARGS ?=
 run: export DEBUG ?= true
 run: export PORT ?= 8000
 
-.PHONY: help install run test test-fast lint typecheck check bench clean
+.PHONY: help install run test test-fast lint typecheck check bench chaos clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -101,6 +101,10 @@ check: install ## Django system checks and a check for missing migrations
 
 bench: install ## Benchmarks on PostgreSQL: make bench N=10000
 	$(PY) -m bench --proposals $(N)
+
+# Not part of `make test`: minutes long, and it stops and kills what it starts.
+chaos: install ## The bad day as real processes (own Redis, own PostgreSQL database): one table; fails if anything is lost or stuck
+	$(PY) -m chaos
 
 clean: ## Remove local data (var/), collected static files and tool caches (keeps .venv)
 	rm -rf var staticfiles .mypy_cache .ruff_cache .pytest_cache bench-results

@@ -1,4 +1,4 @@
-"""/healthz: is the database reachable, and is the broker?"""
+"""/healthz: is the database reachable, is the broker, and is every queue's worker alive?"""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
 from innovation.celery import app
+from innovation.heartbeats import worker_status
 
 
 def _database() -> str:
@@ -31,6 +32,6 @@ def _broker() -> str:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": _database(), "broker": _broker()}
+    checks = {"database": _database(), "broker": _broker(), "worker": worker_status()}
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse(checks, status=200 if healthy else 503)

@@ -289,7 +289,8 @@ CACHE_URL = env_str("CACHE_URL") or env_str("REDIS_CACHE_URL")
 CACHES: dict[str, dict[str, Any]]
 if CACHE_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        # Redis, falling back to memory per process while Redis is down (innovation/cache.py).
+        "default": {"BACKEND": "innovation.cache.FallbackRedisCache", "LOCATION": CACHE_URL}
     }
 else:
     CACHES = {
@@ -352,6 +353,10 @@ if CELERY_BROKER_URL == "filesystem://":
         "control_folder": str(BROKER_DIR / "control"),
     }
 else:
+    if str(CELERY_BROKER_URL).startswith(("redis://", "rediss://")):
+        # kombu's Redis transport with a guard that keeps the worker alive when
+        # Redis restarts (innovation/broker.py explains the fault).
+        CELERY_BROKER_TRANSPORT = "innovation.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Longer than the longest task (CELERY_TASK_TIME_LIMIT), or Redis would hand an
         # unacknowledged message to a second worker while the first still runs it.
@@ -360,6 +365,10 @@ else:
     if env_str("CELERY_BROKER_KEY_PREFIX"):
         # Lets several environments (or parallel test runs) share one Redis safely.
         CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_BROKER_KEY_PREFIX")
+# A worker waits for its broker as long as it takes, trying every few seconds
+# (innovation/broker.py), so it is consuming again moments after Redis returns.
+CELERY_WORKER_CONSUMER = "innovation.broker:Consumer"
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 3600, minimum=10)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
 CELERY_TASK_ACKS_LATE = True
@@ -374,6 +383,7 @@ CELERY_TASK_ROUTES = {
     "proposals.tasks.deliver_notification": {"queue": "notifications"},
     "proposals.tasks.send_*": {"queue": "notifications"},
     "proposals.tasks.sweep_*": {"queue": "notifications"},
+    "proposals.tasks.catch_up": {"queue": "notifications"},
     "proposals.tasks.build_report": {"queue": "reports"},
     "proposals.tasks.*report*": {"queue": "reports"},
     "proposals.tasks.deliver_webhook": {"queue": "webhooks"},
@@ -389,7 +399,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # killed worker lost (SPEC §5); cheap when there is nothing to do.
     "sweep-outbox": {
         "task": "proposals.tasks.sweep_notifications",
-        "schedule": env_int("NOTIFICATION_SWEEP_INTERVAL_SECONDS", 60, minimum=5),
+        # Short, so that a claim whose heartbeat stopped is re-queued within a minute.
+        "schedule": env_int("NOTIFICATION_SWEEP_INTERVAL_SECONDS", 15, minimum=1),
     },
     "daily-digests": {
         "task": "proposals.tasks.send_daily_digests",
@@ -414,6 +425,21 @@ REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 # --- Notifications, reports, webhooks ----------------------------------------------------
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 6, minimum=1)
 NOTIFICATION_SWEEP_AFTER_SECONDS = env_int("NOTIFICATION_SWEEP_AFTER_SECONDS", 300, minimum=10)
+# A worker stamps its claim (notification, webhook delivery, report) this often
+# while it works; a claim not stamped for CLAIM_EXPIRY_SECONDS is a dead worker's,
+# released by the next sweep whatever CELERY_TASK_TIME_LIMIT says.
+CLAIM_HEARTBEAT_SECONDS = env_int("CLAIM_HEARTBEAT_SECONDS", 10, minimum=1)
+CLAIM_EXPIRY_SECONDS = env_int("CLAIM_EXPIRY_SECONDS", 30, minimum=2)
+if CLAIM_EXPIRY_SECONDS <= CLAIM_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("CLAIM_EXPIRY_SECONDS must be longer than CLAIM_HEARTBEAT_SECONDS")
+# Builds of one report started before it fails (each killed worker is one).
+REPORT_MAX_ATTEMPTS = env_int("REPORT_MAX_ATTEMPTS", 3, minimum=1)
+# Rows a report build fetches (and holds) at a time: memory against round trips.
+REPORT_CHUNK_SIZE = env_int("REPORT_CHUNK_SIZE", 1000, minimum=1)
+# Each worker writes, per queue it consumes, a heartbeat in the cache this often;
+# /healthz says "worker": "error" when a queue has had none for WORKER_DEAD_AFTER_SECONDS.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
+WORKER_DEAD_AFTER_SECONDS = env_int("WORKER_DEAD_AFTER_SECONDS", 120, minimum=2)
 REPORT_EXPIRY_DAYS = env_int("REPORT_EXPIRY_DAYS", 7, minimum=1)
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
 # Seconds to connect, and between bytes of the answer, before a try gives up.

@@ -7,7 +7,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from proposals.enums import DeliveryStatus
+from proposals import services
+from proposals.enums import DeliveryStatus, ReportStatus
 from proposals.models import (
     Notification,
     NotificationPreference,
@@ -125,6 +126,23 @@ class ReportAdmin(admin.ModelAdmin):
     search_fields = ("id", "requested_by__email")
     readonly_fields = [f.name for f in Report._meta.fields]
     list_select_related = ("requested_by",)
+    actions = ["retry", "cancel"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.action(description="Build the selected failed reports again")
+    def retry(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        retried = 0
+        for report in queryset.filter(status=ReportStatus.FAILED).select_related("requested_by"):
+            services.report_retry(report=report, actor=request.user, on_behalf=True)  # type: ignore[arg-type]
+            retried += 1
+        self.message_user(request, f"{retried} report(s) queued again")
+
+    @admin.action(description="Cancel the selected queued or building reports")
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        cancelled = sum(
+            services.report_cancel(report=report, actor=request.user)  # type: ignore[arg-type]
+            for report in queryset.select_related("requested_by")
+        )
+        self.message_user(request, f"{cancelled} report(s) cancelled")

@@ -465,6 +465,12 @@ class Notification(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # While claimed: the worker's last sign of life. A claim whose heartbeat is
+    # older than CLAIM_EXPIRY_SECONDS belonged to a worker that died.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Pending, and its message could not be handed to the broker (it was down):
+    # the next sweep sends it at once rather than after the sweep's age limit.
+    unpublished = models.BooleanField(default=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -512,6 +518,11 @@ class Report(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Builds started (claims); after REPORT_MAX_ATTEMPTS the report fails.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # While running: the build's last sign of life (see Notification.heartbeat_at).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    unpublished = models.BooleanField(default=False)
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 
@@ -552,6 +563,9 @@ class WebhookDelivery(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # See Notification: the claim's last sign of life, and a message never published.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    unpublished = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
 

@@ -233,7 +233,11 @@ def deliver(notification_id: str) -> bool:
     """
     now = timezone.now()
     claimed = Notification.objects.filter(pk=notification_id, status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.CLAIMED, claimed_at=now, attempts=F("attempts") + 1
+        status=DeliveryStatus.CLAIMED,
+        claimed_at=now,
+        heartbeat_at=now,
+        unpublished=False,
+        attempts=F("attempts") + 1,
     )
     if not claimed:
         return False
@@ -253,7 +257,9 @@ def deliver(notification_id: str) -> bool:
         key=str(notification.pk),
     )
     try:
-        send_email(email)
+        # A slow mail server must not make this live claim look like a dead one.
+        with dispatch.keep_alive(Notification, notification.pk, status=DeliveryStatus.CLAIMED):
+            send_email(email)
     except Exception as error:
         _record_failure(notification, error)
         return False

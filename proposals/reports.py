@@ -31,7 +31,7 @@ from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.db.models import (
-    Q,
+    F,
     QuerySet,
     Subquery,
 )
@@ -177,26 +177,37 @@ class Table:
     rows: Iterable[Sequence[Any]]
 
 
+class BuildStopped(Exception):
+    """The build no longer holds its claim: cancelled, or taken over after its heartbeat stopped."""
+
+
 class Progress:
-    """Writes the percentage to the Report row as chunks are produced.
+    """Writes the percentage (and the claim's heartbeat) to the Report row as chunks are produced.
 
     Writes only when the whole percentage changes, so a big report costs about
-    a hundred small UPDATEs, not one per chunk.
+    a hundred small UPDATEs, not one per chunk. The update is conditional on
+    this build's claim (`claim`: status running, started at the claim's time):
+    when it matches nothing the build stops (BuildStopped).
     """
 
-    def __init__(self, report_id: Any, total: int) -> None:
+    def __init__(self, report_id: Any, total: int, claim: Mapping[str, Any] | None = None) -> None:
         self.report_id = report_id
         self.total = max(total, 1)
         self.done = 0
         self.rows = 0
         self.written = -1
+        self.claim = dict(claim or {})
 
     def advance(self, units: int, *, rows: int = 0) -> None:
         self.done += units
         self.rows += rows
         percent = min(99, int(100 * self.done / self.total))
         if percent != self.written and self.report_id is not None:
-            Report.objects.filter(pk=self.report_id).update(progress=percent, row_count=self.rows)
+            updated = Report.objects.filter(pk=self.report_id, **self.claim).update(
+                progress=percent, row_count=self.rows, heartbeat_at=timezone.now()
+            )
+            if not updated and self.claim:
+                raise BuildStopped(str(self.report_id))
             self.written = percent
 
 
@@ -306,12 +317,12 @@ def proposal_rows(
 
 def proposals_tables(user: User, filters: Mapping[str, str], report_id: Any) -> list[Table]:
     queryset = export_queryset(user, filters)
-    progress = Progress(report_id, queryset.order_by().count())
+    progress = Progress(report_id, queryset.order_by().count(), _claim_of(report_id))
     return [
         Table(
             "Proposals",
             [label for label, _ in PROPOSAL_COLUMNS],
-            proposal_rows(queryset, user, progress=progress),
+            proposal_rows(queryset, user, progress=progress, chunk_size=settings.REPORT_CHUNK_SIZE),
         )
     ]
 
@@ -414,9 +425,13 @@ def outcomes_queryset(user: User, filters: Mapping[str, str]) -> QuerySet[Outcom
 
 def outcomes_tables(user: User, filters: Mapping[str, str], report_id: Any) -> list[Table]:
     queryset = outcomes_queryset(user, filters)
-    progress = Progress(report_id, queryset.count())
+    progress = Progress(report_id, queryset.count(), _claim_of(report_id))
     return [
-        Table("Experiment outcomes", OUTCOME_COLUMNS, outcome_rows(queryset, progress=progress))
+        Table(
+            "Experiment outcomes",
+            OUTCOME_COLUMNS,
+            outcome_rows(queryset, progress=progress, chunk_size=settings.REPORT_CHUNK_SIZE),
+        )
     ]
 
 
@@ -450,7 +465,7 @@ def portfolio_tables(user: User, filters: Mapping[str, str], report_id: Any) -> 
         for row in departments
         if row["approved"] or row["outcomes"]
     ]
-    progress = Progress(report_id, 5)
+    progress = Progress(report_id, 5, _claim_of(report_id))
 
     def step(rows: list[list[Any]]) -> Iterator[list[Any]]:
         yield from rows
@@ -484,6 +499,14 @@ def portfolio_tables(user: User, filters: Mapping[str, str], report_id: Any) -> 
             step(benefit),
         ),
     ]
+
+
+def _claim_of(report_id: Any) -> dict[str, Any]:
+    """The conditions that say this build still holds its report (see `build`)."""
+    if report_id is None:
+        return {}
+    started = Report.objects.filter(pk=report_id).values_list("started_at", flat=True).first()
+    return {"status": ReportStatus.RUNNING, "started_at": started}
 
 
 BUILDERS: dict[str, Callable[[User, Mapping[str, str], Any], list[Table]]] = {
@@ -591,23 +614,33 @@ def generate(
 def build(report_id: str) -> bool:
     """Claim the report, build it to a temporary file, save it to storage, tell the requester.
 
-    Safe to run twice: the claim is a conditional update from `queued` (or from
-    `running` left by a worker that died, once older than the task time limit).
+    Safe to run twice: the claim is a conditional update from `queued`. While
+    it builds, the row's heartbeat is stamped (by each step of progress, and
+    by `dispatch.keep_alive` in between), so a build whose worker died is
+    released by the sweep within a minute and built again, REPORT_MAX_ATTEMPTS
+    times at most (see `sweep`). A build that finds its claim gone (cancelled
+    in the admin, or taken over) stops and writes nothing.
     """
     now = timezone.now()
-    stale = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-    claimed = Report.objects.filter(
-        Q(status=ReportStatus.QUEUED) | Q(status=ReportStatus.RUNNING, started_at__lt=stale),
-        pk=report_id,
-    ).update(status=ReportStatus.RUNNING, started_at=now, progress=0, row_count=0, error="")
+    claimed = Report.objects.filter(status=ReportStatus.QUEUED, pk=report_id).update(
+        status=ReportStatus.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        unpublished=False,
+        attempts=F("attempts") + 1,
+        progress=0,
+        row_count=0,
+        error="",
+    )
     if not claimed:
         return False
+    claim = {"status": ReportStatus.RUNNING, "started_at": now}
     report = Report.objects.select_related("requested_by").get(pk=report_id)
     user = report.requested_by
     try:
         if not user.is_active or not perms.can_request_reports(user):
             raise PermissionError("The requester can no longer request reports")
-        with tempfile.TemporaryFile() as handle:
+        with dispatch.keep_alive(Report, report.pk, **claim), tempfile.TemporaryFile() as handle:
             rows = generate(
                 user=user,
                 kind=report.kind,
@@ -618,6 +651,9 @@ def build(report_id: str) -> bool:
             )
             handle.seek(0)
             report.file.save(download_name(report), File(handle), save=False)
+    except BuildStopped:
+        logger.info("Report %s stopped: its claim was cancelled or taken over", report_id)
+        return False
     except Exception as error:
         logger.exception("Report %s failed", report_id)
         message = (
@@ -626,14 +662,15 @@ def build(report_id: str) -> bool:
             else "Something went wrong building this report. Try requesting it again."
         )
         with transaction.atomic():
-            Report.objects.filter(pk=report.pk).update(
+            failed = Report.objects.filter(pk=report.pk, **claim).update(
                 status=ReportStatus.FAILED, error=message, finished_at=timezone.now()
             )
-            _notify_ready(report, ok=False)
+            if failed:
+                _notify_ready(report, ok=False)
         return False
     finished = timezone.now()
     with transaction.atomic():
-        Report.objects.filter(pk=report.pk).update(
+        done = Report.objects.filter(pk=report.pk, **claim).update(
             status=ReportStatus.DONE,
             progress=100,
             row_count=rows,
@@ -641,7 +678,12 @@ def build(report_id: str) -> bool:
             finished_at=finished,
             expires_at=finished + dt.timedelta(days=settings.REPORT_EXPIRY_DAYS),
         )
-        _notify_ready(report, ok=True)
+        if done:
+            _notify_ready(report, ok=True)
+    if not done:
+        # Cancelled (or taken over) after the last step: this build's file is nobody's.
+        report.file.storage.delete(report.file.name)
+        return False
     return True
 
 
@@ -662,19 +704,37 @@ def expire(*, now: dt.datetime | None = None) -> int:
     return expired
 
 
+GAVE_UP = (
+    "This report stopped part-way through being built {attempts} times, so it has not "
+    "been made. Try again, or ask for a smaller report."
+)
+CANCELLED = "This report was cancelled by the service team."
+
+
 def sweep(*, older_than_seconds: int | None = None) -> int:
-    """Re-enqueue reports whose message was lost (queued too long) or whose worker died."""
+    """Re-enqueue reports whose message was lost, or whose build stopped (heartbeat expired).
+
+    A build that stopped REPORT_MAX_ATTEMPTS times fails, with a message its
+    requester sees on the reports page (where they can try again) and is told.
+    """
     seconds = older_than_seconds or settings.NOTIFICATION_SWEEP_AFTER_SECONDS
-    now = timezone.now()
-    cutoff = now - dt.timedelta(seconds=seconds)
-    # On a queued report, started_at records when the sweep last re-sent it, so a
-    # report merely waiting behind a long one gets one extra message per window.
-    lost = Q(status=ReportStatus.QUEUED, created_at__lt=cutoff) & (
-        Q(started_at__isnull=True) | Q(started_at__lt=cutoff)
-    ) | Q(
-        status=ReportStatus.RUNNING,
-        started_at__lt=now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT),
+    ids = dispatch.requeue_stale(
+        Report,
+        older_than_seconds=seconds,
+        limit=500,
+        pending=ReportStatus.QUEUED,
+        claimed=ReportStatus.RUNNING,
+        failed=ReportStatus.FAILED,
+        handed_field="started_at",
+        error_field="error",
+        max_attempts=settings.REPORT_MAX_ATTEMPTS,
+        gave_up=GAVE_UP,
+        on_give_up=_gave_up,
     )
-    ids = list(Report.objects.filter(lost).values_list("pk", flat=True)[:500])
-    Report.objects.filter(pk__in=ids, status=ReportStatus.QUEUED).update(started_at=now)
-    return sum(enqueue(str(pk)) for pk in ids)
+    return sum(enqueue(pk) for pk in ids)
+
+
+def _gave_up(ids: Sequence[Any]) -> None:
+    Report.objects.filter(pk__in=ids).update(finished_at=timezone.now())
+    for report in Report.objects.filter(pk__in=ids).select_related("requested_by"):
+        _notify_ready(report, ok=False)

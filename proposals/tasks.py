@@ -14,6 +14,11 @@ from typing import Any
 from celery import shared_task
 
 from proposals import dispatch, notifications, portfolio, reports, webhooks
+from proposals.models import Notification, WebhookDelivery
+
+# A catch-up leaves alone rows handed over this recently: two workers
+# reconnecting together then send each row once, not twice.
+CATCH_UP_GRACE_SECONDS = 5
 
 
 @shared_task(bind=True, name="proposals.tasks.deliver_notification", max_retries=None)
@@ -32,6 +37,26 @@ def sweep_notifications() -> int:
     handed = notifications.sweep()
     handed += webhooks.sweep()
     handed += reports.sweep()
+    return handed
+
+
+@shared_task(name="proposals.tasks.catch_up")
+def catch_up() -> int:
+    """A worker has just (re)connected to the broker: hand over every waiting outbox row now.
+
+    The broker may have lost its messages (Redis restarted without them) or
+    refused them while it was down; waiting for the sweep's age limit
+    (NOTIFICATION_SWEEP_AFTER_SECONDS) would leave them for minutes. Claims
+    are conditional, so a row whose first message still arrives is sent once.
+    """
+    grace = CATCH_UP_GRACE_SECONDS
+    handed = notifications.enqueue(
+        dispatch.requeue_stale(Notification, older_than_seconds=grace, limit=20_000)
+    )
+    handed += webhooks.enqueue(
+        dispatch.requeue_stale(WebhookDelivery, older_than_seconds=grace, limit=5000)
+    )
+    handed += reports.sweep(older_than_seconds=grace)
     return handed
 
 

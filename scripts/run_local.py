@@ -12,9 +12,12 @@ static files through whitenoise included, with several processes sharing
 SQLite as they would share PostgreSQL. Django's debug pages still show when
 DEBUG is true.
 
-Ctrl-C (or SIGTERM) stops every child gracefully and waits for them. If one
-child dies on its own, the others are stopped and this exits non-zero, so a
-half-running service never looks healthy.
+Ctrl-C (or SIGTERM) stops every child gracefully and waits for them. If the
+worker or beat dies on its own (a crash, the out-of-memory killer), it is
+started again, after a pause that grows while it keeps dying (1 s, 2 s, 4 s…
+up to 30 s), and the web server keeps serving meanwhile; /healthz reports a
+queue without a live worker. If the web server dies, the others are stopped
+and this exits non-zero, so a service that cannot serve never looks healthy.
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ from types import FrameType
 BASE_DIR = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 90  # seconds to wait for /healthz before printing the banner anyway
 STOP_TIMEOUT = 30  # seconds each child gets to finish before it is killed
+# The children that are started again when they die; the web server is not.
+RESTARTED = frozenset({"worker", "beat"})
+RESTART_PAUSE_MAX = 30.0  # seconds, the longest pause before a restart
+STEADY_AFTER = 60.0  # seconds of running after which a child's pause starts again at 1 s
 
 # SPEC §7: the accounts seed_demo creates.
 DEMO_ACCOUNTS = [
@@ -52,6 +59,11 @@ DEFAULT_DEMO_PASSWORD = "innovate-demo"  # noqa: S105 - the documented demo pass
 class Child:
     name: str
     process: subprocess.Popen[bytes]
+    args: list[str]
+    started: float = 0.0
+    # Consecutive quick deaths, for the pause before the next start.
+    failures: int = 0
+    restart_at: float | None = None
 
 
 def _die_with_parent() -> None:
@@ -74,7 +86,15 @@ def _start(name: str, args: list[str], env: dict[str, str]) -> Child:
         start_new_session=True,
         preexec_fn=_die_with_parent,  # safe: this script starts no threads
     )
-    return Child(name, process)
+    return Child(name, process, args, started=time.monotonic())
+
+
+def _restart_pause(child: Child) -> float:
+    """1 s, 2 s, 4 s… up to RESTART_PAUSE_MAX while the child keeps dying quickly."""
+    if time.monotonic() - child.started > STEADY_AFTER:
+        child.failures = 0
+    child.failures += 1
+    return min(RESTART_PAUSE_MAX, 2.0 ** (child.failures - 1))
 
 
 def _stop(children: list[Child]) -> None:
@@ -213,9 +233,14 @@ def main() -> int:
     ready_deadline = time.monotonic() + READY_TIMEOUT
     exit_code = 0
     while not stopping:
-        dead = [child for child in children if child.process.poll() is not None]
-        if dead:
-            for child in dead:
+        dead = [
+            child
+            for child in children
+            if child.process.poll() is not None and child.restart_at is None
+        ]
+        fatal = [child for child in dead if child.name not in RESTARTED]
+        if fatal:
+            for child in fatal:
                 print(
                     f"run_local: {child.name} exited with {child.process.returncode}; "
                     "stopping the others",
@@ -223,6 +248,20 @@ def main() -> int:
                 )
             exit_code = 1
             break
+        for child in dead:
+            pause = _restart_pause(child)
+            child.restart_at = time.monotonic() + pause
+            print(
+                f"run_local: {child.name} exited with {child.process.returncode}; "
+                f"starting it again in {pause:.0f} s (the web server keeps serving)",
+                file=sys.stderr,
+            )
+        for index, child in enumerate(children):
+            if child.restart_at is not None and time.monotonic() >= child.restart_at:
+                fresh = _start(child.name, child.args, env)
+                fresh.failures = child.failures
+                children[index] = fresh
+                print(f"run_local: {child.name} started again", file=sys.stderr)
         if not announced:
             healthy = _healthz(f"{url}/healthz") == 200
             if healthy or time.monotonic() > ready_deadline:

@@ -127,7 +127,7 @@ def test_run_local_serves_healthz_and_ctrl_c_stops_every_child(tmp_path):
         log.close()
     output = (tmp_path / "run_local.log").read_text(errors="replace")
 
-    assert answer == (200, {"database": "ok", "broker": "ok"}), output
+    assert answer == (200, {"database": "ok", "broker": "ok", "worker": "ok"}), output
     assert healthcheck.returncode == 0
     assert f"Propose an innovation is running at http://127.0.0.1:{port}" in output
     assert "analyst@gds.example" in output
@@ -167,3 +167,71 @@ def test_run_local_stops_everything_and_fails_when_a_child_dies(tmp_path):
     assert runner.returncode == 1, text
     assert "run_local: web exited with" in text
     assert [pid for pid in children if alive(pid)] == [], text
+
+
+def _pid_of(runner_pid: int, needle: str) -> int | None:
+    """The direct child of the runner whose command line contains `needle`."""
+    for pid in descendants(runner_pid):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        if needle in command and int(stat.rsplit(")", 1)[1].split()[1]) == runner_pid:
+            return pid
+    return None
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree in /proc")
+def test_run_local_starts_a_dead_worker_again_and_web_keeps_serving(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
+    env.update(VAR_DIR=str(tmp_path / "var"), PORT=str(port), DEBUG="true")
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=BASE_DIR,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    log = (tmp_path / "run_local.log").open("wb")
+    runner = subprocess.Popen(
+        [sys.executable, "scripts/run_local.py"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/healthz"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and (get_healthz(url) or (0,))[0] != 200:
+            time.sleep(0.5)
+        first = _pid_of(runner.pid, " worker ")
+        assert first is not None
+        os.kill(first, signal.SIGKILL)  # as the kombu fault or the OOM killer would
+        answers = []
+        second = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            answers.append((get_healthz(url) or (None,))[0])
+            second = _pid_of(runner.pid, " worker ")
+            if second not in (None, first):
+                break
+            time.sleep(0.3)
+        still_running = runner.poll() is None
+        runner.send_signal(signal.SIGINT)
+        runner.wait(timeout=90)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+        log.close()
+    output = (tmp_path / "run_local.log").read_text(errors="replace")
+
+    assert still_running, output
+    assert second not in (None, first), output
+    assert "run_local: worker exited with -9; starting it again in 1 s" in output
+    assert "run_local: worker started again" in output
+    # The web server answered all along (200: the worker's last heartbeat is recent).
+    assert answers and set(answers) == {200}, answers

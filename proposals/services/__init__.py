@@ -63,7 +63,9 @@ from proposals.services.proposals import (
     proposals_accept_many,
 )
 from proposals.services.reports import (
+    report_cancel,
     report_request,
+    report_retry,
 )
 from proposals.services.tokens import (
     api_token_create,
@@ -115,7 +117,9 @@ __all__ = [
     "proposal_transition",
     "proposal_update",
     "proposals_accept_many",
+    "report_cancel",
     "report_request",
+    "report_retry",
     "support_add",
     "support_remove",
     "user_move_department",

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from proposals import permissions, reports, services
 from proposals.enums import ReportStatus
+from proposals.exceptions import InvalidTransition
 from proposals.forms.common import add_service_errors
 from proposals.forms.reports import ReportRequestForm
 from proposals.models import Report
@@ -78,6 +79,23 @@ def reports_page(request: HttpRequest) -> HttpResponse:
         },
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+@require_http_methods(["POST"])
+def report_retry(request: HttpRequest, report_id: str) -> HttpResponse:
+    """The "Try again" button of a failed report: build it again, then back to the list."""
+    report = reports.report_for(request.user, report_id)  # type: ignore[arg-type]
+    try:
+        services.report_retry(report=report, actor=request.user)  # type: ignore[arg-type]
+    except InvalidTransition:
+        # A second click, or another tab: it is already being built again.
+        messages.info(request, "This report is already being built again.")
+    else:
+        messages.success(
+            request, "Your report is being built again. It appears below when it is ready."
+        )
+    return redirect("reports:list")
 
 
 @login_required

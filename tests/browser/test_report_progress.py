@@ -42,3 +42,30 @@ def test_progress_bar_moves_then_offers_the_download(page, lena, settings, tmp_p
     download.wait_for(timeout=10_000)
     assert download.get_attribute("href") == f"/reports/{report.pk}/download/"
     assert_accessible(page)
+
+
+def test_a_failed_report_says_why_and_is_tried_again_from_the_page(page, lena, settings, tmp_path):
+    from proposals import reports
+
+    settings.MEDIA_ROOT = tmp_path
+    message = reports.GAVE_UP.format(attempts=3)
+    report = Report.objects.create(
+        requested_by=lena,
+        kind="proposals",
+        format="csv",
+        status=ReportStatus.FAILED,
+        error=message,
+        attempts=3,
+    )
+    sign_in(page, "lena@dfe.example")
+    page.goto("/reports/")
+    assert message in page.locator("table").inner_text()
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Try again").click()
+
+    page.wait_for_url("**/reports/")
+    assert "Your report is being built again." in page.locator("body").inner_text()
+    report.refresh_from_db()
+    assert (report.status, report.attempts, report.error) == (ReportStatus.QUEUED, 0, "")
+    assert page.locator(f"#progress-{report.pk}").count() == 1

@@ -260,7 +260,7 @@ def _door_open(door: str, user: User, world: World, obj: object) -> bool:
     if door in {"review:panel", "review:decide"}:
         return user.role == Role.LEAD and user.department_id == world.users["lena"].department_id
     if door == "review:assess":
-        return Assessment.objects.filter(assessor=user, proposal=obj).exists()
+        return isinstance(obj, Proposal) and obj.assessments.filter(assessor=user).exists()
     if door in LIBRARY:
         return isinstance(obj, Outcome) and Outcome.objects.get(pk=obj.pk).published
     if door.startswith("report:"):
@@ -346,6 +346,7 @@ NOT_A_DOOR_FOR_THESE_RULES = {
     "challenges:close": "an action",
     "reports:list": "the viewer's own reports",
     "reports:status": "the viewer's own report",
+    "reports:retry": "an action on the viewer's own report",
     "reports:download": "the report door (report:*) reads the same file",
     "account:tokens": "the viewer's own tokens",
     "account:token_new": "a form",
