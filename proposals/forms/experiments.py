@@ -2,22 +2,57 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from django import forms
 
 from accounts.models import Department, Role, User
 from proposals.enums import Direction, NextStep, OutcomeResult
-from proposals.forms.common import DATE_WIDGET, blank
+from proposals.forms.common import DATE_PARTS, GovukDateField, blank
 from proposals.models import Experiment
+
+BIGINT_MAX = 2**63 - 1
+
+
+def _is_number(text: str) -> bool:
+    try:
+        value = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        return False
+    # A metric holds 14 digits with 2 after the point (Metric.baseline).
+    return value.is_finite() and abs(value) < Decimal("1e12")
 
 # --- experiments -------------------------------------------------------------------------------
 
-METRIC_ROWS = 3
+METRIC_PARTS = ("name", "unit", "baseline", "target", "direction")
+_METRIC_KEY = re.compile(r"^metrics-(\d{1,4})-(name|unit|baseline|target|direction)$")
+
+
+def metric_rows_posted(data: Mapping[str, Any] | None) -> list[int]:
+    """The metric rows a posted form holds, by their index, in order. Rows are
+    numbered by the page; a removed row leaves a gap, which is fine."""
+    if not data:
+        return [0]
+    found = sorted({int(m.group(1)) for key in data if (m := _METRIC_KEY.match(key))})
+    return found or [0]
 
 
 class ExperimentForm(forms.Form):
-    title = forms.CharField(label="What is the experiment called?", max_length=150)
+    """The experiment: its hypothesis, lead, dates (GOV.UK date inputs), budget and
+    any number of metrics ("add another": a button posts the form back with one
+    more row, so it works without JavaScript)."""
+
+    title = forms.CharField(
+        label="What is the experiment called?",
+        max_length=150,
+        error_messages={
+            "required": "Enter what the experiment is called",
+            "max_length": "The experiment's name must be 150 characters or fewer",
+        },
+    )
     we_believe = forms.CharField(
         label="We believe that…",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -36,62 +71,124 @@ class ExperimentForm(forms.Form):
     lead = forms.ModelChoiceField(
         label="Who leads the experiment?",
         queryset=User.objects.none(),
-        error_messages={"required": "Select who leads the experiment"},
+        error_messages={
+            "required": "Select who leads the experiment",
+            "invalid_choice": "Select who leads the experiment from the list",
+        },
     )
-    starts_on = forms.DateField(
-        label="Start date",
-        widget=DATE_WIDGET,
-        error_messages={"required": "Enter the start date", "invalid": "Enter a real start date"},
-    )
-    ends_on = forms.DateField(
-        label="End date",
-        widget=DATE_WIDGET,
-        error_messages={"required": "Enter the end date", "invalid": "Enter a real end date"},
-    )
+    starts_on = GovukDateField(label="When does the experiment start?", what="start date")
+    ends_on = GovukDateField(label="When does the experiment end?", what="end date")
     budget_gbp = forms.IntegerField(
         label="Budget, in pounds",
         min_value=0,
+        max_value=BIGINT_MAX,
         required=False,
-        error_messages={"invalid": "Enter the budget as a whole number of pounds"},
+        error_messages={
+            "invalid": "Enter the budget as a whole number of pounds",
+            "min_value": "The budget must be £0 or more",
+            "max_value": "Enter a smaller budget",
+        },
     )
 
-    def __init__(self, *args: Any, department: Department, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, department: Department, rows: list[int] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["lead"]).queryset = User.objects.filter(
             department=department, is_active=True
         ).exclude(role=Role.ANALYST)
-        for i in range(METRIC_ROWS):
-            n = i + 1
-            self.fields[f"metrics-{i}-name"] = forms.CharField(
-                label=f"Metric {n} name", required=False, max_length=100
-            )
-            self.fields[f"metrics-{i}-unit"] = forms.CharField(
-                label=f"Metric {n} unit", required=False, max_length=40
-            )
-            self.fields[f"metrics-{i}-baseline"] = forms.CharField(
-                label=f"Metric {n} baseline", required=False, max_length=20
-            )
-            self.fields[f"metrics-{i}-target"] = forms.CharField(
-                label=f"Metric {n} target", required=False, max_length=20
-            )
-            self.fields[f"metrics-{i}-direction"] = forms.ChoiceField(
-                label=f"Metric {n}: better is",
-                required=False,
-                choices=blank(Direction.choices, "Select"),
-            )
+        self.rows = rows or metric_rows_posted(self.data if self.is_bound else None)
+        for position, i in enumerate(self.rows, start=1):
+            self._add_metric_fields(i, position)
 
-    def metric_rows(self) -> list[list[forms.BoundField]]:
-        parts = ("name", "unit", "baseline", "target", "direction")
-        return [[self[f"metrics-{i}-{p}"] for p in parts] for i in range(METRIC_ROWS)]
+    @classmethod
+    def redisplay(
+        cls, data: Mapping[str, Any], *, department: Department, add: bool, remove: int | None
+    ) -> ExperimentForm:
+        """The form again as it was typed, with a metric row added or removed, and
+        no errors yet: adding a row is not submitting."""
+        rows = metric_rows_posted(data)
+        if add:
+            rows.append(max(rows) + 1)
+        if remove is not None and remove in rows and len(rows) > 1:
+            rows.remove(remove)
+        initial: dict[str, Any] = {key: data.get(key) for key in data}
+        for name in ("starts_on", "ends_on"):
+            initial[name] = [str(data.get(f"{name}-{p}") or "") for p in DATE_PARTS]
+        return cls(department=department, rows=rows, initial=initial)
+
+    def _add_metric_fields(self, i: int, n: int) -> None:
+        self.fields[f"metrics-{i}-name"] = forms.CharField(
+            label="Name",
+            required=False,
+            max_length=100,
+            error_messages={"max_length": f"The name of metric {n} must be 100 characters or fewer"},
+        )
+        self.fields[f"metrics-{i}-unit"] = forms.CharField(
+            label="Unit",
+            help_text="For example, hours, £ or % of cases",
+            required=False,
+            max_length=40,
+            error_messages={"max_length": f"The unit of metric {n} must be 40 characters or fewer"},
+        )
+        self.fields[f"metrics-{i}-baseline"] = forms.CharField(
+            label="Baseline", required=False, max_length=20
+        )
+        self.fields[f"metrics-{i}-target"] = forms.CharField(
+            label="Target", required=False, max_length=20
+        )
+        self.fields[f"metrics-{i}-direction"] = forms.ChoiceField(
+            label="Better is",
+            required=False,
+            choices=blank(Direction.choices, "Select"),
+            error_messages={"invalid_choice": f"Select whether metric {n} should go up or down"},
+        )
+
+    def metric_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "index": i,
+                "number": position,
+                "fields": [self[f"metrics-{i}-{p}"] for p in METRIC_PARTS],
+            }
+            for position, i in enumerate(self.rows, start=1)
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        starts, ends = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if starts and ends and ends < starts:
+            self.add_error("ends_on", "End date must be the same as or after the start date")
+        filled = 0
+        for position, i in enumerate(self.rows, start=1):
+            row = {p: str(cleaned.get(f"metrics-{i}-{p}") or "").strip() for p in METRIC_PARTS}
+            if not any(row.values()):
+                continue
+            filled += 1
+            for name, message in (
+                ("name", f"Enter the name of metric {position}"),
+                ("unit", f"Enter the unit of metric {position}"),
+                ("direction", f"Select whether metric {position} should go up or down"),
+            ):
+                if not row[name] and not self.has_error(f"metrics-{i}-{name}"):
+                    self.add_error(f"metrics-{i}-{name}", message)
+            for name, what in (("baseline", "baseline"), ("target", "target")):
+                if not row[name]:
+                    self.add_error(f"metrics-{i}-{name}", f"Enter the {what} of metric {position}")
+                elif not _is_number(row[name]):
+                    self.add_error(
+                        f"metrics-{i}-{name}",
+                        f"Enter the {what} of metric {position} as a number, like 12 or 3.5",
+                    )
+        if not filled:
+            self.add_error(f"metrics-{self.rows[0]}-name", "Add at least one metric")
+        return cleaned
 
     def metrics(self) -> list[dict[str, Any]]:
-        """The rows with a name; an empty row is left out."""
+        """The rows with something in them; an empty row is left out."""
         rows = []
-        for i in range(METRIC_ROWS):
-            row = {
-                p: self.cleaned_data.get(f"metrics-{i}-{p}") or ""
-                for p in ("name", "unit", "baseline", "target", "direction")
-            }
+        for i in self.rows:
+            row = {p: self.cleaned_data.get(f"metrics-{i}-{p}") or "" for p in METRIC_PARTS}
             if any(str(v).strip() for v in row.values()):
                 rows.append(row)
         return rows

@@ -43,6 +43,7 @@ from proposals.services.departments import (
     user_move_department,
     user_set_role,
 )
+from proposals.services.evaluations import evaluation_plan_save
 from proposals.services.experiments import (
     experiment_plan,
     experiment_start,
@@ -100,6 +101,7 @@ __all__ = [
     "comment_edit",
     "department_configure",
     "emit_webhook",
+    "evaluation_plan_save",
     "experiment_plan",
     "experiment_start",
     "experiment_stop",

@@ -15,6 +15,7 @@ from accounts.models import User
 from proposals import permissions as perms
 from proposals.enums import (
     AuditAudience,
+    Direction,
     ExperimentStatus,
     OutcomeResult,
     Status,
@@ -39,10 +40,15 @@ from proposals.workflow import EXPERIMENT_TRANSITIONS
 
 def _decimal(value: Any, field: str, errors: dict[str, list[str]], label: str) -> Decimal | None:
     try:
-        return Decimal(str(value).replace(",", "").strip())
+        number = Decimal(str(value).replace(",", "").strip())
     except (InvalidOperation, ValueError):
-        errors.setdefault(field, []).append(f"Enter {label} as a number")
+        number = None
+    # The columns hold 14 digits, 2 after the point: NaN, infinity or a larger
+    # number would fail in the database instead of here.
+    if number is None or not number.is_finite() or abs(number) >= Decimal("1e12"):
+        errors.setdefault(field, []).append(f"Enter {label} as a number, like 12 or 3.5")
         return None
+    return number.quantize(Decimal("0.01"))
 
 
 @transaction.atomic
@@ -70,18 +76,35 @@ def experiment_plan(
         budget_gbp=data.get("budget_gbp") or 0,
     )
     errors: dict[str, list[str]] = {}
-    try:
-        experiment.full_clean(exclude=["proposal", "lead"])
-    except ValidationError as exc:
-        errors |= exc.message_dict
+    # Every rule is checked here with its own plain-English message; the
+    # model's own messages ("This field cannot be blank.", a constraint's name)
+    # never reach a person.
+    for name, message in (
+        ("title", "Enter what the experiment is called"),
+        ("we_believe", "Enter what you believe"),
+        ("will_result_in", "Enter what it will result in"),
+        ("we_will_know_when", "Enter how you will know you are right"),
+    ):
+        if not str(getattr(experiment, name)).strip():
+            errors[name] = [message]
+    if len(experiment.title) > 150:
+        errors["title"] = ["The experiment's name must be 150 characters or fewer"]
+    for name, what in (("starts_on", "start date"), ("ends_on", "end date")):
+        if not isinstance(getattr(experiment, name), dt.date):
+            errors[name] = [f"Enter the {what}"]
+    if not isinstance(experiment.budget_gbp, int) or experiment.budget_gbp < 0:
+        errors["budget_gbp"] = ["Enter the budget as a whole number of pounds"]
     if experiment.starts_on and experiment.ends_on and experiment.ends_on < experiment.starts_on:
-        errors.setdefault("ends_on", []).append("The end date must be on or after the start date")
+        errors.setdefault("ends_on", []).append(
+            "End date must be the same as or after the start date"
+        )
     if lead.department_id != locked.department_id:
         errors.setdefault("lead", []).append("The experiment's lead must work in the department")
     rows: list[Metric] = []
     if not metrics:
         errors.setdefault("metrics", []).append("Add at least one metric")
     for index, metric in enumerate(metrics):
+        n = index + 1
         # A value that is not a number is None with its error recorded, and then
         # nothing is saved, so the cast below never reaches the database.
         row = Metric(
@@ -91,19 +114,37 @@ def experiment_plan(
             baseline=cast(
                 Decimal,
                 _decimal(
-                    metric.get("baseline"), f"metrics-{index}-baseline", errors, "the baseline"
+                    metric.get("baseline"),
+                    f"metrics-{index}-baseline",
+                    errors,
+                    f"the baseline of metric {n}",
                 ),
             ),
             target=cast(
                 Decimal,
-                _decimal(metric.get("target"), f"metrics-{index}-target", errors, "the target"),
+                _decimal(
+                    metric.get("target"),
+                    f"metrics-{index}-target",
+                    errors,
+                    f"the target of metric {n}",
+                ),
             ),
         )
-        try:
-            row.full_clean(exclude=["experiment"])
-        except ValidationError as exc:
-            for name, messages in exc.message_dict.items():
-                errors.setdefault(f"metrics-{index}-{name}", []).extend(messages)
+        for name, message, limit in (
+            ("name", f"Enter the name of metric {n}", 100),
+            ("unit", f"Enter the unit of metric {n}", 40),
+        ):
+            value = getattr(row, name)
+            if not value:
+                errors.setdefault(f"metrics-{index}-{name}", []).append(message)
+            elif len(value) > limit:
+                errors.setdefault(f"metrics-{index}-{name}", []).append(
+                    f"The {name} of metric {n} must be {limit} characters or fewer"
+                )
+        if row.direction not in Direction.values:
+            errors.setdefault(f"metrics-{index}-direction", []).append(
+                f"Select whether metric {n} should go up or down"
+            )
         rows.append(row)
     if errors:
         raise ValidationError(errors)
@@ -133,7 +174,8 @@ def _lock_experiment(experiment: Experiment) -> Experiment:
 def experiment_start(*, experiment: Experiment, actor: User) -> Experiment:
     """Start a planned experiment; the proposal becomes `experimenting` with its first."""
     locked = _lock_experiment(experiment)
-    enforce(actor, "start", locked)
+    # With data, so that the step's requirement (the evaluation plan) is checked.
+    enforce(actor, "start", locked, {})
     now = timezone.now()
     locked.status = ExperimentStatus.RUNNING
     locked.started_at = now

@@ -63,6 +63,17 @@ def experiment_plan(request: HttpRequest, reference: str) -> HttpResponse:
     refused = guard(request, "plan_experiment", proposal)
     if refused is not None:
         return refused
+    if "add_metric" in request.POST or "remove_metric" in request.POST:
+        # "Add another" and "Remove" post the form back to change its rows, so the
+        # pattern works without JavaScript; nothing is checked or saved yet.
+        remove = str(request.POST.get("remove_metric") or "")
+        form = ExperimentForm.redisplay(
+            request.POST,
+            department=proposal.department,
+            add="add_metric" in request.POST,
+            remove=int(remove) if remove.isdigit() else None,
+        )
+        return render(request, "experiments/plan.html", {"proposal": proposal, "form": form})
     form = ExperimentForm(
         request.POST or None,
         department=proposal.department,
