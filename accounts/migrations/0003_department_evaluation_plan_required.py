@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_load_departments'),
+        ("accounts", "0002_load_departments"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='department',
-            name='evaluation_plan_required',
+            model_name="department",
+            name="evaluation_plan_required",
             field=models.BooleanField(default=False),
         ),
     ]

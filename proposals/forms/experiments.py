@@ -10,9 +10,19 @@ from typing import Any, cast
 from django import forms
 
 from accounts.models import Department, Role, User
-from proposals.enums import Direction, NextStep, OutcomeResult
+from proposals.enums import (
+    Direction,
+    EconomicDesign,
+    EvaluationType,
+    ImpactDesign,
+    NextStep,
+    OutcomeResult,
+    ProcessDesign,
+    UnpublishedReason,
+)
 from proposals.forms.common import DATE_PARTS, GovukDateField, blank
-from proposals.models import Experiment
+from proposals.models import EvaluationPlan, Experiment
+from proposals.registry import REPORT_DEADLINE, plan_values
 
 BIGINT_MAX = 2**63 - 1
 
@@ -24,6 +34,7 @@ def _is_number(text: str) -> bool:
         return False
     # A metric holds 14 digits with 2 after the point (Metric.baseline).
     return value.is_finite() and abs(value) < Decimal("1e12")
+
 
 # --- experiments -------------------------------------------------------------------------------
 
@@ -122,7 +133,9 @@ class ExperimentForm(forms.Form):
             label="Name",
             required=False,
             max_length=100,
-            error_messages={"max_length": f"The name of metric {n} must be 100 characters or fewer"},
+            error_messages={
+                "max_length": f"The name of metric {n} must be 100 characters or fewer"
+            },
         )
         self.fields[f"metrics-{i}-unit"] = forms.CharField(
             label="Unit",
@@ -259,3 +272,221 @@ class OutcomeForm(forms.Form):
 
     def actuals(self) -> dict[int, str]:
         return {m.pk: self.cleaned_data[f"actual_{m.pk}"] for m in self.experiment_metrics}
+
+
+# --- the evaluation plan (Magenta Book) ---------------------------------------------------------
+
+INTENDED_DATE_FIELDS = (
+    ("evaluation_start", "When does the evaluation start?", "date the evaluation starts"),
+    ("evaluation_end", "When does the evaluation end?", "date the evaluation ends"),
+    ("intervention_start", "When does the intervention start?", "date the intervention starts"),
+    ("intervention_end", "When does the intervention end?", "date the intervention ends"),
+    ("final_report_due", "When is the final report due?", "date the final report is due"),
+)
+ACTUAL_DATE_FIELDS = (
+    ("actual_evaluation_start", "When did the evaluation start?", "actual start date"),
+    ("actual_evaluation_end", "When did the evaluation end?", "actual end date"),
+    (
+        "actual_intervention_start",
+        "When did the intervention start?",
+        "intervention's actual start date",
+    ),
+    (
+        "actual_intervention_end",
+        "When did the intervention end?",
+        "intervention's actual end date",
+    ),
+    (
+        "final_report_published",
+        "When was the final report published?",
+        "date the report was published",
+    ),
+)
+
+
+def _departments() -> forms.ModelMultipleChoiceField:
+    return forms.ModelMultipleChoiceField(
+        label="Which departments are partners in the evaluation?",
+        help_text="The proposal's collaborating departments to begin with. Select all that apply.",
+        queryset=Department.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Select partner departments from the list"},
+    )
+
+
+class EvaluationPlanForm(forms.Form):
+    """The evaluation plan: Magenta Book types and designs, who leads, cost and
+    dates; then, as the work goes, the actual dates and the published report."""
+
+    evaluation_types = forms.MultipleChoiceField(
+        label="What types of evaluation will you do?",
+        help_text="Select all that apply.",
+        choices=EvaluationType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Select at least one type of evaluation",
+            "invalid_choice": "Select types of evaluation from the list",
+        },
+    )
+    impact_designs = forms.MultipleChoiceField(
+        label="If it is an impact evaluation, which designs?",
+        help_text=(
+            "Experimental (randomised controlled trials), quasi-experimental or "
+            "theory-based, as the Magenta Book describes them."
+        ),
+        choices=ImpactDesign.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Select impact designs from the list"},
+    )
+    process_designs = forms.MultipleChoiceField(
+        label="If it is a process evaluation, which methods?",
+        choices=ProcessDesign.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Select process methods from the list"},
+    )
+    economic_designs = forms.MultipleChoiceField(
+        label="If it is an economic or value for money evaluation, which methods?",
+        choices=EconomicDesign.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Select economic methods from the list"},
+    )
+    other_type = forms.CharField(
+        label="If it is another type of evaluation, what is it?",
+        required=False,
+        max_length=200,
+        error_messages={"max_length": "The other type must be 200 characters or fewer"},
+    )
+    brief_description = forms.CharField(
+        label="Describe the evaluation briefly",
+        help_text="What it will find out and how. This is what the Evaluation Registry shows.",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={
+            "required": "Enter a brief description of the evaluation",
+            "max_length": "The description must be 5,000 characters or fewer",
+        },
+    )
+    lead_department = forms.ModelChoiceField(
+        label="Which department leads the evaluation?",
+        queryset=Department.objects.order_by("name"),
+        error_messages={
+            "required": "Select the lead department",
+            "invalid_choice": "Select the lead department from the list",
+        },
+    )
+    partner_departments = _departments()
+    cost_gbp = forms.IntegerField(
+        label="What does the evaluation cost, in pounds?",
+        required=False,
+        min_value=0,
+        max_value=BIGINT_MAX,
+        error_messages={
+            "invalid": "Enter the evaluation's cost as a whole number of pounds",
+            "min_value": "The evaluation's cost must be £0 or more",
+            "max_value": "Enter a smaller cost",
+        },
+    )
+    plan_link = forms.CharField(
+        label="Link to the evaluation plan",
+        help_text="For example, https://www.gov.uk/government/publications/…",
+        required=False,
+        max_length=500,
+        error_messages={"max_length": "Enter a link of 500 characters or fewer"},
+    )
+    report_link = forms.CharField(
+        label="Link to the published evaluation report",
+        required=False,
+        max_length=500,
+        error_messages={"max_length": "Enter a link of 500 characters or fewer"},
+    )
+    reason_unpublished = forms.ChoiceField(
+        label="If the report is not published, why not?",
+        choices=UnpublishedReason.choices,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Select why the report is not published from the list"},
+    )
+
+    def __init__(self, *args: Any, experiment: Experiment, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.experiment = experiment
+        for name, label, what in INTENDED_DATE_FIELDS:
+            self.fields[name] = GovukDateField(label=label, what=what)
+        for name, label, what in ACTUAL_DATE_FIELDS:
+            self.fields[name] = GovukDateField(label=label, what=what, required=False)
+        # The page's order, so that the error summary lists errors as the page shows them.
+        self.order_fields(
+            [
+                *list(self.fields)[:10],
+                *(n for n, _, _ in INTENDED_DATE_FIELDS),
+                *(n for n, _, _ in ACTUAL_DATE_FIELDS),
+                "report_link",
+                "reason_unpublished",
+            ]
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # The plan's own rules (designs for each type, dates in order, a link for a
+        # published report), all at once beside the fields' own checks.
+        _, errors = plan_values(
+            {**cleaned, "partner_departments": list(cleaned.get("partner_departments") or [])},
+            self.experiment,
+        )
+        for name, messages in errors.items():
+            if name in self.fields and not self.has_error(name):
+                for message in messages:
+                    self.add_error(name, message)
+        return cleaned
+
+    def intended_dates(self) -> list[forms.BoundField]:
+        return [self[name] for name, _, _ in INTENDED_DATE_FIELDS]
+
+    def actual_dates(self) -> list[forms.BoundField]:
+        return [self[name] for name, _, _ in ACTUAL_DATE_FIELDS]
+
+    def plan_data(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data["partner_departments"] = list(data.get("partner_departments") or [])
+        return data
+
+
+def evaluation_initial(experiment: Experiment, plan: EvaluationPlan | None) -> dict[str, Any]:
+    """What the plan's form starts with: the plan as it is, or, for a new plan,
+    the proposal's departments and the experiment's dates (the report due 12
+    weeks after the experiment ends, as the Evaluation Task Force asks)."""
+    if plan is not None:
+        initial: dict[str, Any] = {
+            name: getattr(plan, name)
+            for name in (
+                "evaluation_types",
+                "impact_designs",
+                "process_designs",
+                "economic_designs",
+                "other_type",
+                "brief_description",
+                "cost_gbp",
+                "plan_link",
+                "report_link",
+                "reason_unpublished",
+                *(n for n, _, _ in INTENDED_DATE_FIELDS),
+                *(n for n, _, _ in ACTUAL_DATE_FIELDS),
+            )
+        }
+        initial["lead_department"] = plan.lead_department_id
+        initial["partner_departments"] = [d.pk for d in plan.partner_departments.all()]
+        return initial
+    proposal = experiment.proposal
+    return {
+        "lead_department": proposal.department_id,
+        "partner_departments": [d.pk for d in proposal.collaborating_departments.all()],
+        "evaluation_start": experiment.starts_on,
+        "evaluation_end": experiment.ends_on,
+        "intervention_start": experiment.starts_on,
+        "intervention_end": experiment.ends_on,
+        "final_report_due": experiment.ends_on + REPORT_DEADLINE,
+    }

@@ -7,89 +7,180 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_department_evaluation_plan_required'),
-        ('proposals', '0004_portfolio_indexes'),
+        ("accounts", "0003_department_evaluation_plan_required"),
+        ("proposals", "0004_portfolio_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='outcome',
-            name='benefit_owner',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_benefits', to=settings.AUTH_USER_MODEL),
+            model_name="outcome",
+            name="benefit_owner",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="owned_benefits",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='outcome',
-            name='benefit_review_on',
+            model_name="outcome",
+            name="benefit_review_on",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='outcome',
-            name='realised_hours_saved',
+            model_name="outcome",
+            name="realised_hours_saved",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='report',
-            name='kind',
-            field=models.CharField(choices=[('proposals', 'Proposals export'), ('portfolio', 'Portfolio summary'), ('outcomes', 'Experiment outcomes'), ('evaluation_registry', 'Evaluation Registry hand-off')], max_length=20),
+            model_name="report",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("proposals", "Proposals export"),
+                    ("portfolio", "Portfolio summary"),
+                    ("outcomes", "Experiment outcomes"),
+                    ("evaluation_registry", "Evaluation Registry hand-off"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.CreateModel(
-            name='BenefitReview',
+            name="BenefitReview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('due_on', models.DateField()),
-                ('reviewed_on', models.DateField(blank=True, null=True)),
-                ('realised_benefit_gbp', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('realised_hours_saved', models.PositiveIntegerField(blank=True, null=True)),
-                ('note', models.TextField(blank=True)),
-                ('reminded_at', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='benefit_reviews', to='proposals.outcome')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("due_on", models.DateField()),
+                ("reviewed_on", models.DateField(blank=True, null=True)),
+                ("realised_benefit_gbp", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("realised_hours_saved", models.PositiveIntegerField(blank=True, null=True)),
+                ("note", models.TextField(blank=True)),
+                ("reminded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "outcome",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="benefit_reviews",
+                        to="proposals.outcome",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_on', 'id'],
-                'indexes': [models.Index(fields=['reviewed_on', 'due_on'], name='benefit_review_due_idx')],
-                'constraints': [models.UniqueConstraint(fields=('outcome', 'due_on'), name='benefit_review_unique')],
+                "ordering": ["due_on", "id"],
+                "indexes": [
+                    models.Index(fields=["reviewed_on", "due_on"], name="benefit_review_due_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("outcome", "due_on"), name="benefit_review_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='EvaluationPlan',
+            name="EvaluationPlan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('evaluation_types', models.JSONField(blank=True, default=list)),
-                ('impact_designs', models.JSONField(blank=True, default=list)),
-                ('process_designs', models.JSONField(blank=True, default=list)),
-                ('economic_designs', models.JSONField(blank=True, default=list)),
-                ('other_type', models.CharField(blank=True, max_length=200)),
-                ('brief_description', models.TextField()),
-                ('cost_gbp', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('plan_link', models.URLField(blank=True, max_length=500)),
-                ('evaluation_start', models.DateField()),
-                ('evaluation_end', models.DateField()),
-                ('intervention_start', models.DateField()),
-                ('intervention_end', models.DateField()),
-                ('final_report_due', models.DateField()),
-                ('actual_evaluation_start', models.DateField(blank=True, null=True)),
-                ('actual_evaluation_end', models.DateField(blank=True, null=True)),
-                ('actual_intervention_start', models.DateField(blank=True, null=True)),
-                ('actual_intervention_end', models.DateField(blank=True, null=True)),
-                ('final_report_published', models.DateField(blank=True, null=True)),
-                ('report_link', models.URLField(blank=True, max_length=500)),
-                ('reason_unpublished', models.CharField(blank=True, choices=[('sign_off', 'Waiting for sign-off'), ('procurement', 'Procurement'), ('resource', 'Resource'), ('quality', 'Quality'), ('policy_changed', 'The policy changed'), ('other', 'Other')], max_length=20)),
-                ('report_due_reminded_at', models.DateTimeField(blank=True, null=True)),
-                ('report_overdue_reminded_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('experiment', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='evaluation_plan', to='proposals.experiment')),
-                ('lead_department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='led_evaluations', to='accounts.department')),
-                ('partner_departments', models.ManyToManyField(blank=True, related_name='partner_evaluations', to='accounts.department')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("evaluation_types", models.JSONField(blank=True, default=list)),
+                ("impact_designs", models.JSONField(blank=True, default=list)),
+                ("process_designs", models.JSONField(blank=True, default=list)),
+                ("economic_designs", models.JSONField(blank=True, default=list)),
+                ("other_type", models.CharField(blank=True, max_length=200)),
+                ("brief_description", models.TextField()),
+                ("cost_gbp", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("plan_link", models.URLField(blank=True, max_length=500)),
+                ("evaluation_start", models.DateField()),
+                ("evaluation_end", models.DateField()),
+                ("intervention_start", models.DateField()),
+                ("intervention_end", models.DateField()),
+                ("final_report_due", models.DateField()),
+                ("actual_evaluation_start", models.DateField(blank=True, null=True)),
+                ("actual_evaluation_end", models.DateField(blank=True, null=True)),
+                ("actual_intervention_start", models.DateField(blank=True, null=True)),
+                ("actual_intervention_end", models.DateField(blank=True, null=True)),
+                ("final_report_published", models.DateField(blank=True, null=True)),
+                ("report_link", models.URLField(blank=True, max_length=500)),
+                (
+                    "reason_unpublished",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("sign_off", "Waiting for sign-off"),
+                            ("procurement", "Procurement"),
+                            ("resource", "Resource"),
+                            ("quality", "Quality"),
+                            ("policy_changed", "The policy changed"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("report_due_reminded_at", models.DateTimeField(blank=True, null=True)),
+                ("report_overdue_reminded_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "experiment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evaluation_plan",
+                        to="proposals.experiment",
+                    ),
+                ),
+                (
+                    "lead_department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="led_evaluations",
+                        to="accounts.department",
+                    ),
+                ),
+                (
+                    "partner_departments",
+                    models.ManyToManyField(
+                        blank=True, related_name="partner_evaluations", to="accounts.department"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
-                'indexes': [models.Index(fields=['updated_at', 'id'], name='evaluation_updated_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('evaluation_end__gte', models.F('evaluation_start'))), name='evaluation_dates_ordered'), models.CheckConstraint(condition=models.Q(('intervention_end__gte', models.F('intervention_start'))), name='evaluation_intervention_ordered')],
+                "ordering": ["pk"],
+                "indexes": [
+                    models.Index(fields=["updated_at", "id"], name="evaluation_updated_idx")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("evaluation_end__gte", models.F("evaluation_start"))),
+                        name="evaluation_dates_ordered",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("intervention_end__gte", models.F("intervention_start"))
+                        ),
+                        name="evaluation_intervention_ordered",
+                    ),
+                ],
             },
         ),
     ]

@@ -18,7 +18,14 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from accounts.models import Role
-from proposals.enums import STATUS_TAG_COLOURS, Status
+from proposals.enums import (
+    STATUS_TAG_COLOURS,
+    EconomicDesign,
+    EvaluationType,
+    ImpactDesign,
+    ProcessDesign,
+    Status,
+)
 from proposals.forms.common import DATE_PARTS, GovukDateField, GovukDateWidget
 
 register = template.Library()
@@ -273,3 +280,18 @@ def govuk_datetime(value: Any) -> str:
     local = timezone.localtime(value) if timezone.is_aware(value) else value
     hour = local.hour % 12 or 12
     return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+_EVALUATION_CHOICES: dict[str, dict[str, str]] = {
+    "types": dict(EvaluationType.choices),
+    "impact": dict(ImpactDesign.choices),
+    "process": dict(ProcessDesign.choices),
+    "economic": dict(EconomicDesign.choices),
+}
+
+
+@register.filter
+def evaluation_labels(values: list[str] | None, kind: str) -> str:
+    """An evaluation plan's stored types or designs, as their labels: "Impact; Process"."""
+    labels = _EVALUATION_CHOICES.get(kind, {})
+    return "; ".join(labels.get(v, v) for v in values or [])

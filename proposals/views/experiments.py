@@ -15,12 +15,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from proposals import dashboards, services, workflow
+from proposals import dashboards, registry, services, workflow
 from proposals import permissions as perms
 from proposals.exceptions import InvalidTransition
 from proposals.forms.common import add_service_errors
-from proposals.forms.experiments import ExperimentForm, OutcomeForm, StopForm
-from proposals.models import Experiment, Outcome
+from proposals.forms.experiments import (
+    EvaluationPlanForm,
+    ExperimentForm,
+    OutcomeForm,
+    StopForm,
+    evaluation_initial,
+)
+from proposals.models import EvaluationPlan, Experiment, Outcome
 from proposals.selectors import proposal_for
 from proposals.views._common import guard, refusal_page
 from proposals.views.review import current_user, render_conflict
@@ -96,9 +102,19 @@ def experiment_plan(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "experiments/plan.html", {"proposal": proposal, "form": form})
 
 
-@login_required
-def experiment_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    experiment = _experiment_for(request, pk)
+def _evaluation_plan_of(experiment: Experiment) -> EvaluationPlan | None:
+    return (
+        EvaluationPlan.objects.filter(experiment=experiment)
+        .select_related("lead_department")
+        .prefetch_related("partner_departments")
+        .first()
+    )
+
+
+def _detail(
+    request: HttpRequest, experiment: Experiment, errors: list[str] | None = None
+) -> HttpResponse:
+    """The experiment's page; `errors` (a refused start) go in its error summary, as 400."""
     outcome = Outcome.objects.filter(experiment=experiment).first()
     actuals = {}
     if outcome is not None:
@@ -107,6 +123,7 @@ def experiment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # The buttons are the experiment table's, and "close" the proposal table's.
     steps = {t.action for t in workflow.available_experiment_actions(user, experiment)}
     proposal_steps = {t.action for t in workflow.available_actions(user, experiment.proposal)}
+    plan = _evaluation_plan_of(experiment)
     return render(
         request,
         "experiments/detail.html",
@@ -115,13 +132,24 @@ def experiment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "proposal": experiment.proposal,
             "metrics": [(m, actuals.get(m.pk)) for m in experiment.metrics.all()],
             "outcome": outcome,
+            "plan": plan,
+            "plan_status": registry.status_of(plan) if plan is not None else None,
+            "report_deadline": registry.report_deadline(outcome.created_at) if outcome else None,
+            "start_errors": errors or [],
             "can_start": "start" in steps,
             "can_stop": "stop" in steps,
             "can_record": "record_outcome" in steps,
             "can_publish": "publish_outcome" in steps,
+            "can_plan_evaluation": "plan_evaluation" in steps,
             "can_close": "close" in proposal_steps,
         },
+        status=400 if errors else 200,
     )
+
+
+@login_required
+def experiment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, _experiment_for(request, pk))
 
 
 @login_required
@@ -135,6 +163,8 @@ def experiment_start(request: HttpRequest, pk: int) -> HttpResponse:
         services.experiment_start(experiment=experiment, actor=current_user(request))
     except InvalidTransition as exc:  # someone started it between the check and the lock
         return refusal_page(request, exc, reverse("experiments:detail", args=[pk]))
+    except ValidationError as exc:  # what starting needs (the evaluation plan) is missing
+        return _detail(request, experiment, exc.messages)
     messages.success(request, f"Experiment “{experiment.title}” has started")
     return redirect("experiments:detail", pk=pk)
 
@@ -213,3 +243,32 @@ def outcome_publish(request: HttpRequest, pk: int) -> HttpResponse:
     services.outcome_publish(outcome=outcome, actor=current_user(request))
     messages.success(request, "The outcome is published in the lessons library")
     return redirect("experiments:detail", pk=pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def evaluation_plan(request: HttpRequest, pk: int) -> HttpResponse:
+    """Plan the experiment's evaluation, and later record its actual dates and
+    published report: one form, the Evaluation Registry's fields."""
+    experiment = _experiment_for(request, pk)
+    refused = guard(request, "plan_evaluation", experiment)
+    if refused is not None:
+        return refused
+    plan = _evaluation_plan_of(experiment)
+    form = EvaluationPlanForm(
+        request.POST or None, experiment=experiment, initial=evaluation_initial(experiment, plan)
+    )
+    context: dict[str, Any] = {"experiment": experiment, "form": form, "plan": plan}
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.evaluation_plan_save(
+                experiment=experiment, actor=current_user(request), data=form.plan_data()
+            )
+        except InvalidTransition as exc:
+            return render_conflict(request, "experiments/evaluation.html", context, exc)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"The evaluation plan of “{experiment.title}” is saved")
+            return redirect("experiments:detail", pk=pk)
+    return render(request, "experiments/evaluation.html", context)
