@@ -57,7 +57,7 @@ def _summary(page: str) -> list[str]:
     ]
 
 
-# --- the experiment form -------------------------------------------------------------------------
+# --- the experiment form -------------------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -191,7 +191,7 @@ def test_removing_a_metric_row_drops_it(alice, rita, lena):
     assert 'name="metrics-1-name"' not in text
 
 
-# --- the evaluation plan ---------------------------------------------------------------------------
+# --- the evaluation plan -------------------------------------------------------------
 
 
 def _plan_post(**extra: Any) -> dict[str, Any]:
