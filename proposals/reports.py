@@ -45,7 +45,7 @@ from django.utils import timezone
 from stream_write_ods import stream_write_ods
 
 from accounts.models import Department
-from proposals import dispatch, messages
+from proposals import dispatch, messages, registry
 from proposals import permissions as perms
 from proposals.enums import (
     ReportFormat,
@@ -55,6 +55,7 @@ from proposals.enums import (
 )
 from proposals.models import (
     Decision,
+    EvaluationPlan,
     Metric,
     MetricActual,
     Outcome,
@@ -463,6 +464,173 @@ def outcomes_tables(user: User, filters: Mapping[str, str], report_id: Any) -> l
     ]
 
 
+# --- the Evaluation Registry hand-off -------------------------------------------------------
+
+# The Evaluation Task Force's Registry has no write API: departments re-key. These
+# are its fields, in this order (documented in docs/data-dictionary.md).
+REGISTRY_COLUMNS = (
+    "reference",
+    "title",
+    "lead_department",
+    "partner_departments",
+    "status",
+    "evaluation_types",
+    "impact_designs",
+    "process_designs",
+    "economic_designs",
+    "brief_description",
+    "evaluation_cost_gbp",
+    "plan_link",
+    "link_to_published_evaluation",
+    "reasons_unpublished",
+    "visibility",
+    "evaluation_start",
+    "evaluation_end",
+    "intervention_start",
+    "intervention_end",
+    "final_report_due",
+    "final_report_published",
+)
+REGISTRY_LISTS = frozenset(
+    {
+        "partner_departments",
+        "evaluation_types",
+        "impact_designs",
+        "process_designs",
+        "economic_designs",
+    }
+)
+
+
+def evaluations_visible_to(user: User) -> QuerySet[EvaluationPlan]:
+    """Evaluation plans of experiments of proposals the user may see."""
+    return EvaluationPlan.objects.filter(experiment__proposal__in=proposals_visible_to(user))
+
+
+def evaluation_reference(proposal_reference: str, experiment_id: int) -> str:
+    """An evaluation's reference: its proposal's, and the experiment's number."""
+    return f"{proposal_reference}-E{experiment_id}"
+
+
+def registry_records(
+    queryset: QuerySet[EvaluationPlan],
+    *,
+    progress: Progress | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> Iterator[dict[str, Any]]:
+    """One record per evaluation, keyed by REGISTRY_COLUMNS, in plan order, a chunk
+    at a time (keyset on the plan's id; partner departments one query a chunk).
+    Lists are lists here; the report joins them with ";"."""
+    base = (
+        queryset.annotate(
+            registry_status=registry.status_expression(),
+            registry_visibility=registry.visibility_expression(),
+        )
+        .order_by("pk")
+        .values(
+            "pk",
+            "experiment_id",
+            "experiment__proposal__reference",
+            "experiment__title",
+            "lead_department__name",
+            "registry_status",
+            "registry_visibility",
+            "evaluation_types",
+            "impact_designs",
+            "process_designs",
+            "economic_designs",
+            "brief_description",
+            "cost_gbp",
+            "plan_link",
+            "report_link",
+            "reason_unpublished",
+            "evaluation_start",
+            "evaluation_end",
+            "intervention_start",
+            "intervention_end",
+            "actual_evaluation_start",
+            "actual_evaluation_end",
+            "actual_intervention_start",
+            "actual_intervention_end",
+            "final_report_due",
+            "final_report_published",
+        )
+    )
+    partners_through = EvaluationPlan.partner_departments.through
+    last = 0
+    while True:
+        chunk = list(base.filter(pk__gt=last)[:chunk_size])
+        if not chunk:
+            return
+        partners: dict[int, list[str]] = {}
+        for plan_id, name in (
+            partners_through.objects.filter(evaluationplan_id__in=[r["pk"] for r in chunk])
+            .order_by("department__name")
+            .values_list("evaluationplan_id", "department__name")
+        ):
+            partners.setdefault(plan_id, []).append(name)
+        for row in chunk:
+            yield {
+                "reference": evaluation_reference(
+                    row["experiment__proposal__reference"], row["experiment_id"]
+                ),
+                "title": row["experiment__title"],
+                "lead_department": row["lead_department__name"],
+                "partner_departments": partners.get(row["pk"], []),
+                "status": row["registry_status"],
+                "evaluation_types": list(row["evaluation_types"] or []),
+                "impact_designs": list(row["impact_designs"] or []),
+                "process_designs": list(row["process_designs"] or []),
+                "economic_designs": list(row["economic_designs"] or []),
+                "brief_description": row["brief_description"],
+                "evaluation_cost_gbp": row["cost_gbp"],
+                "plan_link": row["plan_link"],
+                "link_to_published_evaluation": row["report_link"],
+                "reasons_unpublished": "" if row["report_link"] else row["reason_unpublished"],
+                "visibility": row["registry_visibility"],
+                # The actual date once recorded, the intended one until then.
+                "evaluation_start": row["actual_evaluation_start"] or row["evaluation_start"],
+                "evaluation_end": row["actual_evaluation_end"] or row["evaluation_end"],
+                "intervention_start": row["actual_intervention_start"] or row["intervention_start"],
+                "intervention_end": row["actual_intervention_end"] or row["intervention_end"],
+                "final_report_due": row["final_report_due"],
+                "final_report_published": row["final_report_published"],
+            }
+        last = chunk[-1]["pk"]
+        if progress is not None:
+            progress.advance(len(chunk), rows=len(chunk))
+
+
+def registry_cells(record: Mapping[str, Any]) -> list[Any]:
+    """A record as the report's row: lists joined with ";", dates in ISO 8601."""
+    cells: list[Any] = []
+    for column in REGISTRY_COLUMNS:
+        value = record[column]
+        if column in REGISTRY_LISTS:
+            value = ";".join(value)
+        elif isinstance(value, dt.date):
+            value = value.isoformat()
+        cells.append(value)
+    return cells
+
+
+def registry_queryset(user: User, filters: Mapping[str, str]) -> QuerySet[EvaluationPlan]:
+    proposals = apply_filters(proposals_visible_to(user), filters)
+    return evaluations_visible_to(user).filter(experiment__proposal__in=proposals.values("pk"))
+
+
+def registry_tables(user: User, filters: Mapping[str, str], report_id: Any) -> list[Table]:
+    queryset = registry_queryset(user, filters)
+    progress = Progress(report_id, queryset.count())
+    return [
+        Table(
+            "Evaluation Registry",
+            list(REGISTRY_COLUMNS),
+            (registry_cells(r) for r in registry_records(queryset, progress=progress)),
+        )
+    ]
+
+
 # --- the portfolio summary (aggregates computed by the database) ---------------------------
 
 
@@ -593,6 +761,7 @@ BUILDERS: dict[str, Callable[[User, Mapping[str, str], Any], list[Table]]] = {
     ReportKind.PROPOSALS: proposals_tables,
     ReportKind.PORTFOLIO: portfolio_tables,
     ReportKind.OUTCOMES: outcomes_tables,
+    ReportKind.EVALUATION_REGISTRY: registry_tables,
 }
 
 
