@@ -518,8 +518,9 @@ def registry_records(
     progress: Progress | None = None,
     chunk_size: int = CHUNK_SIZE,
 ) -> Iterator[dict[str, Any]]:
-    """One record per evaluation, keyed by REGISTRY_COLUMNS, in plan order, a chunk
-    at a time (keyset on the plan's id; partner departments one query a chunk).
+    """One record per evaluation, keyed by REGISTRY_COLUMNS (and the plan's id,
+    experiment, proposal and updated_at, for the API), in plan order, a chunk at
+    a time (keyset on the plan's id; partner departments one query a chunk).
     Lists are lists here; the report joins them with ";"."""
     base = (
         queryset.annotate(
@@ -529,6 +530,7 @@ def registry_records(
         .order_by("pk")
         .values(
             "pk",
+            "updated_at",
             "experiment_id",
             "experiment__proposal__reference",
             "experiment__title",
@@ -571,6 +573,11 @@ def registry_records(
             partners.setdefault(plan_id, []).append(name)
         for row in chunk:
             yield {
+                # Not Registry columns: what the API adds to identify the row.
+                "id": row["pk"],
+                "experiment": row["experiment_id"],
+                "proposal": row["experiment__proposal__reference"],
+                "updated_at": row["updated_at"],
                 "reference": evaluation_reference(
                     row["experiment__proposal__reference"], row["experiment_id"]
                 ),

@@ -24,6 +24,7 @@ from proposals.enums import (
 from proposals.exceptions import ActionNotAllowed
 from proposals.models import (
     Adoption,
+    EvaluationPlan,
     Experiment,
     Metric,
     MetricActual,
@@ -181,6 +182,9 @@ def experiment_start(*, experiment: Experiment, actor: User) -> Experiment:
     locked.started_at = now
     locked.updated_at = now
     locked.save(update_fields=["status", "started_at", "updated_at"])
+    # Its evaluation is now ongoing in the Registry's terms: the API's change feed
+    # (ordered by the plan's updated_at) must carry that.
+    EvaluationPlan.objects.filter(experiment=locked).update(updated_at=now)
     audit(
         actor=actor,
         action="start_experiment",
