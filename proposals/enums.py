@@ -115,6 +115,8 @@ class NotificationKind(models.TextChoices):
     PORTFOLIO_SUMMARY = "portfolio_summary", "Weekly portfolio summary"
     FEEDBACK = "feedback", "Assessors' feedback was released"
     REPORT_READY = "report_ready", "Your report is ready"
+    BENEFIT_REVIEW = "benefit_review", "A benefit review is due"
+    EVALUATION_REPORT = "evaluation_report", "An evaluation report is due or overdue"
 
 
 # --- evaluation plans, to the Magenta Book (HM Treasury's guidance on evaluation) ---------

@@ -421,6 +421,16 @@ EXPERIMENT_TRANSITIONS: dict[str, ExperimentTransition] = {
             when=_has_unpublished_outcome,
         ),
         ExperimentTransition(
+            "review_benefit",
+            "Record a benefit review",
+            frozenset({ExperimentStatus.COMPLETED, ExperimentStatus.STOPPED}),
+            None,
+            perms.may_run_experiment,
+            when=lambda experiment: not _has_no_outcome(experiment),
+            # Benefits are followed for a year after the outcome, closed or not.
+            proposal_states=perms.RUNNING_PROPOSAL_STATES | {Status.COMPLETED},
+        ),
+        ExperimentTransition(
             "plan_evaluation",
             "Plan the evaluation",
             frozenset(ExperimentStatus),

@@ -249,15 +249,47 @@ class OutcomeForm(forms.Form):
         error_messages={"required": "Select whether to scale, iterate or stop"},
     )
     realised_benefit_gbp = forms.IntegerField(
-        label="Realised benefit, in pounds",
+        label="Realised benefit so far, in pounds a year",
         required=False,
         min_value=0,
-        error_messages={"invalid": "Enter the realised benefit as a whole number of pounds"},
+        max_value=BIGINT_MAX,
+        error_messages={
+            "invalid": "Enter the realised benefit as a whole number of pounds",
+            "min_value": "The realised benefit must be £0 or more",
+            "max_value": "Enter a smaller realised benefit",
+        },
+    )
+    realised_hours_saved = forms.IntegerField(
+        label="Hours saved so far, a year",
+        required=False,
+        min_value=0,
+        max_value=2**31 - 1,
+        error_messages={
+            "invalid": "Enter the hours saved as a whole number",
+            "min_value": "The hours saved must be 0 or more",
+            "max_value": "Enter fewer hours saved",
+        },
+    )
+    benefit_owner = forms.ModelChoiceField(
+        label="Who owns the benefit?",
+        help_text="They are reminded when each benefit review is due, at 6 and 12 months.",
+        queryset=User.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": "Select who owns the benefit from the list"},
+    )
+    benefit_review_on = GovukDateField(
+        label="When is the first benefit review?",
+        what="date of the first benefit review",
+        help_text="Leave it empty for 6 months from today. For example, 27 3 2027",
+        required=False,
     )
     publish = forms.BooleanField(label="Publish it to the lessons library now", required=False)
 
     def __init__(self, *args: Any, experiment: Experiment, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["benefit_owner"]).queryset = User.objects.filter(
+            department_id=experiment.proposal.department_id, is_active=True
+        ).exclude(role=Role.ANALYST)
         self.experiment_metrics = list(experiment.metrics.all())
         for metric in self.experiment_metrics:
             self.fields[f"actual_{metric.pk}"] = forms.CharField(
@@ -490,3 +522,35 @@ def evaluation_initial(experiment: Experiment, plan: EvaluationPlan | None) -> d
         "intervention_end": experiment.ends_on,
         "final_report_due": experiment.ends_on + REPORT_DEADLINE,
     }
+
+
+class BenefitReviewForm(forms.Form):
+    realised_benefit_gbp = forms.IntegerField(
+        label="Benefit realised by now, in pounds a year",
+        required=False,
+        min_value=0,
+        max_value=BIGINT_MAX,
+        error_messages={
+            "invalid": "Enter the realised benefit as a whole number of pounds",
+            "min_value": "The realised benefit must be £0 or more",
+            "max_value": "Enter a smaller realised benefit",
+        },
+    )
+    realised_hours_saved = forms.IntegerField(
+        label="Hours saved by now, a year",
+        required=False,
+        min_value=0,
+        max_value=2**31 - 1,
+        error_messages={
+            "invalid": "Enter the hours saved as a whole number",
+            "min_value": "The hours saved must be 0 or more",
+            "max_value": "Enter fewer hours saved",
+        },
+    )
+    note = forms.CharField(
+        label="What has changed since the last review?",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"max_length": "The note must be 5,000 characters or fewer"},
+    )

@@ -45,6 +45,7 @@ from proposals.services.departments import (
 )
 from proposals.services.evaluations import evaluation_plan_save
 from proposals.services.experiments import (
+    benefit_review_record,
     experiment_plan,
     experiment_start,
     experiment_stop,
@@ -95,6 +96,7 @@ __all__ = [
     "attachment_add",
     "attachment_delete",
     "audit",
+    "benefit_review_record",
     "challenge_close",
     "challenge_create",
     "comment_add",

@@ -21,9 +21,10 @@ from proposals.enums import (
     Status,
     WebhookEvent,
 )
-from proposals.exceptions import ActionNotAllowed
+from proposals.exceptions import ActionNotAllowed, InvalidTransition
 from proposals.models import (
     Adoption,
+    BenefitReview,
     EvaluationPlan,
     Experiment,
     Metric,
@@ -163,6 +164,26 @@ def experiment_plan(
     return experiment
 
 
+def benefit_review_dates(recorded: dt.date, first: dt.date | None = None) -> list[dt.date]:
+    """When an outcome's benefit is looked at again: at six months (or the date
+    given) and at twelve months after it was recorded."""
+    twelve = _months_later(recorded, 12)
+    first = first or _months_later(recorded, 6)
+    return sorted({first, twelve}) if first < twelve else [first]
+
+
+def _months_later(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    # 31 August + 6 months is the last day of February.
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has 28 days")
+
+
 def _lock_experiment(experiment: Experiment) -> Experiment:
     return (
         Experiment.objects.select_for_update(of=("self",))
@@ -231,8 +252,13 @@ def outcome_record(
     recommendation: str,
     realised_benefit_gbp: int | None = None,
     publish: bool = False,
+    realised_hours_saved: int | None = None,
+    benefit_owner: User | None = None,
+    benefit_review_on: dt.date | None = None,
 ) -> Outcome:
-    """Each metric's actual value, the result, lessons and a recommendation."""
+    """Each metric's actual value, the result, lessons and a recommendation; and
+    the benefit realised so far, with its owner and its later reviews (the first
+    on `benefit_review_on`, by default six months on, then at twelve months)."""
     locked = _lock_experiment(experiment)
     enforce(actor, "record_outcome", locked)
     errors: dict[str, list[str]] = {}
@@ -252,19 +278,31 @@ def outcome_record(
         errors["recommendation"] = ["Select whether to scale, iterate or stop"]
     if not lessons.strip():
         errors["lessons"] = ["Enter the lessons learned"]
+    if benefit_owner is not None and (
+        benefit_owner.department_id != locked.proposal.department_id or not benefit_owner.is_active
+    ):
+        errors["benefit_owner"] = ["The benefit's owner must work in the department"]
+    today = timezone.localdate()
+    if benefit_review_on is not None and benefit_review_on <= today:
+        errors["benefit_review_on"] = ["The date of the first benefit review must be in the future"]
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
+    reviews = benefit_review_dates(today, benefit_review_on)
     outcome = Outcome.objects.create(
         experiment=locked,
         result=result,
         lessons=lessons.strip(),
         recommendation=recommendation,
         realised_benefit_gbp=realised_benefit_gbp,
+        realised_hours_saved=realised_hours_saved,
+        benefit_owner=benefit_owner or actor,
+        benefit_review_on=reviews[0],
         recorded_by=actor,
         created_at=now,
         updated_at=now,
     )
+    BenefitReview.objects.bulk_create(BenefitReview(outcome=outcome, due_on=d) for d in reviews)
     MetricActual.objects.bulk_create(
         MetricActual(outcome=outcome, metric=m, value=values[m.pk]) for m in metrics
     )
@@ -347,3 +385,68 @@ def proposal_adopt(*, outcome: Outcome, actor: User) -> Proposal:
             audience=AuditAudience.AUTHORS,
         )
     return draft
+
+
+@transaction.atomic
+def benefit_review_record(
+    *,
+    review: BenefitReview,
+    actor: User,
+    realised_benefit_gbp: int | None,
+    realised_hours_saved: int | None,
+    note: str = "",
+) -> BenefitReview:
+    """Record a due benefit review: what is realised by now becomes the outcome's
+    realised benefit, and the next review (if any) its review date."""
+    review = (
+        BenefitReview.objects.select_for_update(of=("self",))
+        .select_related("outcome__experiment__proposal__department")
+        .get(pk=review.pk)
+    )
+    outcome = review.outcome
+    enforce(actor, "review_benefit", outcome.experiment)
+    if review.reviewed_on is not None:
+        raise InvalidTransition("This benefit review is already recorded")
+    if realised_benefit_gbp is None and realised_hours_saved is None:
+        raise ValidationError(
+            {"realised_benefit_gbp": ["Enter the benefit realised so far, in pounds or hours"]}
+        )
+    today = timezone.localdate()
+    review.reviewed_on = today
+    review.realised_benefit_gbp = realised_benefit_gbp
+    review.realised_hours_saved = realised_hours_saved
+    review.note = note.strip()
+    review.reviewed_by = actor
+    review.save()
+    before = (outcome.realised_benefit_gbp, outcome.realised_hours_saved)
+    if realised_benefit_gbp is not None:
+        outcome.realised_benefit_gbp = realised_benefit_gbp
+    if realised_hours_saved is not None:
+        outcome.realised_hours_saved = realised_hours_saved
+    following = (
+        BenefitReview.objects.filter(outcome=outcome, reviewed_on__isnull=True)
+        .order_by("due_on")
+        .values_list("due_on", flat=True)
+        .first()
+    )
+    outcome.benefit_review_on = following
+    outcome.updated_at = timezone.now()
+    outcome.save(
+        update_fields=[
+            "realised_benefit_gbp",
+            "realised_hours_saved",
+            "benefit_review_on",
+            "updated_at",
+        ]
+    )
+    audit(
+        actor=actor,
+        action="review_benefit",
+        obj=review,
+        proposal=outcome.experiment.proposal,
+        changes={
+            "realised": (before, (outcome.realised_benefit_gbp, outcome.realised_hours_saved)),
+            "due_on": (None, review.due_on),
+        },
+    )
+    return review

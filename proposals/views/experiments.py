@@ -20,13 +20,14 @@ from proposals import permissions as perms
 from proposals.exceptions import InvalidTransition
 from proposals.forms.common import add_service_errors
 from proposals.forms.experiments import (
+    BenefitReviewForm,
     EvaluationPlanForm,
     ExperimentForm,
     OutcomeForm,
     StopForm,
     evaluation_initial,
 )
-from proposals.models import EvaluationPlan, Experiment, Outcome
+from proposals.models import BenefitReview, EvaluationPlan, Experiment, Outcome
 from proposals.selectors import proposal_for
 from proposals.views._common import guard, refusal_page
 from proposals.views.review import current_user, render_conflict
@@ -115,7 +116,7 @@ def _detail(
     request: HttpRequest, experiment: Experiment, errors: list[str] | None = None
 ) -> HttpResponse:
     """The experiment's page; `errors` (a refused start) go in its error summary, as 400."""
-    outcome = Outcome.objects.filter(experiment=experiment).first()
+    outcome = Outcome.objects.filter(experiment=experiment).select_related("benefit_owner").first()
     actuals = {}
     if outcome is not None:
         actuals = {a.metric_id: a.value for a in outcome.actuals.all()}
@@ -124,6 +125,11 @@ def _detail(
     steps = {t.action for t in workflow.available_experiment_actions(user, experiment)}
     proposal_steps = {t.action for t in workflow.available_actions(user, experiment.proposal)}
     plan = _evaluation_plan_of(experiment)
+    reviews = (
+        list(BenefitReview.objects.filter(outcome=outcome).order_by("due_on"))
+        if outcome is not None
+        else []
+    )
     return render(
         request,
         "experiments/detail.html",
@@ -136,6 +142,8 @@ def _detail(
             "plan_status": registry.status_of(plan) if plan is not None else None,
             "report_deadline": registry.report_deadline(outcome.created_at) if outcome else None,
             "start_errors": errors or [],
+            "benefit_reviews": reviews,
+            "can_review_benefit": "review_benefit" in steps,
             "can_start": "start" in steps,
             "can_stop": "stop" in steps,
             "can_record": "record_outcome" in steps,
@@ -218,6 +226,9 @@ def outcome_record(request: HttpRequest, pk: int) -> HttpResponse:
                 lessons=form.cleaned_data["lessons"],
                 recommendation=form.cleaned_data["recommendation"],
                 realised_benefit_gbp=form.cleaned_data["realised_benefit_gbp"],
+                realised_hours_saved=form.cleaned_data["realised_hours_saved"],
+                benefit_owner=form.cleaned_data["benefit_owner"],
+                benefit_review_on=form.cleaned_data["benefit_review_on"],
                 publish=publish,
             )
         except InvalidTransition as exc:
@@ -272,3 +283,37 @@ def evaluation_plan(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"The evaluation plan of “{experiment.title}” is saved")
             return redirect("experiments:detail", pk=pk)
     return render(request, "experiments/evaluation.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def benefit_review(request: HttpRequest, pk: int, review_id: int) -> HttpResponse:
+    """Record a due benefit review of the experiment's outcome."""
+    experiment = _experiment_for(request, pk)
+    review = BenefitReview.objects.filter(
+        pk=review_id, outcome__experiment=experiment, reviewed_on__isnull=True
+    ).first()
+    if review is None:
+        raise Http404("No benefit review waiting with that number")
+    refused = guard(request, "review_benefit", experiment)
+    if refused is not None:
+        return refused
+    form = BenefitReviewForm(request.POST or None)
+    context: dict[str, Any] = {"experiment": experiment, "review": review, "form": form}
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.benefit_review_record(
+                review=review,
+                actor=current_user(request),
+                realised_benefit_gbp=form.cleaned_data["realised_benefit_gbp"],
+                realised_hours_saved=form.cleaned_data["realised_hours_saved"],
+                note=form.cleaned_data["note"],
+            )
+        except InvalidTransition as exc:
+            return render_conflict(request, "experiments/benefit_review.html", context, exc)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "The benefit review is recorded")
+            return redirect("experiments:detail", pk=pk)
+    return render(request, "experiments/benefit_review.html", context)

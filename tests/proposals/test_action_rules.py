@@ -374,6 +374,10 @@ def test_experiment_table_names_each_step() -> None:
             sorted([ExperimentStatus.COMPLETED, ExperimentStatus.STOPPED]),
             None,
         ),
+        "review_benefit": (
+            sorted([ExperimentStatus.COMPLETED, ExperimentStatus.STOPPED]),
+            None,
+        ),
         "plan_evaluation": (sorted(ExperimentStatus), None),
     }
 
