@@ -114,6 +114,11 @@ def portfolio(request: HttpRequest) -> HttpResponse:
             "filter_form": form,
             "form": form,
             "charts": charts,
+            "benefit_tables": [
+                ("By department", data.benefits_by_department),
+                ("By theme", data.benefits_by_theme),
+                ("By Magenta Book evaluation type", data.benefits_by_evaluation_type),
+            ],
             "cache_seconds": settings.PORTFOLIO_CACHE_SECONDS,
         },
     )

@@ -7,12 +7,20 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from proposals import notifications, services
+from proposals import dashboards, notifications, services
 from proposals.enums import DeliveryStatus, Frequency, NotificationKind
-from proposals.models import BenefitReview, Notification, NotificationPreference, Outcome
+from proposals.models import (
+    BenefitReview,
+    Notification,
+    NotificationPreference,
+    Outcome,
+    Theme,
+)
 from tests.proposals.review_world import approved, planned
 from tests.workers.test_evaluation_registry import plan
 
@@ -155,3 +163,46 @@ def test_a_benefit_review_is_recorded_on_the_page(alice, rita, lena):
     assert (outcome.realised_benefit_gbp, outcome.realised_hours_saved) == (25000, 800)
     assert outcome.benefit_review_on == second.due_on
     assert client.post(url, {"realised_benefit_gbp": "1"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_portfolio_compares_estimated_and_realised_benefit(alice, rita, lena, ana):
+    long_ago = timezone.localdate() - dt.timedelta(weeks=13)
+    outcome = _recorded(alice, rita, lena, signed_off=long_ago)  # plan: impact, economic
+    outcome.experiment.proposal.themes.set([Theme.objects.get(slug="ai")])
+    data = dashboards.portfolio(ana, dashboards.PortfolioFilters())
+    assert data.benefits_by_department == [
+        {
+            "name": "Department for Education",
+            "estimated": 40000,
+            "estimated_hours": 3000,
+            "realised": 10000,
+            "realised_hours": 800,
+        }
+    ]
+    assert [r["name"] for r in data.benefits_by_theme] == ["Artificial intelligence"]
+    by_type = {r["name"]: (r["estimated"], r["realised"]) for r in data.benefits_by_evaluation_type}
+    assert by_type == {
+        "Impact": (40000, 10000),
+        "Process": (0, 0),
+        "Economic or value for money": (40000, 10000),
+        "Other": (0, 0),
+    }
+    assert data.evaluations_overdue == [{"name": "Department for Education", "overdue": 1}]
+    client = Client()
+    client.force_login(lena)
+    page = client.get("/portfolio/").content.decode()
+    assert "By Magenta Book evaluation type" in page
+    assert "Evaluation reports overdue" in page
+
+
+@pytest.mark.django_db
+def test_portfolio_benefit_figures_take_a_fixed_number_of_queries(alice, rita, lena, ana):
+    _recorded(alice, rita, lena, signed_off=dt.date(2026, 1, 5))
+    with CaptureQueriesContext(connection) as one:
+        dashboards.portfolio(ana, dashboards.PortfolioFilters())
+    _recorded(alice, rita, lena, signed_off=dt.date(2026, 1, 6))
+    _recorded(alice, rita, lena, signed_off=dt.date(2026, 1, 7))
+    with CaptureQueriesContext(connection) as three:
+        dashboards.portfolio(ana, dashboards.PortfolioFilters())
+    assert len(one) == len(three)
