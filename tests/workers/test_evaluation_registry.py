@@ -14,12 +14,14 @@ from typing import Any
 
 import pytest
 from django.core.files.storage import default_storage
+from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
-from accounts.models import Department
-from proposals import reports, services
+from accounts.models import Department, User
+from proposals import dashboards, reports, services
 from proposals.enums import ReportStatus, Visibility
-from proposals.models import Report
+from proposals.models import BenefitReview, EvaluationPlan, Report
 from tests.proposals.review_world import approved, planned, with_outcome
 
 HEADER = [
@@ -220,3 +222,28 @@ def test_the_report_page_offers_the_registry_hand_off(lena):
     assert 'value="evaluation_registry"' in page
     assert "Evaluation Registry hand-off" in page
     assert Report.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_demo_data_has_evaluations_of_every_type_overdue_reports_and_benefit_reviews(
+    settings, reference_data
+):
+    settings.DEMO_PASSWORD = "innovate-demo"
+    call_command("seed_demo", proposals=400)
+    types = {
+        t
+        for types in EvaluationPlan.objects.values_list("evaluation_types", flat=True)
+        for t in types
+    }
+    assert types == {"impact", "process", "economic", "other"}
+    analyst = User.objects.get(email="analyst@gds.example")
+    data = dashboards.portfolio(analyst, dashboards.PortfolioFilters())
+    assert sum(row["overdue"] for row in data.evaluations_overdue) > 0
+    assert BenefitReview.objects.filter(due_on__lte=timezone.localdate()).exists()
+    out = io.BytesIO()
+    rows = reports.generate(
+        user=analyst, kind="evaluation_registry", fmt="csv", filters={}, out=out
+    )
+    assert rows == reports.evaluations_visible_to(analyst).count() > 0
+    statuses = {r[4] for r in list(csv.reader(io.StringIO(out.getvalue().decode())))[1:]}
+    assert statuses == {"ongoing", "complete"}
