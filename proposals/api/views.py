@@ -588,7 +588,7 @@ class EvaluationViewSet(viewsets.GenericViewSet):
     lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self) -> QuerySet[EvaluationPlan]:
-        return reports.evaluations_visible_to(self.request.user)
+        return reports.evaluations_visible_to(cast(User, self.request.user))
 
     @staticmethod
     def _records(queryset: QuerySet[EvaluationPlan]) -> dict[int, dict[str, Any]]:

@@ -48,7 +48,7 @@ class GovukDateWidget(forms.MultiWidget):
     template_name = "components/date_input_widget.html"
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        widgets = {
+        widgets: dict[str, forms.Widget | type[forms.Widget]] = {
             f"-{part}": forms.TextInput(attrs={"inputmode": "numeric"}) for part in DATE_PARTS
         }
         super().__init__(widgets, attrs)
