@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from proposals import dashboards, registry, services, workflow
+from proposals import dashboards, registry, reports, services, workflow
 from proposals import permissions as perms
 from proposals.exceptions import InvalidTransition
 from proposals.forms.common import add_service_errors
@@ -140,6 +140,9 @@ def _detail(
             "outcome": outcome,
             "plan": plan,
             "plan_status": registry.status_of(plan) if plan is not None else None,
+            "evaluation_reference": reports.evaluation_reference(
+                experiment.proposal.reference, experiment.pk
+            ),
             "report_deadline": registry.report_deadline(outcome.created_at) if outcome else None,
             "start_errors": errors or [],
             "benefit_reviews": reviews,

@@ -4,16 +4,19 @@ the evaluation by keyboard, and starts it: in Chromium, with axe on every page."
 
 from __future__ import annotations
 
+import csv
 import re
 from typing import Any
 
 import pytest
 
 from accounts.models import Department
+from proposals import reports
 from proposals.enums import ExperimentStatus
-from proposals.models import EvaluationPlan, Experiment
+from proposals.models import EvaluationPlan, Experiment, Report
 from tests.browser.conftest import assert_accessible, sign_in
 from tests.proposals.review_world import approved
+from tests.workers.test_evaluation_registry import HEADER
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +30,10 @@ def _type_date(page: Any, question: str, day: str, month: str, year: str) -> Non
         page.keyboard.press("Tab")
 
 
-def test_plan_an_experiment_and_its_evaluation_by_keyboard(page, alice, rita, lena):
+def test_plan_an_experiment_and_its_evaluation_by_keyboard(
+    page, alice, rita, lena, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
     Department.objects.filter(slug="dfe").update(evaluation_plan_required=True)
     proposal = approved(alice, rita, lena)
     sign_in(page, lena.email, "correct horse battery staple")
@@ -119,4 +125,57 @@ def test_plan_an_experiment_and_its_evaluation_by_keyboard(page, alice, rita, le
     assert "has started" in page.content()
     experiment.refresh_from_db()
     assert experiment.status == ExperimentStatus.RUNNING
+    assert_accessible(page)
+
+    # The outcome, with its benefit, then the published report's link and date.
+    page.get_by_role("button", name="Record the outcome").click()
+    page.wait_for_url(re.compile(r"/outcome/$"))
+    page.get_by_label("Actual value of “Hours retyping” (hours a week)").fill("60")
+    page.get_by_label("Actual value of “Forms rejected” (% of forms)").fill("5")
+    page.get_by_label("Partly met", exact=True).check()
+    page.get_by_label("What did you learn?").fill("Typed forms worked; handwriting did not")
+    page.get_by_role("group", name="What do you recommend?").get_by_label(
+        "Iterate", exact=True
+    ).check()
+    page.get_by_label("Realised benefit so far, in pounds a year").fill("12000")
+    page.get_by_label("Hours saved so far, a year").fill("900")
+    assert_accessible(page)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Record outcome").click()
+    assert "Benefit reviews" in page.content()
+    page.get_by_role("link", name="Change the evaluation plan").click()
+    page.wait_for_url(re.compile(r"/evaluation/$"))
+    link = "https://www.gov.uk/government/publications/ocr-pilot-evaluation"
+    page.get_by_label("Link to the published evaluation report").fill(link)
+    _type_date(page, "When was the final report published?", "2", "6", "2026")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save the evaluation plan").click()
+    summary = page.locator("#evaluation + dl")
+    reference = summary.locator("dt:has-text('Registry reference') + dd").inner_text().strip()
+    assert summary.locator("dt:has-text('Status') + dd").inner_text().strip() == "Complete"
+
+    # The Registry hand-off: requested on the page, built by the worker's own
+    # function, downloaded; its header is the Registry's, its row what the page says.
+    page.goto("/reports/")
+    page.get_by_label("Evaluation Registry hand-off").check()
+    page.get_by_label("CSV", exact=True).check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Request report").click()
+    report = Report.objects.get(requested_by=lena, kind="evaluation_registry")
+    assert reports.build(str(report.pk)) is True
+    page.reload()
+    with page.expect_download() as caught:
+        page.get_by_role("link", name="Download").click()
+    with open(caught.value.path(), encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == HEADER
+    [row] = rows[1:]
+    record = dict(zip(HEADER, row, strict=True))
+    assert record["reference"] == reference
+    assert record["title"] == "Pilot in two offices"
+    assert record["status"] == "complete"
+    assert record["visibility"] == "public"
+    assert record["impact_designs"] == "difference_in_differences"
+    assert record["link_to_published_evaluation"] == link
+    assert record["final_report_published"] == "2026-06-02"
     assert_accessible(page)
