@@ -206,3 +206,19 @@ def test_portfolio_benefit_figures_take_a_fixed_number_of_queries(alice, rita, l
     with CaptureQueriesContext(connection) as three:
         dashboards.portfolio(ana, dashboards.PortfolioFilters())
     assert len(one) == len(three)
+
+
+@pytest.mark.django_db
+def test_benefit_charts_draw_estimated_beside_realised(alice, rita, lena):
+    _recorded(alice, rita, lena, signed_off=dt.date(2026, 1, 5))
+    client = Client()
+    client.force_login(lena)
+    page = client.get("/portfolio/").content.decode()
+    assert "/portfolio/charts/benefit_types.svg" in page
+    assert "Impact: estimated" in page
+    svg = client.get("/portfolio/charts/benefit_departments.svg")
+    assert svg.status_code == 200
+    assert svg["Content-Type"].startswith("image/svg+xml")
+    text = svg.content.decode()
+    assert "Department for Education: estimated" in text
+    assert "Department for Education: realised" in text
