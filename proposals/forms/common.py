@@ -10,8 +10,6 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
     """Put a service's ValidationError on the form: known fields get their own
@@ -59,10 +57,17 @@ class GovukDateWidget(forms.MultiWidget):
         return ["", "", ""]
 
     def value_from_datadict(self, data: Any, files: Any, name: str) -> list[str]:
-        return [str(data.get(f"{name}-{part}") or "").strip() for part in DATE_PARTS]
+        parts = [str(data.get(f"{name}-{part}") or "").strip() for part in DATE_PARTS]
+        if not any(parts) and data.get(name):
+            # A link made before the date input (?period_from=2026-03-27) still works.
+            try:
+                return self.decompress(dt.date.fromisoformat(str(data.get(name)).strip()))
+            except ValueError:
+                return ["", "", str(data.get(name))]
+        return parts
 
     def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
-        return not any(f"{name}-{part}" in data for part in DATE_PARTS)
+        return name not in data and not any(f"{name}-{part}" in data for part in DATE_PARTS)
 
 
 class GovukDateField(forms.Field):

@@ -8,7 +8,7 @@ from django import forms
 
 from accounts.models import Department, User
 from proposals.enums import CostBand, NextStep, Recommendation
-from proposals.forms.common import DATE_WIDGET, blank, choice_field
+from proposals.forms.common import GovukDateField, blank, choice_field
 from proposals.models import Challenge, Criterion, Theme
 
 # --- triage ------------------------------------------------------------------------------------
@@ -21,17 +21,11 @@ class QueueFilterForm(forms.Form):
     cost_band = forms.ChoiceField(
         label="Estimated cost", required=False, choices=blank(CostBand.choices, "Any cost")
     )
-    submitted_from = forms.DateField(
-        label="Submitted on or after",
-        required=False,
-        widget=DATE_WIDGET,
-        error_messages={"invalid": "Enter a real date, like 2026-03-27"},
+    submitted_from = GovukDateField(
+        label="Submitted on or after", what="earliest submission date", required=False
     )
-    submitted_to = forms.DateField(
-        label="Submitted on or before",
-        required=False,
-        widget=DATE_WIDGET,
-        error_messages={"invalid": "Enter a real date, like 2026-03-27"},
+    submitted_to = GovukDateField(
+        label="Submitted on or before", what="latest submission date", required=False
     )
 
     def __init__(self, *args: Any, department: Department, **kwargs: Any) -> None:

@@ -77,7 +77,7 @@ def cached_portfolio(user: User, filters: dashboards.PortfolioFilters) -> dashbo
         scope = f"government:{department}"
     else:
         scope = f"department:{user.department_id}"
-    key = f"portfolio:v1:{scope}:{filters.period_from}:{filters.period_to}"
+    key = f"portfolio:v2:{scope}:{filters.period_from}:{filters.period_to}"
     data = cache.get(key)
     if data is None:
         data = dashboards.portfolio(user, filters)

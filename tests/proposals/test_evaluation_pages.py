@@ -342,3 +342,42 @@ def test_only_the_departments_people_plan_its_evaluations(alice, rita, lena, bob
         == 403
     )
     assert not EvaluationPlan.objects.exists()
+
+
+# --- every date in the service is a GOV.UK date input --------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/review/", "submitted_from"),
+        ("/portfolio/", "period_from"),
+        ("/challenges/new/", "opens_on"),
+    ],
+)
+def test_no_page_uses_the_browsers_date_picker(lena, path, name):
+    page = _client(lena).get(path).content.decode()
+    assert 'type="date"' not in page
+    assert f'name="{name}-day"' in page
+
+
+@pytest.mark.django_db
+def test_portfolio_filter_dates_in_parts_with_govuk_errors(lena):
+    client = _client(lena)
+    ok = client.get("/portfolio/", _date("period_from", "1", "1", "2020"))
+    assert ok.status_code == 200
+    assert 'name="period_from-year" type="text" inputmode="numeric" value="2020"' in (
+        ok.content.decode()
+    )
+    # A link written before the date input still works.
+    old = client.get("/portfolio/?period_from=2020-01-01").content.decode()
+    assert 'name="period_from-month" type="text" inputmode="numeric" value="1"' in old
+    bad = client.get("/portfolio/", _date("period_to", "1", "", "20")).content.decode()
+    assert "Latest submission date must include a month" in bad
+
+
+@pytest.mark.django_db
+def test_triage_filter_dates_say_what_is_wrong(rita):
+    page = _client(rita).get("/review/", _date("submitted_from", "31", "2", "2026"))
+    assert "Earliest submission date must be a real date" in page.content.decode()
