@@ -26,6 +26,8 @@ class Department(models.Model):
     triage_target_days = models.PositiveSmallIntegerField(default=10)
     min_assessments = models.PositiveSmallIntegerField(default=1)
     moderation_threshold = models.DecimalField(max_digits=4, decimal_places=2, default=1.5)
+    # An experiment may not start without an evaluation plan (Magenta Book) when set.
+    evaluation_plan_required = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]

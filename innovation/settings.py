@@ -410,6 +410,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "proposals.tasks.send_experiment_reminders",
         "schedule": crontab(hour=8, minute=0),
     },
+    "benefit-and-evaluation-reminders": {
+        "task": "proposals.tasks.send_benefit_and_evaluation_reminders",
+        "schedule": crontab(hour=8, minute=5),
+    },
     "weekly-portfolio-summary": {
         "task": "proposals.tasks.send_portfolio_summaries",
         "schedule": crontab(hour=8, minute=30, day_of_week="mon"),

@@ -115,6 +115,110 @@ class NotificationKind(models.TextChoices):
     PORTFOLIO_SUMMARY = "portfolio_summary", "Weekly portfolio summary"
     FEEDBACK = "feedback", "Assessors' feedback was released"
     REPORT_READY = "report_ready", "Your report is ready"
+    BENEFIT_REVIEW = "benefit_review", "A benefit review is due"
+    EVALUATION_REPORT = "evaluation_report", "An evaluation report is due or overdue"
+
+
+# --- evaluation plans, to the Magenta Book (HM Treasury's guidance on evaluation) ---------
+
+
+class EvaluationType(models.TextChoices):
+    IMPACT = "impact", "Impact"
+    PROCESS = "process", "Process"
+    ECONOMIC = "economic", "Economic or value for money"
+    OTHER = "other", "Other"
+
+
+class ImpactDesign(models.TextChoices):
+    RCT = "rct", "Randomised controlled trial"
+    CLUSTER_RCT = "cluster_rct", "Cluster randomised controlled trial"
+    STEPPED_WEDGE = "stepped_wedge", "Stepped wedge trial"
+    WAIT_LIST = "wait_list", "Wait list trial"
+    DIFF_IN_DIFF = "difference_in_differences", "Difference in differences"
+    ITS = "interrupted_time_series", "Interrupted time series"
+    RDD = "regression_discontinuity", "Regression discontinuity"
+    PSM = "propensity_score_matching", "Propensity score matching"
+    SYNTHETIC_CONTROL = "synthetic_control", "Synthetic control"
+    IV = "instrumental_variables", "Instrumental variables"
+    CONTRIBUTION = "contribution_analysis", "Contribution analysis"
+    PROCESS_TRACING = "process_tracing", "Process tracing"
+    REALIST = "realist", "Realist evaluation"
+    QCA = "qca", "Qualitative comparative analysis"
+    OUTCOME_HARVESTING = "outcome_harvesting", "Outcome harvesting"
+    GENERIC = "generic", "Generic (before and after, or other)"
+
+
+# The Magenta Book's families of impact design, for the form's groups.
+IMPACT_DESIGN_GROUPS: tuple[tuple[str, tuple[ImpactDesign, ...]], ...] = (
+    (
+        "Experimental",
+        (
+            ImpactDesign.RCT,
+            ImpactDesign.CLUSTER_RCT,
+            ImpactDesign.STEPPED_WEDGE,
+            ImpactDesign.WAIT_LIST,
+        ),
+    ),
+    (
+        "Quasi-experimental",
+        (
+            ImpactDesign.DIFF_IN_DIFF,
+            ImpactDesign.ITS,
+            ImpactDesign.RDD,
+            ImpactDesign.PSM,
+            ImpactDesign.SYNTHETIC_CONTROL,
+            ImpactDesign.IV,
+        ),
+    ),
+    (
+        "Theory-based",
+        (
+            ImpactDesign.CONTRIBUTION,
+            ImpactDesign.PROCESS_TRACING,
+            ImpactDesign.REALIST,
+            ImpactDesign.QCA,
+            ImpactDesign.OUTCOME_HARVESTING,
+        ),
+    ),
+    ("Other", (ImpactDesign.GENERIC,)),
+)
+
+
+class ProcessDesign(models.TextChoices):
+    INTERVIEWS = "interviews", "Interviews"
+    FOCUS_GROUPS = "focus_groups", "Focus groups"
+    CASE_STUDIES = "case_studies", "Case studies"
+    SURVEYS = "surveys", "Surveys"
+    OBSERVATION = "observation", "Observation"
+
+
+class EconomicDesign(models.TextChoices):
+    COST_MINIMISATION = "cost_minimisation", "Cost minimisation"
+    COST_EFFECTIVENESS = "cost_effectiveness", "Cost-effectiveness analysis"
+    COST_BENEFIT = "cost_benefit", "Cost-benefit analysis"
+    COST_UTILITY = "cost_utility", "Cost-utility analysis"
+
+
+class UnpublishedReason(models.TextChoices):
+    SIGN_OFF = "sign_off", "Waiting for sign-off"
+    PROCUREMENT = "procurement", "Procurement"
+    RESOURCE = "resource", "Resource"
+    QUALITY = "quality", "Quality"
+    POLICY_CHANGED = "policy_changed", "The policy changed"
+    OTHER = "other", "Other"
+
+
+class RegistryStatus(models.TextChoices):
+    """An evaluation's status as the Evaluation Registry names it."""
+
+    PLANNED = "planned", "Planned"
+    ONGOING = "ongoing", "Ongoing"
+    COMPLETE = "complete", "Complete"
+
+
+class RegistryVisibility(models.TextChoices):
+    CIVIL_SERVICE = "civil_service", "Civil Service only"
+    PUBLIC = "public", "Public"
 
 
 class DeliveryStatus(models.TextChoices):
@@ -142,6 +246,7 @@ class ReportKind(models.TextChoices):
     PROPOSALS = "proposals", "Proposals export"
     PORTFOLIO = "portfolio", "Portfolio summary"
     OUTCOMES = "outcomes", "Experiment outcomes"
+    EVALUATION_REGISTRY = "evaluation_registry", "Evaluation Registry hand-off"
 
 
 class ReportFormat(models.TextChoices):

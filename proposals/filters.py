@@ -31,6 +31,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import Department
 from proposals.enums import CostBand, OutcomeResult, Status
+from proposals.fields import GovukDateField
 from proposals.models import Challenge, Outcome, Proposal, Theme
 from proposals.selectors import search_proposals
 
@@ -275,19 +276,21 @@ class ProposalFilter(DoorFilterSet):
         choices=[("", "Any cost"), *CostBand.choices],
         error_messages={"invalid_choice": MESSAGES["cost_band"]},
     )
+    # The GOV.UK date input (day, month, year); an old ?submitted_from=2026-03-27 link still works.
     submitted_from = FieldFilter(
-        forms.DateField,
+        GovukDateField,
         method="filter_submitted_from",
         label="Submitted on or after",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": MESSAGES["date"]},
+        what="earliest submission date",
+        required=False,
     )
+    # The GOV.UK date input (day, month, year); an old ?submitted_to=2026-03-27 link still works.
     submitted_to = FieldFilter(
-        forms.DateField,
+        GovukDateField,
         method="filter_submitted_to",
         label="Submitted on or before",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": MESSAGES["date"]},
+        what="latest submission date",
+        required=False,
     )
     updated_after = FieldFilter(
         ZonedDateTimeField,

@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 
 from accounts.models import Department, Role, User
 from proposals.enums import DecisionKind, NotificationKind, ReportKind, Status
-from proposals.models import Experiment, Proposal, Report
+from proposals.models import BenefitReview, EvaluationPlan, Experiment, Proposal, Report
 
 if TYPE_CHECKING:
     from proposals.portfolio import Portfolio
@@ -161,6 +161,63 @@ def experiment_due(experiment: Experiment, *, overdue: bool) -> Message:
         )
     recipients = [experiment.lead, *leads_of(proposal.department_id)]
     return Message(NotificationKind.EXPERIMENT_ENDING, recipients, subject, body, proposal)
+
+
+def benefit_review_due(review: BenefitReview) -> Message:
+    """To the benefit's owner (or, without one, the department's leads)."""
+    outcome = review.outcome
+    experiment = outcome.experiment
+    proposal = experiment.proposal
+    subject = f"Benefit review due for {proposal.reference}"
+    body = (
+        f"The benefit of the experiment “{experiment.title}” is due for review on "
+        f"{review.due_on.strftime('%-d %B %Y')}. Record what it has realised by now — "
+        "in pounds a year or hours saved — so the portfolio compares it with the estimate."
+    )
+    owner = outcome.benefit_owner
+    recipients = [owner] if owner is not None and owner.is_active else []
+    recipients = recipients or list(leads_of(proposal.department_id))
+    return Message(
+        NotificationKind.BENEFIT_REVIEW,
+        recipients,
+        subject,
+        body,
+        proposal,
+        url=f"/experiments/{experiment.pk}/#benefits",
+    )
+
+
+def evaluation_report_due(plan: EvaluationPlan, deadline: dt.date, *, overdue: bool) -> Message:
+    """To the experiment's lead and the department's leads: the evaluation's report
+    is to be published within 12 weeks of the outcome's sign-off."""
+    experiment = plan.experiment
+    proposal = experiment.proposal
+    when = deadline.strftime("%-d %B %Y")
+    if overdue:
+        subject = f"Evaluation report overdue for {proposal.reference}"
+        body = (
+            f"The report of the evaluation of “{experiment.title}” was due to be published "
+            f"by {when}, 12 weeks after its outcome was signed off. Publish it and add its "
+            "link to the evaluation plan, or record why it is unpublished."
+        )
+    else:
+        subject = f"Evaluation report due in 2 weeks for {proposal.reference}"
+        body = (
+            f"The report of the evaluation of “{experiment.title}” is to be published by "
+            f"{when}, 12 weeks after its outcome was signed off. Add its link to the "
+            "evaluation plan when it is published."
+        )
+    recipients = list(
+        {u.pk: u for u in [experiment.lead, *leads_of(proposal.department_id)]}.values()
+    )
+    return Message(
+        NotificationKind.EVALUATION_REPORT,
+        recipients,
+        subject,
+        body,
+        proposal,
+        url=f"/experiments/{experiment.pk}/evaluation/",
+    )
 
 
 # --- reports ---------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from proposals.enums import (
     ReportKind,
     ReportStatus,
     Status,
+    UnpublishedReason,
     Visibility,
 )
 
@@ -360,6 +361,69 @@ class Experiment(models.Model):
         return self.title
 
 
+class EvaluationPlan(models.Model):
+    """How an experiment is evaluated, to the Magenta Book, in the shape the
+    Evaluation Task Force's Evaluation Registry asks for (types and designs are
+    lists of `enums` values; the Registry's status is derived, see
+    `evaluations.registry_status`)."""
+
+    experiment = models.OneToOneField(
+        Experiment, on_delete=models.CASCADE, related_name="evaluation_plan"
+    )
+    evaluation_types = models.JSONField(default=list, blank=True)
+    impact_designs = models.JSONField(default=list, blank=True)
+    process_designs = models.JSONField(default=list, blank=True)
+    economic_designs = models.JSONField(default=list, blank=True)
+    other_type = models.CharField(max_length=200, blank=True)
+    brief_description = models.TextField()
+    lead_department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="led_evaluations"
+    )
+    partner_departments = models.ManyToManyField(
+        Department, blank=True, related_name="partner_evaluations"
+    )
+    cost_gbp = models.PositiveBigIntegerField(null=True, blank=True)
+    plan_link = models.URLField(max_length=500, blank=True)
+    # Intended dates, set when planning.
+    evaluation_start = models.DateField()
+    evaluation_end = models.DateField()
+    intervention_start = models.DateField()
+    intervention_end = models.DateField()
+    final_report_due = models.DateField()
+    # Actual dates, recorded as the work goes.
+    actual_evaluation_start = models.DateField(null=True, blank=True)
+    actual_evaluation_end = models.DateField(null=True, blank=True)
+    actual_intervention_start = models.DateField(null=True, blank=True)
+    actual_intervention_end = models.DateField(null=True, blank=True)
+    final_report_published = models.DateField(null=True, blank=True)
+    report_link = models.URLField(max_length=500, blank=True)
+    reason_unpublished = models.CharField(
+        max_length=20, choices=UnpublishedReason.choices, blank=True
+    )
+    # The 12-week publication deadline's reminders, written once each.
+    report_due_reminded_at = models.DateTimeField(null=True, blank=True)
+    report_overdue_reminded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(evaluation_end__gte=models.F("evaluation_start")),
+                name="evaluation_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(intervention_end__gte=models.F("intervention_start")),
+                name="evaluation_intervention_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["updated_at", "id"], name="evaluation_updated_idx")]
+
+    def __str__(self) -> str:
+        return f"Evaluation of {self.experiment_id}"
+
+
 class Metric(models.Model):
     experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="metrics")
     name = models.CharField(max_length=100)
@@ -381,6 +445,12 @@ class Outcome(models.Model):
     lessons = models.TextField()
     recommendation = models.CharField(max_length=10, choices=NextStep.choices)
     realised_benefit_gbp = models.PositiveBigIntegerField(null=True, blank=True)
+    # Benefits realisation: who follows the benefit, and when it is next reviewed.
+    realised_hours_saved = models.PositiveIntegerField(null=True, blank=True)
+    benefit_owner = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_benefits"
+    )
+    benefit_review_on = models.DateField(null=True, blank=True)
     published = models.BooleanField(default=False)
     published_at = models.DateTimeField(null=True, blank=True)
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
@@ -393,6 +463,33 @@ class Outcome(models.Model):
 
     def __str__(self) -> str:
         return f"Outcome of {self.experiment_id}: {self.result}"
+
+
+class BenefitReview(models.Model):
+    """A later look at an outcome's benefit (e.g. at 6 and 12 months): due on a
+    date, then recorded with what was realised by then."""
+
+    outcome = models.ForeignKey(Outcome, on_delete=models.CASCADE, related_name="benefit_reviews")
+    due_on = models.DateField()
+    reviewed_on = models.DateField(null=True, blank=True)
+    realised_benefit_gbp = models.PositiveBigIntegerField(null=True, blank=True)
+    realised_hours_saved = models.PositiveIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # When the "benefit review due" reminder was written (once per review).
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["outcome", "due_on"], name="benefit_review_unique")
+        ]
+        indexes = [models.Index(fields=["reviewed_on", "due_on"], name="benefit_review_due_idx")]
+
+    def __str__(self) -> str:
+        return f"Benefit review of {self.outcome_id} due {self.due_on}"
 
 
 class MetricActual(models.Model):

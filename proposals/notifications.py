@@ -31,11 +31,17 @@ from notifications_python_client.errors import APIError
 from notifications_python_client.notifications import NotificationsAPIClient
 
 from accounts.models import User
-from proposals import dispatch, messages
+from proposals import dispatch, messages, registry
 from proposals.dispatch import TransientFailure
 from proposals.enums import DeliveryStatus, ExperimentStatus, Frequency, NotificationKind, Status
 from proposals.messages import Message
-from proposals.models import Experiment, Notification, NotificationPreference
+from proposals.models import (
+    BenefitReview,
+    EvaluationPlan,
+    Experiment,
+    Notification,
+    NotificationPreference,
+)
 
 if TYPE_CHECKING:
     from proposals.models import Proposal
@@ -458,6 +464,50 @@ def remind_experiments(*, today: dt.date | None = None) -> int:
         message = messages.experiment_due(experiment, overdue=is_overdue)
         done = already_sent_today(message.kind, message.subject, [u.pk for u in message.recipients])
         written += len(send(message, skip=done))
+    return written
+
+
+@transaction.atomic
+def remind_benefits_and_evaluations(*, now: dt.datetime | None = None) -> int:
+    """Daily: benefit reviews now due, and evaluation reports due in 2 weeks or
+    overdue (12 weeks after the outcome's sign-off, with no report link). Each is
+    sent once: the row is claimed by a conditional update before the message is
+    written, so a second run (or a second worker) writes nothing."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    written = 0
+    due = BenefitReview.objects.filter(
+        reviewed_on__isnull=True, due_on__lte=today, reminded_at__isnull=True
+    ).select_related("outcome__benefit_owner", "outcome__experiment__proposal")
+    for review in due:
+        if BenefitReview.objects.filter(pk=review.pk, reminded_at__isnull=True).update(
+            reminded_at=now
+        ):
+            written += len(send(messages.benefit_review_due(review)))
+    unpublished = EvaluationPlan.objects.filter(
+        report_link="", experiment__outcome__isnull=False
+    ).select_related("experiment__outcome", "experiment__proposal", "experiment__lead")
+    # Sign-off is the outcome's recording; its day (London) counts, not the hour.
+    start_of_today = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
+    soon = (
+        start_of_today - (registry.REPORT_DEADLINE - registry.REMIND_BEFORE) + dt.timedelta(days=1)
+    )
+    late = start_of_today - registry.REPORT_DEADLINE
+    for field, signed_before, overdue in (
+        ("report_overdue_reminded_at", late, True),
+        ("report_due_reminded_at", soon, False),
+    ):
+        for plan in unpublished.filter(
+            **{f"{field}__isnull": True, "experiment__outcome__created_at__lt": signed_before}
+        ):
+            if overdue is False and plan.report_overdue_reminded_at is not None:
+                continue  # already told it is overdue: "due in 2 weeks" would be wrong
+            claimed = EvaluationPlan.objects.filter(pk=plan.pk, **{f"{field}__isnull": True})
+            if not claimed.update(**{field: now}):
+                continue
+            deadline = registry.report_deadline(plan.experiment.outcome.created_at)
+            assert deadline is not None  # the outcome exists: filtered above
+            written += len(send(messages.evaluation_report_due(plan, deadline, overdue=overdue)))
     return written
 
 

@@ -14,21 +14,33 @@ department's outcomes; an analyst's the published ones (`outcomes_in_scope`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum, Window
+from django.db.models import (
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Window,
+)
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from accounts.models import Department, Role
 from proposals import messages, notifications
-from proposals.enums import FUNNEL, OutcomeResult, Status
+from proposals.enums import FUNNEL, EvaluationType, OutcomeResult, Status
 from proposals.filters import reported
-from proposals.models import Outcome, Proposal
+from proposals.models import EvaluationPlan, Outcome, Proposal
+from proposals.registry import REPORT_DEADLINE
 from proposals.selectors import proposals_visible_to, published_outcomes_visible_to
 
 if TYPE_CHECKING:
@@ -62,6 +74,12 @@ class Portfolio:
     total: int = 0
     # (status, department name, theme name or None, proposals); only when asked for.
     by_stage: list[tuple[str, str, str | None, int]] = field(default_factory=list)
+    # Benefits realisation: estimated (approved proposals) against realised (outcomes).
+    benefits_by_department: list[dict[str, Any]] = field(default_factory=list)
+    benefits_by_theme: list[dict[str, Any]] = field(default_factory=list)
+    benefits_by_evaluation_type: list[dict[str, Any]] = field(default_factory=list)
+    # Evaluations whose report is past the 12-week deadline with no link, by department.
+    evaluations_overdue: list[dict[str, Any]] = field(default_factory=list)
 
 
 # Proposals that were approved (whatever happened next): the benefit they promised.
@@ -154,7 +172,9 @@ def portfolio(
     report_filters: Mapping[str, Any] | None = None,
     by_stage: bool = False,
 ) -> Portfolio:
-    """Every figure of the portfolio, in six aggregate queries (seven with `by_stage`).
+    """Every figure of the portfolio, in thirteen aggregate queries (fourteen with
+    `by_stage`): six for counts, medians, outcomes, departments and themes, seven for
+    benefits realisation and overdue evaluations.
 
     `report_filters` are a report's stored list filters (status, department,
     theme, search), narrowing the scope as they narrow a proposals export.
@@ -265,7 +285,103 @@ def portfolio(
             .annotate(n=Count("pk", distinct=True))
             .order_by("department__name", "status", "themes__name")
         ]
+
+    # 8. Benefits realisation and overdue evaluation reports (seven more aggregates).
+    _benefits(result, base, outcomes_in_scope(user, base).order_by())
     return result
+
+
+def _compare(
+    estimated: Iterable[Mapping[str, Any]], realised: Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Rows of {name, estimated, estimated_hours, realised, realised_hours}, by name."""
+    rows: dict[str, dict[str, Any]] = {}
+    blank = {"estimated": 0, "estimated_hours": 0, "realised": 0, "realised_hours": 0}
+    for source in (estimated, realised):
+        for row in source:
+            entry = rows.setdefault(row["name"], {"name": row["name"], **blank})
+            entry.update({k: v or 0 for k, v in row.items() if k != "name"})
+    return sorted(rows.values(), key=lambda r: (-r["estimated"], r["name"]))
+
+
+def _benefits(result: Portfolio, base: QuerySet[Proposal], outcomes: QuerySet[Outcome]) -> None:
+    """Estimated against realised benefit by department, theme and Magenta Book
+    type, and overdue evaluation reports by department: seven aggregate queries,
+    however many proposals. The outcomes are the portfolio's (`outcomes_in_scope`)."""
+    approved = base.filter(status__in=APPROVED_OR_LATER)
+    estimate = {
+        "estimated": Coalesce(Sum("estimated_benefit_gbp"), 0),
+        "estimated_hours": Coalesce(Sum("hours_saved_per_year"), 0),
+    }
+    realise = {
+        "realised": Coalesce(Sum("realised_benefit_gbp"), 0),
+        "realised_hours": Coalesce(Sum("realised_hours_saved"), 0),
+    }
+    result.benefits_by_department = _compare(
+        approved.values(name=F("department__name")).annotate(**estimate).order_by(),
+        outcomes.values(name=F("experiment__proposal__department__name"))
+        .annotate(**realise)
+        .order_by(),
+    )
+    result.benefits_by_theme = _compare(
+        approved.filter(themes__isnull=False)
+        .values(name=F("themes__name"))
+        .annotate(**estimate)
+        .order_by(),
+        outcomes.filter(experiment__proposal__themes__isnull=False)
+        .values(name=F("experiment__proposal__themes__name"))
+        .annotate(**realise)
+        .order_by(),
+    )
+
+    # Types are a JSON list: `icontains` on its text with the quoted code works on
+    # PostgreSQL (jsonb as text) and SQLite alike; no code is inside another.
+    def typed(prefix: str, kind: str) -> Q:
+        return Q(**{f"{prefix}evaluation_types__icontains": f'"{kind}"'})
+
+    proposal_types: dict[str, Any] = {}
+    outcome_types: dict[str, Any] = {}
+    for kind in EvaluationType:
+        has_type = Exists(
+            EvaluationPlan.objects.filter(
+                typed("", kind.value), experiment__proposal=OuterRef("pk")
+            )
+        )
+        proposal_types[f"{kind.value}__estimated"] = Coalesce(
+            Sum("estimated_benefit_gbp", filter=Q(has_type)), 0
+        )
+        proposal_types[f"{kind.value}__estimated_hours"] = Coalesce(
+            Sum("hours_saved_per_year", filter=Q(has_type)), 0
+        )
+        in_type = typed("experiment__evaluation_plan__", kind.value)
+        outcome_types[f"{kind.value}__realised"] = Coalesce(
+            Sum("realised_benefit_gbp", filter=in_type), 0
+        )
+        outcome_types[f"{kind.value}__realised_hours"] = Coalesce(
+            Sum("realised_hours_saved", filter=in_type), 0
+        )
+    sums = approved.order_by().aggregate(**proposal_types) | outcomes.aggregate(**outcome_types)
+    result.benefits_by_evaluation_type = [
+        {
+            "name": kind.label,
+            **{
+                part: sums[f"{kind.value}__{part}"]
+                for part in ("estimated", "estimated_hours", "realised", "realised_hours")
+            },
+        }
+        for kind in EvaluationType
+    ]
+    deadline_passed = _start_of(timezone.localdate()) - REPORT_DEADLINE
+    result.evaluations_overdue = list(
+        EvaluationPlan.objects.filter(
+            experiment__proposal__in=base.values("pk"),
+            report_link="",
+            experiment__outcome__created_at__lt=deadline_passed,
+        )
+        .values(name=F("experiment__proposal__department__name"))
+        .annotate(overdue=Count("pk"))
+        .order_by("-overdue", "name")
+    )
 
 
 # --- the weekly summary email ------------------------------------------------------------------

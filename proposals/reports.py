@@ -39,7 +39,7 @@ from django.http import Http404
 from django.utils import timezone
 from stream_write_ods import stream_write_ods
 
-from proposals import dispatch, messages
+from proposals import dispatch, messages, registry
 from proposals import permissions as perms
 from proposals.enums import (
     ReportFormat,
@@ -49,6 +49,7 @@ from proposals.enums import (
 )
 from proposals.filters import report_filters, reported
 from proposals.models import (
+    EvaluationPlan,
     Metric,
     MetricActual,
     Outcome,
@@ -57,7 +58,12 @@ from proposals.models import (
 )
 from proposals.notifications import send
 from proposals.portfolio import portfolio
-from proposals.selectors import latest_decision, outcomes_visible_to, proposals_visible_to
+from proposals.selectors import (
+    evaluations_visible_to,
+    latest_decision,
+    outcomes_visible_to,
+    proposals_visible_to,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -435,6 +441,175 @@ def outcomes_tables(user: User, filters: Mapping[str, str], report_id: Any) -> l
     ]
 
 
+# --- the Evaluation Registry hand-off -------------------------------------------------------
+
+# The Evaluation Task Force's Registry has no write API: departments re-key. These
+# are its fields, in this order (documented in docs/data-dictionary.md).
+REGISTRY_COLUMNS = (
+    "reference",
+    "title",
+    "lead_department",
+    "partner_departments",
+    "status",
+    "evaluation_types",
+    "impact_designs",
+    "process_designs",
+    "economic_designs",
+    "brief_description",
+    "evaluation_cost_gbp",
+    "plan_link",
+    "link_to_published_evaluation",
+    "reasons_unpublished",
+    "visibility",
+    "evaluation_start",
+    "evaluation_end",
+    "intervention_start",
+    "intervention_end",
+    "final_report_due",
+    "final_report_published",
+)
+REGISTRY_LISTS = frozenset(
+    {
+        "partner_departments",
+        "evaluation_types",
+        "impact_designs",
+        "process_designs",
+        "economic_designs",
+    }
+)
+
+
+def evaluation_reference(proposal_reference: str, experiment_id: int) -> str:
+    """An evaluation's reference: its proposal's, and the experiment's number."""
+    return f"{proposal_reference}-E{experiment_id}"
+
+
+def registry_records(
+    queryset: QuerySet[EvaluationPlan],
+    *,
+    progress: Progress | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> Iterator[dict[str, Any]]:
+    """One record per evaluation, keyed by REGISTRY_COLUMNS (and the plan's id,
+    experiment, proposal and updated_at, for the API), in plan order, a chunk at
+    a time (keyset on the plan's id; partner departments one query a chunk).
+    Lists are lists here; the report joins them with ";"."""
+    base = (
+        queryset.annotate(
+            registry_status=registry.status_expression(),
+            registry_visibility=registry.visibility_expression(),
+        )
+        .order_by("pk")
+        .values(
+            "pk",
+            "updated_at",
+            "experiment_id",
+            "experiment__proposal__reference",
+            "experiment__title",
+            "lead_department__name",
+            "registry_status",
+            "registry_visibility",
+            "evaluation_types",
+            "impact_designs",
+            "process_designs",
+            "economic_designs",
+            "brief_description",
+            "cost_gbp",
+            "plan_link",
+            "report_link",
+            "reason_unpublished",
+            "evaluation_start",
+            "evaluation_end",
+            "intervention_start",
+            "intervention_end",
+            "actual_evaluation_start",
+            "actual_evaluation_end",
+            "actual_intervention_start",
+            "actual_intervention_end",
+            "final_report_due",
+            "final_report_published",
+        )
+    )
+    partners_through = EvaluationPlan.partner_departments.through
+    last = 0
+    while True:
+        chunk = list(base.filter(pk__gt=last)[:chunk_size])
+        if not chunk:
+            return
+        partners: dict[int, list[str]] = {}
+        for plan_id, name in (
+            partners_through.objects.filter(evaluationplan_id__in=[r["pk"] for r in chunk])
+            .order_by("department__name")
+            .values_list("evaluationplan_id", "department__name")
+        ):
+            partners.setdefault(plan_id, []).append(name)
+        for row in chunk:
+            yield {
+                # Not Registry columns: what the API adds to identify the row.
+                "id": row["pk"],
+                "experiment": row["experiment_id"],
+                "proposal": row["experiment__proposal__reference"],
+                "updated_at": row["updated_at"],
+                "reference": evaluation_reference(
+                    row["experiment__proposal__reference"], row["experiment_id"]
+                ),
+                "title": row["experiment__title"],
+                "lead_department": row["lead_department__name"],
+                "partner_departments": partners.get(row["pk"], []),
+                "status": row["registry_status"],
+                "evaluation_types": list(row["evaluation_types"] or []),
+                "impact_designs": list(row["impact_designs"] or []),
+                "process_designs": list(row["process_designs"] or []),
+                "economic_designs": list(row["economic_designs"] or []),
+                "brief_description": row["brief_description"],
+                "evaluation_cost_gbp": row["cost_gbp"],
+                "plan_link": row["plan_link"],
+                "link_to_published_evaluation": row["report_link"],
+                "reasons_unpublished": "" if row["report_link"] else row["reason_unpublished"],
+                "visibility": row["registry_visibility"],
+                # The actual date once recorded, the intended one until then.
+                "evaluation_start": row["actual_evaluation_start"] or row["evaluation_start"],
+                "evaluation_end": row["actual_evaluation_end"] or row["evaluation_end"],
+                "intervention_start": row["actual_intervention_start"] or row["intervention_start"],
+                "intervention_end": row["actual_intervention_end"] or row["intervention_end"],
+                "final_report_due": row["final_report_due"],
+                "final_report_published": row["final_report_published"],
+            }
+        last = chunk[-1]["pk"]
+        if progress is not None:
+            progress.advance(len(chunk), rows=len(chunk))
+
+
+def registry_cells(record: Mapping[str, Any]) -> list[Any]:
+    """A record as the report's row: lists joined with ";", dates in ISO 8601."""
+    cells: list[Any] = []
+    for column in REGISTRY_COLUMNS:
+        value = record[column]
+        if column in REGISTRY_LISTS:
+            value = ";".join(value)
+        elif isinstance(value, dt.date):
+            value = value.isoformat()
+        cells.append(value)
+    return cells
+
+
+def registry_queryset(user: User, filters: Mapping[str, str]) -> QuerySet[EvaluationPlan]:
+    proposals = reported(proposals_visible_to(user), filters)
+    return evaluations_visible_to(user).filter(experiment__proposal__in=proposals.values("pk"))
+
+
+def registry_tables(user: User, filters: Mapping[str, str], report_id: Any) -> list[Table]:
+    queryset = registry_queryset(user, filters)
+    progress = Progress(report_id, queryset.count())
+    return [
+        Table(
+            "Evaluation Registry",
+            list(REGISTRY_COLUMNS),
+            (registry_cells(r) for r in registry_records(queryset, progress=progress)),
+        )
+    ]
+
+
 # --- the portfolio summary (the portfolio's one computation) ---------------------------------
 
 
@@ -513,6 +688,7 @@ BUILDERS: dict[str, Callable[[User, Mapping[str, str], Any], list[Table]]] = {
     ReportKind.PROPOSALS: proposals_tables,
     ReportKind.PORTFOLIO: portfolio_tables,
     ReportKind.OUTCOMES: outcomes_tables,
+    ReportKind.EVALUATION_REGISTRY: registry_tables,
 }
 
 

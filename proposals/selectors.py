@@ -13,7 +13,15 @@ from django.http import Http404
 from accounts.models import REVIEW_ROLES, Role, User
 from proposals import permissions as perms
 from proposals.enums import AuditAudience, DecisionKind, Status, Visibility
-from proposals.models import Assessment, AuditEvent, Decision, Experiment, Outcome, Proposal
+from proposals.models import (
+    Assessment,
+    AuditEvent,
+    Decision,
+    EvaluationPlan,
+    Experiment,
+    Outcome,
+    Proposal,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -149,6 +157,11 @@ def _panel_member(user: User | AnonymousUser) -> User | None:
 
 def experiments_visible_to(user: User | AnonymousUser) -> QuerySet[Experiment]:
     return Experiment.objects.filter(proposal__in=proposals_visible_to(user))
+
+
+def evaluations_visible_to(user: User | AnonymousUser) -> QuerySet[EvaluationPlan]:
+    """Evaluation plans go with their experiment (and so with its proposal)."""
+    return EvaluationPlan.objects.filter(experiment__in=experiments_visible_to(user))
 
 
 def outcome_filter(user: User | AnonymousUser) -> Q | None:

@@ -83,6 +83,12 @@ def send_experiment_reminders() -> int:
     return notifications.remind_experiments()
 
 
+@shared_task(name="proposals.tasks.send_benefit_and_evaluation_reminders")
+def send_benefit_and_evaluation_reminders() -> int:
+    """Beat, daily: benefit reviews due, evaluation reports due in 2 weeks or overdue."""
+    return notifications.remind_benefits_and_evaluations()
+
+
 @shared_task(name="proposals.tasks.send_portfolio_summaries")
 def send_portfolio_summaries() -> int:
     """Beat, weekly: each department's leads get their portfolio summary."""

@@ -34,7 +34,7 @@ from proposals.enums import (
     Status,
 )
 from proposals.exceptions import Refusal, RefusalKind, Refused
-from proposals.models import Challenge, Experiment, Outcome, Proposal
+from proposals.models import Challenge, EvaluationPlan, Experiment, Outcome, Proposal
 
 Errors = dict[str, list[str]]
 Requirement = Callable[["Proposal", Mapping[str, Any]], Errors]
@@ -322,6 +322,22 @@ def _stop_reason(experiment: Experiment, data: Mapping[str, Any]) -> Errors:
     return {"reason": ["Enter why the experiment is stopping early"]}
 
 
+EVALUATION_PLAN_NEEDED = (
+    "Add an evaluation plan before starting the experiment: your department "
+    "asks for one (Magenta Book)"
+)
+
+
+def _evaluation_plan_if_required(experiment: Experiment, data: Mapping[str, Any]) -> Errors:
+    """A department that asks for it (`evaluation_plan_required`) starts no
+    experiment without its evaluation plan."""
+    if not experiment.proposal.department.evaluation_plan_required:
+        return {}
+    if EvaluationPlan.objects.filter(experiment_id=experiment.pk).exists():
+        return {}
+    return {"evaluation_plan": [EVALUATION_PLAN_NEEDED]}
+
+
 def _has_no_outcome(experiment: Experiment) -> bool:
 
     return not Outcome.objects.filter(experiment_id=experiment.pk).exists()
@@ -351,6 +367,9 @@ class ExperimentTransition:
     when: Callable[[Experiment], bool] = field(default=lambda experiment: True)
     # Steps the product takes itself (recording the outcome completes a running one).
     internal: bool = False
+    # The proposal's states in which the step may be taken: while it runs, except
+    # for steps that follow the work after it closes (the evaluation's report).
+    proposal_states: frozenset[Status] = perms.RUNNING_PROPOSAL_STATES
 
 
 _AFTER_START = frozenset(
@@ -366,6 +385,7 @@ EXPERIMENT_TRANSITIONS: dict[str, ExperimentTransition] = {
             frozenset({ExperimentStatus.PLANNED}),
             ExperimentStatus.RUNNING,
             perms.may_run_experiment,
+            _evaluation_plan_if_required,
         ),
         ExperimentTransition(
             "stop",
@@ -399,6 +419,26 @@ EXPERIMENT_TRANSITIONS: dict[str, ExperimentTransition] = {
             _lead_of_experiment_department,
             when=_has_unpublished_outcome,
         ),
+        ExperimentTransition(
+            "review_benefit",
+            "Record a benefit review",
+            frozenset({ExperimentStatus.COMPLETED, ExperimentStatus.STOPPED}),
+            None,
+            perms.may_run_experiment,
+            when=lambda experiment: not _has_no_outcome(experiment),
+            # Benefits are followed for a year after the outcome, closed or not.
+            proposal_states=perms.RUNNING_PROPOSAL_STATES | {Status.COMPLETED},
+        ),
+        ExperimentTransition(
+            "plan_evaluation",
+            "Plan the evaluation",
+            frozenset(ExperimentStatus),
+            None,
+            perms.may_run_experiment,
+            # Its actual dates and report link are recorded long after the
+            # proposal closes: the report is due 12 weeks after sign-off.
+            proposal_states=perms.RUNNING_PROPOSAL_STATES | {Status.COMPLETED},
+        ),
     )
 }
 
@@ -407,7 +447,7 @@ def _experiment_state_allows(step: ExperimentTransition, experiment: Experiment)
     # An experiment runs only while its proposal is approved or experimenting.
     return (
         experiment.status in step.sources
-        and experiment.proposal.status in perms.RUNNING_PROPOSAL_STATES
+        and experiment.proposal.status in step.proposal_states
         and step.when(experiment)
     )
 

@@ -22,14 +22,21 @@ from proposals.enums import (
     DecisionKind,
     DeliveryStatus,
     Direction,
+    EconomicDesign,
+    EvaluationType,
     ExperimentStatus,
+    ImpactDesign,
     NextStep,
     OutcomeResult,
+    ProcessDesign,
     Recommendation,
+    RegistryStatus,
+    RegistryVisibility,
     ReportFormat,
     ReportKind,
     ReportStatus,
     Status,
+    UnpublishedReason,
     Visibility,
     WebhookEvent,
 )
@@ -380,6 +387,57 @@ class ExperimentOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     metrics = MetricOut(many=True)
+
+
+class EvaluationFilters(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=RegistryStatus.choices, required=False, help_text="The Registry's status."
+    )
+    proposal = serializers.CharField(
+        max_length=32, required=False, help_text="A proposal's reference."
+    )
+    updated_after = LenientDateTimeField(required=False, help_text="ISO 8601; exclusive.")
+
+
+class EvaluationOut(serializers.Serializer):
+    """An evaluation plan, with the Evaluation Registry's fields (the report kind
+    `evaluation_registry` has the same, lists there joined with ";")."""
+
+    id = serializers.IntegerField()
+    experiment = serializers.IntegerField(help_text="The experiment's id.")
+    proposal = serializers.CharField(help_text="The proposal's reference.")
+    reference = serializers.CharField(help_text="<proposal reference>-E<experiment id>.")
+    title = serializers.CharField()
+    lead_department = serializers.CharField()
+    partner_departments = serializers.ListField(child=serializers.CharField())
+    status = serializers.ChoiceField(choices=RegistryStatus.choices)
+    evaluation_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=EvaluationType.choices)
+    )
+    impact_designs = serializers.ListField(
+        child=serializers.ChoiceField(choices=ImpactDesign.choices)
+    )
+    process_designs = serializers.ListField(
+        child=serializers.ChoiceField(choices=ProcessDesign.choices)
+    )
+    economic_designs = serializers.ListField(
+        child=serializers.ChoiceField(choices=EconomicDesign.choices)
+    )
+    brief_description = serializers.CharField()
+    evaluation_cost_gbp = serializers.IntegerField(allow_null=True)
+    plan_link = serializers.CharField(allow_blank=True)
+    link_to_published_evaluation = serializers.CharField(allow_blank=True)
+    reasons_unpublished = serializers.CharField(
+        allow_blank=True, help_text=f"One of {', '.join(UnpublishedReason.values)}, or empty."
+    )
+    visibility = serializers.ChoiceField(choices=RegistryVisibility.choices)
+    evaluation_start = serializers.DateField(help_text="Actual once recorded, else intended.")
+    evaluation_end = serializers.DateField()
+    intervention_start = serializers.DateField()
+    intervention_end = serializers.DateField()
+    final_report_due = serializers.DateField()
+    final_report_published = serializers.DateField(allow_null=True)
+    updated_at = serializers.DateTimeField()
 
 
 class MetricActualOut(serializers.Serializer):

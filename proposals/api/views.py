@@ -8,6 +8,7 @@ change is made by a service, and the response is shaped in `rows.py`.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import TYPE_CHECKING, Any, cast
 
@@ -33,7 +34,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Department, User
 from proposals import permissions as perms
-from proposals import selectors, services, workflow
+from proposals import registry, reports, selectors, services, workflow
 from proposals.api import changes, rows
 from proposals.api import serializers as s
 from proposals.api.exceptions import Conflict
@@ -45,6 +46,7 @@ from proposals.models import (
     Challenge,
     Comment,
     Criterion,
+    EvaluationPlan,
     Experiment,
     Outcome,
     Proposal,
@@ -624,6 +626,76 @@ class ExperimentViewSet(viewsets.GenericViewSet):
         if not found:
             raise NotFound("Not found")
         return Response(found[0])
+
+    @extend_schema(
+        request=None,
+        responses={200: s.ExperimentOut},
+        summary="Start a planned experiment (the department's lead or the experiment's lead)",
+        description=(
+            "409 when it is not planned; 400 with `errors.evaluation_plan` when the "
+            "department asks for an evaluation plan first and there is none."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def start(self, request: AuthedRequest, pk: str) -> Response:
+        experiment = get_object_or_404(
+            self.get_queryset().select_related("proposal__department"), pk=int(pk)
+        )
+        no_body(request)
+        services.experiment_start(experiment=experiment, actor=request.user)
+        return Response(rows.experiment_rows(Experiment.objects.filter(pk=experiment.pk))[0])
+
+
+class EvaluationViewSet(viewsets.GenericViewSet):
+    """Evaluation plans (Magenta Book) of experiments of proposals you may see,
+    in the Evaluation Registry's fields."""
+
+    pagination_class = UpdatedAtCursorPagination
+    serializer_class = s.EvaluationOut
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self) -> QuerySet[EvaluationPlan]:
+        return selectors.evaluations_visible_to(cast(User, self.request.user))
+
+    @staticmethod
+    def _records(queryset: QuerySet[EvaluationPlan]) -> dict[int, dict[str, Any]]:
+        return {
+            record["id"]: {
+                key: rows.iso(value) if isinstance(value, dt.date) else value
+                for key, value in record.items()
+            }
+            for record in reports.registry_records(queryset)
+        }
+
+    @extend_schema(
+        parameters=[s.EvaluationFilters],
+        responses={200: s.EvaluationOut(many=True)},
+        summary="Evaluation plans, ordered by (updated_at, id)",
+    )
+    def list(self, request: AuthedRequest) -> Response:
+        filters = validated(s.EvaluationFilters, request.query_params)
+        queryset = self.get_queryset()
+        if "proposal" in filters:
+            queryset = queryset.filter(
+                experiment__proposal__reference=str(filters["proposal"]).upper()
+            )
+        if "status" in filters:
+            queryset = queryset.alias(registry_status=registry.status_expression()).filter(
+                registry_status=filters["status"]
+            )
+        if "updated_after" in filters:
+            queryset = queryset.filter(updated_at__gt=filters["updated_after"])
+        paginator = UpdatedAtCursorPagination()
+        page = paginator.paginate_queryset(settled(queryset).values("id", "updated_at"), request)
+        by_id = self._records(EvaluationPlan.objects.filter(pk__in=[r["id"] for r in page]))
+        return Response(paginator.get_paginated_response_data([by_id[r["id"]] for r in page]))
+
+    @extend_schema(responses={200: s.EvaluationOut}, summary="One evaluation plan")
+    def retrieve(self, request: AuthedRequest, pk: str) -> Response:
+        found = self._records(self.get_queryset().filter(pk=int(pk)))
+        if not found:
+            raise NotFound("Not found")
+        return Response(found[int(pk)])
 
 
 class OutcomeViewSet(viewsets.GenericViewSet):

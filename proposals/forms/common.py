@@ -1,4 +1,5 @@
-"""What the domain's forms share: service errors on a form, choice helpers, the date widget."""
+"""What the domain's forms share: service errors on a form, choice helpers, the date
+input (GOV.UK's day, month and year) and the filters' date widget."""
 
 from __future__ import annotations
 
@@ -8,7 +9,17 @@ from typing import cast
 from django import forms
 from django.core.exceptions import ValidationError
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# The GOV.UK date input is shared with the list filters (proposals.filters), below forms.
+from proposals.fields import DATE_PARTS, GovukDateField, GovukDateWidget
+
+__all__ = [
+    "DATE_PARTS",
+    "GovukDateField",
+    "GovukDateWidget",
+    "add_service_errors",
+    "blank",
+    "choice_field",
+]
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -30,3 +41,6 @@ def choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
 
 def blank(choices: Iterable[tuple[str, str]], label: str) -> list[tuple[str, str]]:
     return [("", label), *choices]
+
+
+# --- the GOV.UK date input (day, month and year) ------------------------------------------

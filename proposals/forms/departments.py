@@ -35,6 +35,11 @@ class DepartmentSettingsForm(forms.Form):
         decimal_places=2,
         error_messages={"required": "Enter the moderation threshold"},
     )
+    evaluation_plan_required = forms.BooleanField(
+        label="Experiments need an evaluation plan before they start",
+        help_text="The plan follows the Magenta Book, ready for the Evaluation Registry",
+        required=False,
+    )
 
     def __init__(self, *args: Any, criteria: list[Criterion], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from accounts.models import Department
-from proposals.forms.common import DATE_WIDGET
+from proposals.forms.common import GovukDateField
 
 # --- portfolio ---
 
@@ -18,15 +18,9 @@ class PortfolioFilterForm(forms.Form):
         to_field_name="slug",
         empty_label="All of government",
     )
-    period_from = forms.DateField(
-        label="Submitted on or after",
-        required=False,
-        widget=DATE_WIDGET,
-        error_messages={"invalid": "Enter a real date, like 2026-03-27"},
+    period_from = GovukDateField(
+        label="Submitted on or after", what="earliest submission date", required=False
     )
-    period_to = forms.DateField(
-        label="Submitted on or before",
-        required=False,
-        widget=DATE_WIDGET,
-        error_messages={"invalid": "Enter a real date, like 2026-03-27"},
+    period_to = GovukDateField(
+        label="Submitted on or before", what="latest submission date", required=False
     )

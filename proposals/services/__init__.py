@@ -43,7 +43,9 @@ from proposals.services.departments import (
     user_move_department,
     user_set_role,
 )
+from proposals.services.evaluations import evaluation_plan_save
 from proposals.services.experiments import (
+    benefit_review_record,
     experiment_plan,
     experiment_start,
     experiment_stop,
@@ -96,12 +98,14 @@ __all__ = [
     "attachment_add",
     "attachment_delete",
     "audit",
+    "benefit_review_record",
     "challenge_close",
     "challenge_create",
     "comment_add",
     "comment_edit",
     "department_configure",
     "emit_webhook",
+    "evaluation_plan_save",
     "experiment_plan",
     "experiment_start",
     "experiment_stop",

@@ -19,7 +19,12 @@ from proposals.services.base import audit
 
 # --- departments, people, challenges, tokens -----------------------------------------------
 
-DEPARTMENT_SETTINGS = ("triage_target_days", "min_assessments", "moderation_threshold")
+DEPARTMENT_SETTINGS = (
+    "triage_target_days",
+    "min_assessments",
+    "moderation_threshold",
+    "evaluation_plan_required",
+)
 
 
 @transaction.atomic

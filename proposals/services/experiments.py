@@ -15,14 +15,17 @@ from accounts.models import User
 from proposals import permissions as perms
 from proposals.enums import (
     AuditAudience,
+    Direction,
     ExperimentStatus,
     OutcomeResult,
     Status,
     WebhookEvent,
 )
-from proposals.exceptions import ActionNotAllowed
+from proposals.exceptions import ActionNotAllowed, InvalidTransition
 from proposals.models import (
     Adoption,
+    BenefitReview,
+    EvaluationPlan,
     Experiment,
     Metric,
     MetricActual,
@@ -39,10 +42,15 @@ from proposals.workflow import EXPERIMENT_TRANSITIONS
 
 def _decimal(value: Any, field: str, errors: dict[str, list[str]], label: str) -> Decimal | None:
     try:
-        return Decimal(str(value).replace(",", "").strip())
+        number = Decimal(str(value).replace(",", "").strip())
     except (InvalidOperation, ValueError):
-        errors.setdefault(field, []).append(f"Enter {label} as a number")
+        number = None
+    # The columns hold 14 digits, 2 after the point: NaN, infinity or a larger
+    # number would fail in the database instead of here.
+    if number is None or not number.is_finite() or abs(number) >= Decimal("1e12"):
+        errors.setdefault(field, []).append(f"Enter {label} as a number, like 12 or 3.5")
         return None
+    return number.quantize(Decimal("0.01"))
 
 
 @transaction.atomic
@@ -70,18 +78,35 @@ def experiment_plan(
         budget_gbp=data.get("budget_gbp") or 0,
     )
     errors: dict[str, list[str]] = {}
-    try:
-        experiment.full_clean(exclude=["proposal", "lead"])
-    except ValidationError as exc:
-        errors |= exc.message_dict
+    # Every rule is checked here with its own plain-English message; the
+    # model's own messages ("This field cannot be blank.", a constraint's name)
+    # never reach a person.
+    for name, message in (
+        ("title", "Enter what the experiment is called"),
+        ("we_believe", "Enter what you believe"),
+        ("will_result_in", "Enter what it will result in"),
+        ("we_will_know_when", "Enter how you will know you are right"),
+    ):
+        if not str(getattr(experiment, name)).strip():
+            errors[name] = [message]
+    if len(experiment.title) > 150:
+        errors["title"] = ["The experiment's name must be 150 characters or fewer"]
+    for name, what in (("starts_on", "start date"), ("ends_on", "end date")):
+        if not isinstance(getattr(experiment, name), dt.date):
+            errors[name] = [f"Enter the {what}"]
+    if not isinstance(experiment.budget_gbp, int) or experiment.budget_gbp < 0:
+        errors["budget_gbp"] = ["Enter the budget as a whole number of pounds"]
     if experiment.starts_on and experiment.ends_on and experiment.ends_on < experiment.starts_on:
-        errors.setdefault("ends_on", []).append("The end date must be on or after the start date")
+        errors.setdefault("ends_on", []).append(
+            "End date must be the same as or after the start date"
+        )
     if lead.department_id != locked.department_id:
         errors.setdefault("lead", []).append("The experiment's lead must work in the department")
     rows: list[Metric] = []
     if not metrics:
         errors.setdefault("metrics", []).append("Add at least one metric")
     for index, metric in enumerate(metrics):
+        n = index + 1
         # A value that is not a number is None with its error recorded, and then
         # nothing is saved, so the cast below never reaches the database.
         row = Metric(
@@ -91,19 +116,37 @@ def experiment_plan(
             baseline=cast(
                 Decimal,
                 _decimal(
-                    metric.get("baseline"), f"metrics-{index}-baseline", errors, "the baseline"
+                    metric.get("baseline"),
+                    f"metrics-{index}-baseline",
+                    errors,
+                    f"the baseline of metric {n}",
                 ),
             ),
             target=cast(
                 Decimal,
-                _decimal(metric.get("target"), f"metrics-{index}-target", errors, "the target"),
+                _decimal(
+                    metric.get("target"),
+                    f"metrics-{index}-target",
+                    errors,
+                    f"the target of metric {n}",
+                ),
             ),
         )
-        try:
-            row.full_clean(exclude=["experiment"])
-        except ValidationError as exc:
-            for name, messages in exc.message_dict.items():
-                errors.setdefault(f"metrics-{index}-{name}", []).extend(messages)
+        for name, message, limit in (
+            ("name", f"Enter the name of metric {n}", 100),
+            ("unit", f"Enter the unit of metric {n}", 40),
+        ):
+            value = getattr(row, name)
+            if not value:
+                errors.setdefault(f"metrics-{index}-{name}", []).append(message)
+            elif len(value) > limit:
+                errors.setdefault(f"metrics-{index}-{name}", []).append(
+                    f"The {name} of metric {n} must be {limit} characters or fewer"
+                )
+        if row.direction not in Direction.values:
+            errors.setdefault(f"metrics-{index}-direction", []).append(
+                f"Select whether metric {n} should go up or down"
+            )
         rows.append(row)
     if errors:
         raise ValidationError(errors)
@@ -121,6 +164,26 @@ def experiment_plan(
     return experiment
 
 
+def benefit_review_dates(recorded: dt.date, first: dt.date | None = None) -> list[dt.date]:
+    """When an outcome's benefit is looked at again: at six months (or the date
+    given) and at twelve months after it was recorded."""
+    twelve = _months_later(recorded, 12)
+    first = first or _months_later(recorded, 6)
+    return sorted({first, twelve}) if first < twelve else [first]
+
+
+def _months_later(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    # 31 August + 6 months is the last day of February.
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has 28 days")
+
+
 def _lock_experiment(experiment: Experiment) -> Experiment:
     return (
         Experiment.objects.select_for_update(of=("self",))
@@ -133,12 +196,16 @@ def _lock_experiment(experiment: Experiment) -> Experiment:
 def experiment_start(*, experiment: Experiment, actor: User) -> Experiment:
     """Start a planned experiment; the proposal becomes `experimenting` with its first."""
     locked = _lock_experiment(experiment)
-    enforce(actor, "start", locked)
+    # With data, so that the step's requirement (the evaluation plan) is checked.
+    enforce(actor, "start", locked, {})
     now = timezone.now()
     locked.status = ExperimentStatus.RUNNING
     locked.started_at = now
     locked.updated_at = now
     locked.save(update_fields=["status", "started_at", "updated_at"])
+    # Its evaluation is now ongoing in the Registry's terms: the API's change feed
+    # (ordered by the plan's updated_at) must carry that.
+    EvaluationPlan.objects.filter(experiment=locked).update(updated_at=now)
     audit(
         actor=actor,
         action="start_experiment",
@@ -185,8 +252,13 @@ def outcome_record(
     recommendation: str,
     realised_benefit_gbp: int | None = None,
     publish: bool = False,
+    realised_hours_saved: int | None = None,
+    benefit_owner: User | None = None,
+    benefit_review_on: dt.date | None = None,
 ) -> Outcome:
-    """Each metric's actual value, the result, lessons and a recommendation."""
+    """Each metric's actual value, the result, lessons and a recommendation; and
+    the benefit realised so far, with its owner and its later reviews (the first
+    on `benefit_review_on`, by default six months on, then at twelve months)."""
     locked = _lock_experiment(experiment)
     enforce(actor, "record_outcome", locked)
     errors: dict[str, list[str]] = {}
@@ -206,19 +278,31 @@ def outcome_record(
         errors["recommendation"] = ["Select whether to scale, iterate or stop"]
     if not lessons.strip():
         errors["lessons"] = ["Enter the lessons learned"]
+    if benefit_owner is not None and (
+        benefit_owner.department_id != locked.proposal.department_id or not benefit_owner.is_active
+    ):
+        errors["benefit_owner"] = ["The benefit's owner must work in the department"]
+    today = timezone.localdate()
+    if benefit_review_on is not None and benefit_review_on <= today:
+        errors["benefit_review_on"] = ["The date of the first benefit review must be in the future"]
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
+    reviews = benefit_review_dates(today, benefit_review_on)
     outcome = Outcome.objects.create(
         experiment=locked,
         result=result,
         lessons=lessons.strip(),
         recommendation=recommendation,
         realised_benefit_gbp=realised_benefit_gbp,
+        realised_hours_saved=realised_hours_saved,
+        benefit_owner=benefit_owner or actor,
+        benefit_review_on=reviews[0],
         recorded_by=actor,
         created_at=now,
         updated_at=now,
     )
+    BenefitReview.objects.bulk_create(BenefitReview(outcome=outcome, due_on=d) for d in reviews)
     MetricActual.objects.bulk_create(
         MetricActual(outcome=outcome, metric=m, value=values[m.pk]) for m in metrics
     )
@@ -301,3 +385,68 @@ def proposal_adopt(*, outcome: Outcome, actor: User) -> Proposal:
             audience=AuditAudience.AUTHORS,
         )
     return draft
+
+
+@transaction.atomic
+def benefit_review_record(
+    *,
+    review: BenefitReview,
+    actor: User,
+    realised_benefit_gbp: int | None,
+    realised_hours_saved: int | None,
+    note: str = "",
+) -> BenefitReview:
+    """Record a due benefit review: what is realised by now becomes the outcome's
+    realised benefit, and the next review (if any) its review date."""
+    review = (
+        BenefitReview.objects.select_for_update(of=("self",))
+        .select_related("outcome__experiment__proposal__department")
+        .get(pk=review.pk)
+    )
+    outcome = review.outcome
+    enforce(actor, "review_benefit", outcome.experiment)
+    if review.reviewed_on is not None:
+        raise InvalidTransition("This benefit review is already recorded")
+    if realised_benefit_gbp is None and realised_hours_saved is None:
+        raise ValidationError(
+            {"realised_benefit_gbp": ["Enter the benefit realised so far, in pounds or hours"]}
+        )
+    today = timezone.localdate()
+    review.reviewed_on = today
+    review.realised_benefit_gbp = realised_benefit_gbp
+    review.realised_hours_saved = realised_hours_saved
+    review.note = note.strip()
+    review.reviewed_by = actor
+    review.save()
+    before = (outcome.realised_benefit_gbp, outcome.realised_hours_saved)
+    if realised_benefit_gbp is not None:
+        outcome.realised_benefit_gbp = realised_benefit_gbp
+    if realised_hours_saved is not None:
+        outcome.realised_hours_saved = realised_hours_saved
+    following = (
+        BenefitReview.objects.filter(outcome=outcome, reviewed_on__isnull=True)
+        .order_by("due_on")
+        .values_list("due_on", flat=True)
+        .first()
+    )
+    outcome.benefit_review_on = following
+    outcome.updated_at = timezone.now()
+    outcome.save(
+        update_fields=[
+            "realised_benefit_gbp",
+            "realised_hours_saved",
+            "benefit_review_on",
+            "updated_at",
+        ]
+    )
+    audit(
+        actor=actor,
+        action="review_benefit",
+        obj=review,
+        proposal=outcome.experiment.proposal,
+        changes={
+            "realised": (before, (outcome.realised_benefit_gbp, outcome.realised_hours_saved)),
+            "due_on": (None, review.due_on),
+        },
+    )
+    return review

@@ -9,6 +9,7 @@ page links that keep the current query string.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms, template
@@ -17,7 +18,15 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from accounts.models import Role
-from proposals.enums import STATUS_TAG_COLOURS, Status
+from proposals.enums import (
+    STATUS_TAG_COLOURS,
+    EconomicDesign,
+    EvaluationType,
+    ImpactDesign,
+    ProcessDesign,
+    Status,
+)
+from proposals.forms.common import DATE_PARTS, GovukDateField, GovukDateWidget
 
 register = template.Library()
 
@@ -43,6 +52,8 @@ def widget_type(bound_field: forms.BoundField) -> str:
     widget = bound_field.field.widget
     if widget.is_hidden:
         return "hidden"
+    if isinstance(widget, GovukDateWidget):
+        return "date_input"
     # CheckboxSelectMultiple is a subclass of RadioSelect, so it comes first.
     if isinstance(widget, forms.CheckboxSelectMultiple):
         return "checkboxes"
@@ -127,7 +138,42 @@ def first_input_id(bound_field: forms.BoundField) -> str:
     first radio or checkbox of a group (GOV.UK's rule)."""
     if widget_type(bound_field) in {"radios", "checkboxes"}:
         return f"{bound_field.auto_id}_0"
+    if widget_type(bound_field) == "date_input":
+        return f"{bound_field.auto_id}-{_date_error_parts(bound_field)[0]}"
     return bound_field.id_for_label or bound_field.auto_id
+
+
+def _date_error_parts(bound_field: forms.BoundField) -> tuple[str, ...]:
+    """The inputs of a date the error is about: those the field's own check
+    named, or all three for an error found later (an end before its start)."""
+    field = bound_field.field
+    named = field.error_parts if isinstance(field, GovukDateField) else ()
+    return named or DATE_PARTS
+
+
+@register.filter
+def date_parts(bound_field: forms.BoundField) -> list[dict[str, Any]]:
+    """The day, month and year inputs of a GOV.UK date input: name, id, label,
+    value (what was typed, or the initial date), width and whether it is in error."""
+    value = bound_field.value()
+    if isinstance(value, dt.date):
+        values = [str(value.day), str(value.month), str(value.year)]
+    elif isinstance(value, list | tuple):
+        values = [str(v or "") for v in value] + ["", "", ""]
+    else:
+        values = ["", "", ""]
+    wrong = _date_error_parts(bound_field) if bound_field.errors else ()
+    return [
+        {
+            "name": f"{bound_field.html_name}-{part}",
+            "id": f"{bound_field.auto_id}-{part}",
+            "label": part.capitalize(),
+            "value": values[index],
+            "width": 4 if part == "year" else 2,
+            "error": part in wrong,
+        }
+        for index, part in enumerate(DATE_PARTS)
+    ]
 
 
 @register.simple_tag
@@ -234,3 +280,18 @@ def govuk_datetime(value: Any) -> str:
     local = timezone.localtime(value) if timezone.is_aware(value) else value
     hour = local.hour % 12 or 12
     return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+_EVALUATION_CHOICES: dict[str, dict[str, str]] = {
+    "types": dict(EvaluationType.choices),
+    "impact": dict(ImpactDesign.choices),
+    "process": dict(ProcessDesign.choices),
+    "economic": dict(EconomicDesign.choices),
+}
+
+
+@register.filter
+def evaluation_labels(values: list[str] | None, kind: str) -> str:
+    """An evaluation plan's stored types or designs, as their labels: "Impact; Process"."""
+    labels = _EVALUATION_CHOICES.get(kind, {})
+    return "; ".join(labels.get(v, v) for v in values or [])

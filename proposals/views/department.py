@@ -40,6 +40,7 @@ def department_settings(request: HttpRequest) -> HttpResponse:
         "triage_target_days": department.triage_target_days,
         "min_assessments": department.min_assessments,
         "moderation_threshold": department.moderation_threshold,
+        "evaluation_plan_required": department.evaluation_plan_required,
     }
     form = DepartmentSettingsForm(request.POST or None, criteria=criteria, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -55,6 +56,7 @@ def department_settings(request: HttpRequest) -> HttpResponse:
                             "triage_target_days",
                             "min_assessments",
                             "moderation_threshold",
+                            "evaluation_plan_required",
                         )
                     },
                     criteria=rows,

@@ -31,6 +31,15 @@ CHARTS = {
     "themes": "Proposals by theme",
     "results": "Experiment outcomes by result",
     "benefit": "Estimated and realised benefit (£)",
+    "benefit_departments": "Estimated and realised benefit by department (£ a year)",
+    "benefit_themes": "Estimated and realised benefit by theme (£ a year)",
+    "benefit_types": "Estimated and realised benefit by Magenta Book evaluation type (£ a year)",
+}
+
+_BENEFIT_ROWS = {
+    "benefit_departments": "benefits_by_department",
+    "benefit_themes": "benefits_by_theme",
+    "benefit_types": "benefits_by_evaluation_type",
 }
 
 
@@ -90,6 +99,13 @@ def chart_series(data: figures.Portfolio, name: str) -> list[tuple[str, int]]:
             ("Estimated (approved proposals)", data.estimated_benefit_gbp),
             ("Realised (recorded outcomes)", data.realised_benefit_gbp),
         ]
+    if name in _BENEFIT_ROWS:
+        # Two bars per group, estimated then realised, so they compare side by side.
+        return [
+            (f"{row['name']}: {part}", row[part])
+            for row in getattr(data, _BENEFIT_ROWS[name])
+            for part in ("estimated", "realised")
+        ]
     raise Http404("No such chart")
 
 
@@ -114,6 +130,11 @@ def portfolio(request: HttpRequest) -> HttpResponse:
             "filter_form": form,
             "form": form,
             "charts": charts,
+            "benefit_tables": [
+                ("By department", data.benefits_by_department),
+                ("By theme", data.benefits_by_theme),
+                ("By Magenta Book evaluation type", data.benefits_by_evaluation_type),
+            ],
             "cache_seconds": settings.PORTFOLIO_CACHE_SECONDS,
         },
     )

@@ -184,6 +184,18 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w, t: f"/api/v1/experiments/{w.experiment.pk}/",
         roles(VISIBLE["dfe_department"], 200, 404),
     ),
+    # Completed: its lead may not start it again (409); other DfE people may not (403).
+    ("experiment-start", "POST"): Case(
+        lambda w, t: f"/api/v1/experiments/{w.experiment.pk}/start/",
+        lambda role, target: (
+            409 if role == "lena" else 403 if role in VISIBLE["dfe_department"] else 404
+        ),
+    ),
+    ("evaluation-list", "GET"): Case(_fixed("/api/v1/evaluations/"), always(200)),
+    ("evaluation-detail", "GET"): Case(
+        lambda w, t: f"/api/v1/evaluations/{w.evaluation.pk}/",
+        roles(VISIBLE["dfe_department"], 200, 404),
+    ),
     ("outcome-list", "GET"): Case(_fixed("/api/v1/outcomes/"), always(200)),
     ("outcome-detail", "GET"): Case(
         lambda w, t: f"/api/v1/outcomes/{w.outcome.pk}/",

@@ -21,6 +21,7 @@ from proposals.enums import (
 )
 from proposals.models import (
     Challenge,
+    EvaluationPlan,
     Experiment,
     Metric,
     MetricActual,
@@ -55,6 +56,7 @@ class World:
     report: Report
     webhook: WebhookEndpoint
     challenge: Challenge
+    evaluation: EvaluationPlan
 
 
 def build_world(users: dict[str, User]) -> World:
@@ -136,4 +138,16 @@ def build_world(users: dict[str, User]) -> World:
         opens_on=today - dt.timedelta(days=1),
         closes_on=today + dt.timedelta(days=30),
     )
-    return World(users, proposals, experiment, outcome, report, webhook, challenge)
+    evaluation = EvaluationPlan.objects.create(
+        experiment=experiment,
+        evaluation_types=["impact"],
+        impact_designs=["rct"],
+        brief_description="A trial in two regions",
+        lead_department=experiment.proposal.department,
+        evaluation_start=experiment.starts_on,
+        evaluation_end=experiment.ends_on,
+        intervention_start=experiment.starts_on,
+        intervention_end=experiment.ends_on,
+        final_report_due=experiment.ends_on + dt.timedelta(weeks=12),
+    )
+    return World(users, proposals, experiment, outcome, report, webhook, challenge, evaluation)

@@ -121,8 +121,14 @@ def test_triage_assess_decide_experiment_publish_close_and_adopt(
         lead.get_by_label("…will result in…").fill("caseworkers retyping less")
         lead.get_by_label("We will know we are right when…").fill("retyping halves")
         lead.get_by_label("Who leads the experiment?").select_option(label="Leo Lead")
-        lead.get_by_label("Start date").fill("2026-01-05")
-        lead.get_by_label("End date").fill("2026-03-27")
+        for question, (day, month, year) in (
+            ("When does the experiment start?", ("5", "1", "2026")),
+            ("When does the experiment end?", ("27", "3", "2026")),
+        ):
+            group = lead.get_by_role("group", name=question)
+            group.get_by_label("Day").fill(day)
+            group.get_by_label("Month").fill(month)
+            group.get_by_label("Year").fill(year)
         lead.get_by_label("Budget, in pounds").fill("20000")
         for n, (name, unit, baseline, target, direction) in enumerate(
             [
@@ -131,11 +137,14 @@ def test_triage_assess_decide_experiment_publish_close_and_adopt(
             ],
             start=1,
         ):
-            lead.get_by_label(f"Metric {n} name").fill(name)
-            lead.get_by_label(f"Metric {n} unit").fill(unit)
-            lead.get_by_label(f"Metric {n} baseline").fill(baseline)
-            lead.get_by_label(f"Metric {n} target").fill(target)
-            lead.get_by_label(f"Metric {n}: better is").select_option(label=direction)
+            if n > 1:
+                click(lead, "button", "Add another metric")
+            row = lead.get_by_role("group", name=f"Metric {n}")
+            row.get_by_label("Name").fill(name)
+            row.get_by_label("Unit").fill(unit)
+            row.get_by_label("Baseline").fill(baseline)
+            row.get_by_label("Target").fill(target)
+            row.get_by_label("Better is").select_option(label=direction)
         click(lead, "button", "Plan experiment")
         assert lead.locator("table").get_by_text("Forms read correctly (percent)").count() == 1
         click(lead, "button", "Start experiment")
@@ -152,7 +161,7 @@ def test_triage_assess_decide_experiment_publish_close_and_adopt(
         lead.get_by_role("group", name="What do you recommend?").get_by_label(
             "Stop", exact=True
         ).check()
-        lead.get_by_label("Realised benefit, in pounds").fill("0")
+        lead.get_by_label("Realised benefit so far, in pounds a year").fill("0")
         click(lead, "button", "Record outcome")
         click(lead, "button", "Publish to the lessons library")
         assert "Published" in lead.content()

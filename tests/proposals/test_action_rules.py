@@ -374,19 +374,28 @@ def test_experiment_table_names_each_step() -> None:
             sorted([ExperimentStatus.COMPLETED, ExperimentStatus.STOPPED]),
             None,
         ),
+        "review_benefit": (
+            sorted([ExperimentStatus.COMPLETED, ExperimentStatus.STOPPED]),
+            None,
+        ),
+        "plan_evaluation": (sorted(ExperimentStatus), None),
     }
 
 
 def test_available_experiment_actions_follow_the_state(people) -> None:
     experiment = STATES["planned_experiment"](people)
     lena, ana = people["lena"], people["ana"]
-    assert [t.action for t in workflow.available_experiment_actions(lena, experiment)] == ["start"]
+    assert [t.action for t in workflow.available_experiment_actions(lena, experiment)] == [
+        "start",
+        "plan_evaluation",
+    ]
     assert workflow.available_experiment_actions(ana, experiment) == []
     services.experiment_start(experiment=experiment, actor=lena)
     experiment.refresh_from_db()
     assert [t.action for t in workflow.available_experiment_actions(lena, experiment)] == [
         "stop",
         "record_outcome",
+        "plan_evaluation",
     ]
 
 

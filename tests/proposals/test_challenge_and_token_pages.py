@@ -62,6 +62,10 @@ def test_challenge_page_lists_visible_answers(client, alice, bob, lena):
     assert "How could teachers spend less time marking?" in body
 
 
+def _date(name: str, day: str, month: str, year: str) -> dict[str, str]:
+    return {f"{name}-day": day, f"{name}-month": month, f"{name}-year": year}
+
+
 def test_lead_opens_a_challenge(client, lena):
     client.force_login(lena)
 
@@ -71,8 +75,12 @@ def test_lead_opens_a_challenge(client, lena):
         {
             "title": "Fewer printed letters",
             "question": "How could we send fewer letters?",
-            "opens_on": "1/1/2026",
-            "closes_on": "31/12/2030",
+            "opens_on-day": "1",
+            "opens_on-month": "1",
+            "opens_on-year": "2026",
+            "closes_on-day": "31",
+            "closes_on-month": "12",
+            "closes_on-year": "2030",
         },
     )
 
@@ -87,18 +95,26 @@ def test_open_a_challenge_with_bad_dates_says_what_is_wrong(client, lena):
 
     response = client.post(
         "/challenges/new/",
-        {"title": "X", "question": "Y", "opens_on": "31/12/2030", "closes_on": "not a date"},
+        {
+            "title": "X",
+            "question": "Y",
+            **_date("opens_on", "31", "12", "2030"),
+            **_date("closes_on", "31", "2", "2031"),
+        },
     )
     backwards = client.post(
         "/challenges/new/",
-        {"title": "X", "question": "Y", "opens_on": "31/12/2030", "closes_on": "1/1/2030"},
+        {
+            "title": "X",
+            "question": "Y",
+            **_date("opens_on", "31", "12", "2030"),
+            **_date("closes_on", "1", "1", "2030"),
+        },
     )
 
     assert response.status_code == 400
-    assert '<a href="#id_closes_on">Date it closes must be a real date, like 27/3/2027</a>' in html(
-        response
-    )
-    assert "The closing date must be the same as or after the opening date" in html(backwards)
+    assert '<a href="#id_closes_on-day">Date it closes must be a real date</a>' in html(response)
+    assert "The date it closes must be the same as or after it opens" in html(backwards)
     assert Challenge.objects.count() == 0
 
 

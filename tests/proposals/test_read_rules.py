@@ -11,6 +11,7 @@ so a door without cases fails.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,14 @@ from proposals import permissions as perms
 from proposals import reports, services
 from proposals.enums import Visibility
 from proposals.exceptions import ActionNotAllowed
-from proposals.models import Assessment, Criterion, Experiment, Outcome, Proposal
+from proposals.models import (
+    Assessment,
+    Criterion,
+    EvaluationPlan,
+    Experiment,
+    Outcome,
+    Proposal,
+)
 from proposals.services import api_token_create
 from tests.factories import UserFactory
 from tests.proposals import review_world as rw
@@ -39,6 +47,7 @@ RAVI_ON_ALICE = "Ravi-on-alice-comment-2e6d"
 RAVI_ON_RITA = "Ravi-on-rita-comment-5f3a"
 MORE_INFO = "More-info-rationale-8a1c"
 DEPARTMENT_ONLY_PILOT = "Department-only-pilot-3e9b"
+DEPARTMENT_ONLY_EVALUATION = "Department-only-evaluation-6c2d"
 
 
 @dataclass
@@ -48,6 +57,7 @@ class World:
     published: Outcome
     department_only: Outcome
     pilot: Experiment
+    evaluation: EvaluationPlan  # the pilot's, on department-only work
     lead_assessing: Proposal  # alice's, in review: ravi has submitted, lena has not
     rita_wrote: Proposal  # rita's own, in review: ravi has submitted
     more_info: Proposal  # alice's, with a request for more information
@@ -87,6 +97,20 @@ def world(settings, alice, amir, rita, ravi, lena, bob, hugo, ana, home_office) 
     department_only = rw.with_outcome(rw.planned(private, lena, "Private pilot"), lena)
     Outcome.objects.filter(pk=department_only.pk).update(lessons=DEPARTMENT_ONLY_LESSON)
     pilot = rw.planned(private, lena, DEPARTMENT_ONLY_PILOT)
+    evaluation = services.evaluation_plan_save(
+        experiment=pilot,
+        actor=lena,
+        data={
+            "evaluation_types": ["process"],
+            "process_designs": ["interviews"],
+            "brief_description": DEPARTMENT_ONLY_EVALUATION,
+            "evaluation_start": dt.date(2026, 1, 5),
+            "evaluation_end": dt.date(2026, 6, 30),
+            "intervention_start": dt.date(2026, 1, 5),
+            "intervention_end": dt.date(2026, 3, 27),
+            "final_report_due": dt.date(2026, 6, 19),
+        },
+    )
 
     # Independent scoring: lena (a lead) is an assessor yet to submit.
     lead_assessing = rw.in_review(alice, rita, [ravi, lena], title="Lead assessing")
@@ -105,6 +129,7 @@ def world(settings, alice, amir, rita, ravi, lena, bob, hugo, ana, home_office) 
         published=published,
         department_only=department_only,
         pilot=pilot,
+        evaluation=evaluation,
         lead_assessing=lead_assessing,
         rita_wrote=rita_wrote,
         more_info=more_info,
@@ -208,6 +233,14 @@ EXPERIMENT_DOORS: dict[str, Door] = {
 }
 
 
+EVALUATION_DOORS: dict[str, Door] = {
+    "experiments:detail": lambda v, c, u: _page(c, u, f"/experiments/{v.experiment_id}/"),
+    "api:evaluation-list": lambda v, c, u: _api(u, "/api/v1/evaluations/?page_size=100"),
+    "api:evaluation-detail": lambda v, c, u: _api(u, f"/api/v1/evaluations/{v.pk}/"),
+    "report:evaluation_registry": lambda v, c, u: _report(u, "evaluation_registry"),
+}
+
+
 # --- the rules: (object, marker, doors, who may read it) --------------------------------------
 
 DFE = {"alice", "amir", "rita", "ravi", "lena"}
@@ -244,6 +277,12 @@ RULES: dict[str, tuple[dict[str, Door], str, str, set[str]]] = {
         "more_info",
         MORE_INFO,
         {"alice", "rita", "ravi", "lena"},
+    ),
+    "evaluation plan of department-only work": (
+        EVALUATION_DOORS,
+        "evaluation",
+        DEPARTMENT_ONLY_EVALUATION,
+        DFE,
     ),
     "experiment of department-only work": (
         EXPERIMENT_DOORS,
@@ -330,6 +369,9 @@ NOT_A_DOOR_FOR_THESE_RULES = {
     "review:close": "the lead's own department's experiments, outcomes by selectors.outcomes_of",
     "review:feedback": "release page for the lead: assessment rule via the same selector",
     "experiments:plan": "a form",
+    "experiments:evaluation": "the lead's evaluation plan form",
+    "experiments:benefit_review": "the lead's benefit review form",
+    "api:experiment-start": "an action",
     "experiments:start": "an action",
     "experiments:stop": "an action",
     "experiments:outcome_record": "the lead's form",

@@ -185,14 +185,18 @@ def test_planning_an_experiment_without_metrics_says_add_one(alice, rita, lena):
             "will_result_in": "b",
             "we_will_know_when": "c",
             "lead": lena.pk,
-            "starts_on": "2026-02-01",
-            "ends_on": "2026-01-01",
+            "starts_on-day": "1",
+            "starts_on-month": "2",
+            "starts_on-year": "2026",
+            "ends_on-day": "1",
+            "ends_on-month": "1",
+            "ends_on-year": "2026",
         },
     )
     page = response.content.decode()
     assert response.status_code == 200
     assert "Add at least one metric" in page
-    assert "The end date must be on or after the start date" in page
+    assert "End date must be the same as or after the start date" in page
     assert proposal.experiments.count() == 0
 
 

@@ -50,10 +50,12 @@ from proposals.models import (
     Assessment,
     Assignment,
     AuditEvent,
+    BenefitReview,
     Challenge,
     Comment,
     Criterion,
     Decision,
+    EvaluationPlan,
     Experiment,
     Metric,
     MetricActual,
@@ -439,7 +441,7 @@ class Command(BaseCommand):
                     demo,
                 )
             if status in {Status.EXPERIMENTING, Status.COMPLETED}:
-                self._experiment(w, pid, lead, status, decided or now, now)
+                self._experiment(w, pid, lead, status, decided or now, now, department.pk)
             if status not in {Status.DRAFT} and rng.random() < 0.25:
                 w.add(
                     Comment,
@@ -593,6 +595,7 @@ class Command(BaseCommand):
         status: Status,
         approved: dt.datetime,
         now: dt.datetime,
+        department_id: int,
     ) -> None:
         rng = self.rng
         eid = w.next_id(Experiment)
@@ -634,11 +637,50 @@ class Command(BaseCommand):
                 target=target,
                 direction=direction,
             )
+        result = rng.choices(OutcomeResult.values, [35, 25, 30, 10])[0]
+        published = min(approved + dt.timedelta(days=140), now)
+        # An evaluation plan of each Magenta Book type in turn; about half of the
+        # completed ones have published their report, the rest are overdue or due.
+        kind = EVALUATION_DEMO[eid % len(EVALUATION_DEMO)]
+        reported = completed and rng.random() < 0.5
+        w.add(
+            EvaluationPlan,
+            id=w.next_id(EvaluationPlan),
+            experiment_id=eid,
+            evaluation_types=kind["types"],
+            impact_designs=kind.get("impact", []),
+            process_designs=kind.get("process", []),
+            economic_designs=kind.get("economic", []),
+            other_type=kind.get("other", ""),
+            brief_description=kind["description"],
+            lead_department_id=department_id,
+            cost_gbp=rng.choice([5_000, 12_000, 30_000]),
+            plan_link="",
+            evaluation_start=starts - dt.timedelta(days=14),
+            evaluation_end=ends + dt.timedelta(days=56),
+            intervention_start=starts,
+            intervention_end=ends,
+            final_report_due=ends + dt.timedelta(weeks=12),
+            actual_evaluation_start=starts - dt.timedelta(days=14),
+            actual_evaluation_end=None,
+            actual_intervention_start=starts,
+            actual_intervention_end=ends if completed else None,
+            final_report_published=(published + dt.timedelta(weeks=10)).date()
+            if reported
+            else None,
+            report_link="https://www.gov.uk/government/publications/demo-evaluation-report"
+            if reported
+            else "",
+            reason_unpublished="" if reported else rng.choice(["sign_off", "resource", ""]),
+            report_due_reminded_at=None,
+            report_overdue_reminded_at=None,
+            created_at=approved,
+            updated_at=approved,
+        )
         if not completed:
             return
-        result = rng.choices(OutcomeResult.values, [35, 25, 30, 10])[0]
         oid = w.next_id(Outcome)
-        published = min(approved + dt.timedelta(days=140), now)
+        reviews = [(published + dt.timedelta(days=d)).date() for d in (182, 365)]
         w.add(
             Outcome,
             id=oid,
@@ -652,12 +694,28 @@ class Command(BaseCommand):
             ),
             recommendation={"met": "scale", "partly_met": "iterate"}.get(result, "stop"),
             realised_benefit_gbp=rng.choice([0, 15_000, 60_000, 150_000]),
+            realised_hours_saved=rng.choice([0, 400, 1_500, 5_000]),
+            benefit_owner_id=lead,
+            benefit_review_on=reviews[0],
             published=True,
             published_at=published,
             recorded_by_id=lead,
             created_at=published,
             updated_at=published,
         )
+        for due in reviews:
+            w.add(
+                BenefitReview,
+                id=w.next_id(BenefitReview),
+                outcome_id=oid,
+                due_on=due,
+                reviewed_on=None,
+                realised_benefit_gbp=None,
+                realised_hours_saved=None,
+                note="",
+                reviewed_by_id=None,
+                reminded_at=None,
+            )
         for mid, baseline, target in metrics:
             actual = target if result == OutcomeResult.MET else (baseline + target) / 2
             w.add(MetricActual, outcome_id=oid, metric_id=mid, value=actual)
@@ -675,10 +733,54 @@ class Command(BaseCommand):
                 )
 
 
+# One evaluation plan of each Magenta Book type, in turn (every design family shown).
+EVALUATION_DEMO: list[dict[str, Any]] = [
+    {
+        "types": ["impact"],
+        "impact": ["cluster_rct"],
+        "description": "Offices randomised to the tool or not; processing time compared.",
+    },
+    {
+        "types": ["impact", "economic"],
+        "impact": ["difference_in_differences"],
+        "economic": ["cost_benefit"],
+        "description": "Pilot offices against similar ones, with the costs and savings.",
+    },
+    {
+        "types": ["process"],
+        "process": ["interviews", "focus_groups", "surveys"],
+        "description": "How caseworkers used the tool, and what got in the way.",
+    },
+    {
+        "types": ["impact", "process"],
+        "impact": ["contribution_analysis"],
+        "process": ["case_studies"],
+        "description": "Whether the tool, rather than other changes, made the difference.",
+    },
+    {
+        "types": ["economic"],
+        "economic": ["cost_effectiveness"],
+        "description": "Cost per form processed, before and after.",
+    },
+    {
+        "types": ["other"],
+        "other": "Peer review by another department",
+        "description": "Another department's digital team reviews the pilot.",
+    },
+]
+
+
 class _BulkWriter:
     """Buffers rows per model and writes them with COPY (PostgreSQL) or executemany."""
 
-    AUTO_ID_MODELS: Sequence[type[models.Model]] = (Assessment, Experiment, Metric, Outcome)
+    AUTO_ID_MODELS: Sequence[type[models.Model]] = (
+        Assessment,
+        Experiment,
+        Metric,
+        Outcome,
+        EvaluationPlan,
+        BenefitReview,
+    )
 
     def __init__(self) -> None:
         self.rows: dict[type[models.Model], list[dict[str, Any]]] = defaultdict(list)
@@ -704,8 +806,10 @@ class _BulkWriter:
             Assessment,
             Score,
             Experiment,
+            EvaluationPlan,
             Metric,
             Outcome,
+            BenefitReview,
             MetricActual,
             Comment,
             Support,
