@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # Connect the sign-in signal receivers: failures counted for the lockout,
         # and the time of signing in kept for the session's absolute lifetime.
-        from accounts import lockout, middleware  # noqa: F401 - late: the apps must be loaded first
+        from accounts import lockout, middleware  # noqa: F401, PLC0415 - late: the apps must be loaded first

@@ -12,6 +12,8 @@ from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
 
+from proposals.views.home import home as signed_in_home
+
 logger = logging.getLogger(__name__)
 
 
@@ -20,8 +22,6 @@ def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "start.html")
     # Your home is domain data: proposals.views.home builds it.
-    from proposals.views.home import home as signed_in_home
-
     return signed_in_home(request)
 
 

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from proposals import services
+from proposals import notifications, services, webhooks
 from proposals.enums import DeliveryStatus, ReportStatus
 from proposals.models import (
     Notification,
@@ -34,13 +34,11 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send the selected failed notifications again")
     def retry(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-        from proposals.notifications import enqueue
-
         ids = list(queryset.filter(status=DeliveryStatus.FAILED).values_list("pk", flat=True))
         Notification.objects.filter(pk__in=ids, status=DeliveryStatus.FAILED).update(
             status=DeliveryStatus.PENDING, attempts=0, claimed_at=None
         )
-        handed = enqueue(str(pk) for pk in ids)
+        handed = notifications.enqueue(str(pk) for pk in ids)
         self.message_user(request, f"{handed} notification(s) queued again")
 
 
@@ -101,13 +99,11 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Deliver the selected failed deliveries again")
     def retry(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
-        from proposals.webhooks import enqueue
-
         ids = list(queryset.filter(status=DeliveryStatus.FAILED).values_list("pk", flat=True))
         WebhookDelivery.objects.filter(pk__in=ids, status=DeliveryStatus.FAILED).update(
             status=DeliveryStatus.PENDING, attempts=0, claimed_at=None
         )
-        handed = enqueue(str(pk) for pk in ids)
+        handed = webhooks.enqueue(str(pk) for pk in ids)
         self.message_user(request, f"{handed} delivery(ies) queued again")
 
 

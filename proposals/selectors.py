@@ -4,10 +4,12 @@ exports all build on it, and anything outside it answers 404."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import REVIEW_ROLES, Role, User
@@ -100,9 +102,6 @@ def search_proposals(queryset: QuerySet[Proposal], text: str) -> QuerySet[Propos
     if not text:
         return queryset
     if settings.IS_POSTGRES:
-        from django.contrib.postgres.search import SearchQuery, SearchRank
-        from django.db.models import F
-
         query = SearchQuery(text, search_type="websearch", config="english")
         return (
             queryset.filter(search_vector=query)
@@ -323,8 +322,6 @@ _COMMON_WORDS = frozenset(
 
 
 def _distinct_words(*texts: str, limit: int = 24) -> list[str]:
-    import re
-
     words: list[str] = []
     for text in texts:
         for word in re.findall(r"[A-Za-z][A-Za-z0-9]{2,}", text or ""):
@@ -359,9 +356,6 @@ def similar_proposals(user: User, proposal: Proposal, limit: int = 5) -> QuerySe
     if not words:
         return base.none()
     if settings.IS_POSTGRES:
-        from django.contrib.postgres.search import SearchQuery, SearchRank
-        from django.db.models import F
-
         query = SearchQuery(" or ".join(words), search_type="websearch", config="english")
         return (
             base.filter(search_vector=query)

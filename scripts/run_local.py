@@ -152,7 +152,7 @@ def _emails_destination() -> str:
     """Where email goes, as the settings decide it (importing them also fails
     fast, naming the variable, on a bad configuration)."""
     sys.path.insert(0, str(BASE_DIR))
-    from django.conf import settings
+    from django.conf import settings  # noqa: PLC0415 - after BASE_DIR is on sys.path
 
     backend = settings.EMAIL_BACKEND
     if backend == "django.core.mail.backends.filebased.EmailBackend":
@@ -168,7 +168,7 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "innovation.settings")
     os.environ.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
     os.environ["PYTHONUNBUFFERED"] = "1"  # interleave the children's logs as they happen
-    from django.core.exceptions import ImproperlyConfigured
+    from django.core.exceptions import ImproperlyConfigured  # noqa: PLC0415 - after the environment is set
 
     try:
         emails = _emails_destination()

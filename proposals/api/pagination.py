@@ -28,6 +28,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 DEFAULT_PAGE_SIZE = 100
 
@@ -164,8 +165,6 @@ class UpdatedAtCursorPagination(BasePagination):
         }
 
     def get_paginated_response(self, data: Any) -> Any:
-        from rest_framework.response import Response
-
         return Response(self.get_paginated_response_data(data))
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, QuerySet
+from django.utils import timezone
 
 from accounts.models import Department
 from proposals.models import (
@@ -96,8 +98,6 @@ def proposal_values(queryset: QuerySet[Proposal]) -> Any:
     values = queryset.values(*PROPOSAL_VALUES)
     if not settings.IS_POSTGRES:
         return values
-    from django.contrib.postgres.expressions import ArraySubquery
-    from django.db.models import OuterRef
 
     themes = Proposal.themes.through.objects.filter(proposal_id=OuterRef("id"))
     departments = Proposal.collaborating_departments.through.objects.filter(
@@ -406,7 +406,6 @@ def challenge_rows(queryset: QuerySet[Challenge]) -> list[dict[str, Any]]:
             .values_list("challenge_id", "theme__slug")
         ):
             themes[challenge_id].append(slug)
-    from django.utils import timezone
 
     today = timezone.localdate()
     return [

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -842,8 +843,6 @@ class ReportViewSet(viewsets.GenericViewSet):
         return rows.report_row(report, url)
 
     def _get(self, pk: str) -> Report:
-        import uuid
-
         try:
             key = uuid.UUID(pk)
         except ValueError:

@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms, template
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -275,8 +276,6 @@ def govuk_datetime(value: Any) -> str:
     """A moment as GOV.UK style writes it: "28 November 2026 at 9:05am" (local time)."""
     if not value:
         return ""
-    from django.utils import timezone
-
     local = timezone.localtime(value) if timezone.is_aware(value) else value
     hour = local.hour % 12 or 12
     return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"

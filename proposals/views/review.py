@@ -16,7 +16,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
@@ -448,12 +447,4 @@ def close(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _proposal_url(proposal: Proposal) -> str:
-    """The proposal page (issue 3) when it is installed, else the review dashboard."""
-    from django.urls import Resolver404, resolve
-
-    url = proposal.get_absolute_url()
-    try:
-        resolve(url)
-    except Resolver404:
-        return reverse("review:dashboard")
-    return url
+    return proposal.get_absolute_url()

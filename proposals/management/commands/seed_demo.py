@@ -31,6 +31,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from accounts.models import Department, Role, User
 from proposals import scoring
@@ -826,8 +827,6 @@ class _BulkWriter:
         table = connection.ops.quote_name(model._meta.db_table)
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                from psycopg.types.json import Jsonb
-
                 json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
                 # The raw psycopg cursor's errors, as Django's (IntegrityError…).
                 with (
