@@ -9,7 +9,9 @@ import socket
 from urllib.parse import urlparse
 
 import pytest
+from django.core.cache import caches
 
+from accounts import lockout
 from accounts.models import Department, Role, User
 from tests.factories import UserFactory
 from tests.reference_data import load_reference_data
@@ -50,10 +52,6 @@ def require_redis() -> str:
 @pytest.fixture(autouse=True)
 def _fresh_sign_in_counts() -> None:
     """Every test starts with no failed sign-ins counted (accounts.lockout)."""
-    from django.core.cache import caches
-
-    from accounts import lockout
-
     caches[lockout.CACHE_ALIAS].clear()
     lockout._fallback.clear()
 

@@ -20,6 +20,7 @@ import time
 import uuid
 
 import pytest
+import redis as redis_client
 from celery import Celery
 
 from chaos.harness import BASE_DIR, OwnRedis, process_env, wait_for, worker
@@ -52,8 +53,6 @@ def own_redis(require_postgres, tmp_path):
 
 def heartbeat_arrives(redis: OwnRedis, env: dict[str, str], timeout: float = 60) -> bool:
     """Publish innovation.tasks.heartbeat to the worker and wait for it to write the cache."""
-    import redis as redis_client
-
     key = f"restart-{uuid.uuid4().hex[:8]}"
     with app.connection_for_write(redis.url) as connection:
         app.send_task(

@@ -12,7 +12,8 @@ import pytest
 from django.db import connection, transaction
 
 from accounts.models import Department
-from proposals import services
+from proposals import selectors, services
+from proposals.api.rows import iso
 from proposals.enums import Status, Visibility
 from proposals.models import Comment, Proposal, ProposalChange, Theme
 from tests.api.feed import FeedFollower, seen
@@ -42,9 +43,6 @@ def world(alice, bob):
 
 def _mirror_truth(user) -> dict[str, str]:
     """What the caller may see now, as `reference → updated_at`, from the selector."""
-    from proposals import selectors
-    from proposals.api.rows import iso
-
     return {
         reference: str(iso(updated_at))
         for reference, updated_at in selectors.proposals_visible_to(user)

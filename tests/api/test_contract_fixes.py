@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import TokenScope
@@ -140,8 +141,6 @@ def test_every_operation_has_an_example(client_for, alice) -> None:
 
 
 def test_every_counted_answer_carries_the_rate_limit_headers(client_for, alice, settings) -> None:
-    from django.core.cache import cache
-
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"token": "3/minute"},

@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from proposals.api import views
 from proposals.models import (
     AuditEvent,
     Comment,
@@ -267,8 +268,6 @@ def test_rate_limit_is_429_with_retry_after(client_for, world, settings) -> None
 
 @pytest.mark.django_db
 def test_unexpected_error_is_json_500_without_a_traceback(client_for, world, monkeypatch):
-    from proposals.api import views
-
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("secret internals")
 

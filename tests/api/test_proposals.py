@@ -8,7 +8,7 @@ import re
 import pytest
 
 from proposals.enums import CostBand, Status, Visibility
-from proposals.models import AuditEvent, Criterion, Proposal
+from proposals.models import AuditEvent, Criterion, Proposal, Theme
 from tests.factories import ProposalFactory
 
 ANSWERS = {
@@ -28,8 +28,6 @@ ANSWERS = {
 
 @pytest.fixture
 def automation(db):
-    from proposals.models import Theme
-
     return Theme.objects.get_or_create(slug="automation", defaults={"name": "Automation"})[0]
 
 

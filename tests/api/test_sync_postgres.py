@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from proposals import services
+from proposals.api.rows import iso
 from proposals.models import Proposal
 from tests.factories import ProposalFactory
 
@@ -51,8 +52,6 @@ class SyncClient:
 
 
 def truth() -> dict[str, str]:
-    from proposals.api.rows import iso
-
     return {
         reference: str(iso(updated_at))
         for reference, updated_at in Proposal.objects.values_list("reference", "updated_at")

@@ -1,6 +1,7 @@
 """A URLconf for the component browser test: the service's URLs plus one page
 that renders every kind of field through components/field.html."""
 
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.template import engines
 from django.urls import path
@@ -29,8 +30,6 @@ PAGE = """{% extends "base.html" %}
 
 
 def components(request: HttpRequest) -> HttpResponse:
-    from django.core.paginator import Paginator
-
     form = ExampleForm(request.POST or None, request.FILES or None)
     if form.is_bound:
         form.is_valid()

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from proposals.enums import AttemptOutcome, DeliveryStatus
+from proposals.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.browser.conftest import assert_accessible, page_title, sign_in
 
 pytestmark = pytest.mark.browser
@@ -141,9 +143,6 @@ def test_lockout_page_is_accessible(page, alice):
 
 
 def test_webhooks_page_with_every_attempt_is_accessible(page, lena):
-    from proposals.enums import AttemptOutcome, DeliveryStatus
-    from proposals.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-
     endpoint = WebhookEndpoint.objects.create(
         department=lena.department, url="https://hooks.example/in", secret="s", events=[]
     )

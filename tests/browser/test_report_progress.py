@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.base import ContentFile
 
+from proposals import reports
 from proposals.enums import ReportStatus
 from proposals.models import Report
 from tests.browser.conftest import assert_accessible, sign_in
@@ -45,8 +46,6 @@ def test_progress_bar_moves_then_offers_the_download(page, lena, settings, tmp_p
 
 
 def test_a_failed_report_says_why_and_is_tried_again_from_the_page(page, lena, settings, tmp_path):
-    from proposals import reports
-
     settings.MEDIA_ROOT = tmp_path
     message = reports.GAVE_UP.format(attempts=3)
     report = Report.objects.create(

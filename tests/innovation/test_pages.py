@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.template import Context
 from django.test import Client
 
+from proposals.templatetags.govuk import navigation_items
 from tests.pages import page_title, title_of
 
 NOTICES = [
@@ -117,10 +119,6 @@ def test_navigation_shows_the_links_of_the_role(client, alice, role, expected):
 
 @pytest.mark.django_db
 def test_navigation_marks_the_longest_matching_link_current(rf, alice):
-    from django.template import Context
-
-    from proposals.templatetags.govuk import navigation_items
-
     request = rf.get("/proposals/new/")
     request.user = alice
 

@@ -5,6 +5,8 @@ Secure and HttpOnly. Tests run with DEBUG off, as production does."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
 
 PAGES = [
     "/",
@@ -124,8 +126,6 @@ def test_error_pages_send_security_headers(client, path, status):
 
 @pytest.mark.django_db
 def test_csrf_failure_and_lockout_pages_send_security_headers(alice):
-    from django.test import Client
-
     csrf_response = Client(enforce_csrf_checks=True).post(
         "/accounts/login/", {"username": "alice@dfe.example", "password": "x"}, secure=True
     )
@@ -144,8 +144,6 @@ def test_csrf_failure_and_lockout_pages_send_security_headers(alice):
 def _pages_without_parameters() -> list[str]:
     """Every URL of the service that takes no parameter, from the URL list itself, so
     a page added later is checked without anyone remembering to list it."""
-    from django.urls import URLPattern, URLResolver, get_resolver
-
     paths: list[str] = []
 
     def walk(patterns, prefix: str) -> None:

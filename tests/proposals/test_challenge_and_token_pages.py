@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import ApiToken
 from proposals import services
 from proposals.models import Challenge
+from tests.factories import UserFactory
 from tests.pages import page_title, title_of
 from tests.proposals.pages import html, submitted
 
@@ -141,8 +142,6 @@ def test_lead_closes_a_challenge_after_confirming(client, lena):
 
 
 def test_another_departments_lead_cannot_close_it(client, lena, home_office):
-    from tests.factories import UserFactory
-
     _challenge(lena, "marking-time")
     ho_lead = UserFactory.create(
         email="lead@homeoffice.example", department=home_office, role="lead"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils import timezone
 from proposals import services
 from proposals.enums import Status, Visibility
 from proposals.models import Comment, Notification, Proposal, Support, Theme
+from proposals.templatetags.govuk import govuk_datetime
 from tests.factories import ProposalFactory, UserFactory
 from tests.pages import page_title, title_of
 from tests.proposals.pages import PNG, draft, html, submitted
@@ -227,8 +229,6 @@ def test_proposal_page_runs_a_fixed_number_of_queries(client, alice, bob, amir):
 
 
 def _file(name: str, content: bytes):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     return SimpleUploadedFile(name, content)
 
 
@@ -499,8 +499,6 @@ def test_find_default_order_is_recently_updated(client, alice, bob):
 
 
 def test_govuk_datetime_reads_as_gov_uk_style():
-    from proposals.templatetags.govuk import govuk_datetime
-
     moment = dt.datetime(2026, 11, 28, 13, 5, tzinfo=dt.UTC)
 
     assert govuk_datetime(moment) == "28 November 2026 at 1:05pm"

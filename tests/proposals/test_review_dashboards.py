@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -327,8 +328,6 @@ def test_working_days_arithmetic_matches_counting_day_by_day():
 
 @pytest.mark.django_db
 def test_portfolio_page_and_charts_share_one_cached_computation(settings, lena, ana, alice):
-    from django.core.cache import cache
-
     settings.PORTFOLIO_CACHE_SECONDS = 60
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()

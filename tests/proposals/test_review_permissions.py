@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from proposals import services
 from proposals.enums import Status, Visibility
 from proposals.models import Proposal
-from tests.proposals.review_world import World, build_world
+from tests.proposals.review_world import World, assess, build_world, submitted
 
 PEOPLE = ("rita", "ravi", "lena", "hugo", "amir", "ana")
 
@@ -217,14 +218,10 @@ def test_action_is_allowed_only_for_its_roles(request, world, action, person):
     url, data, allowed = _actions(world, people)[action]
     if action == "decide":
         # Decisions are on proposals in review with enough assessments.
-        from tests.proposals.review_world import assess
-
         assess(world.in_review, people["ravi"], 4)
         url = f"/proposals/{world.in_review.reference}/decide/"
     if action == "close":
         # Closing needs every experiment's outcome.
-        from proposals import services
-
         services.outcome_record(
             experiment=world.running,
             actor=people["lena"],
@@ -244,12 +241,9 @@ def test_action_is_allowed_only_for_its_roles(request, world, action, person):
 
 @pytest.mark.django_db
 def test_bulk_accept_with_one_already_triaged_is_409_and_accepts_none(request, world, alice):
-    from tests.proposals.review_world import submitted
-
     other = submitted(alice, title="Second in the queue")
     rita = request.getfixturevalue("rita")
     ravi = request.getfixturevalue("ravi")
-    from proposals import services
 
     services.proposal_transition(
         proposal=world.submitted, actor=rita, action="reject_at_triage", data={"rationale": "No"}

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import authenticate
-from django.core.management import call_command
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 
-from accounts.models import User
+from accounts.models import Department, User
 from proposals.enums import Status
-from proposals.models import AuditEvent, Comment, Notification, Outcome, Proposal, Score
+from proposals.models import (
+    Assessment,
+    AuditEvent,
+    Challenge,
+    Comment,
+    Criterion,
+    Experiment,
+    Notification,
+    Outcome,
+    Proposal,
+    Score,
+    Theme,
+)
+from tests.factories import ProposalFactory
 
 DEMO = [
     ("submitter@dfe.example", "dfe", "submitter"),
@@ -66,8 +80,6 @@ def test_demo_accounts_exist_with_their_roles_and_sign_in(settings, reference_da
 
 @pytest.mark.django_db
 def test_seed_demo_refuses_without_debug_or_a_password(settings, reference_data):
-    from django.core.exceptions import ImproperlyConfigured
-
     settings.DEBUG = False
     settings.DEMO_PASSWORD = None
     with pytest.raises(ImproperlyConfigured):
@@ -87,15 +99,11 @@ def test_seed_demo_tops_up_to_a_larger_size(settings, reference_data):
 
 
 def _everything() -> dict[str, int]:
-    from proposals.models import Assessment, Challenge, Experiment
-
     return _counts() | {m.__name__: m.objects.count() for m in (Challenge, Assessment, Experiment)}
 
 
 @pytest.mark.django_db
 def test_seed_demo_works_when_a_department_has_no_criteria(settings, reference_data):
-    from proposals.models import Assessment, Criterion
-
     settings.DEMO_PASSWORD = "innovate-demo"
     Criterion.objects.filter(department__slug="dfe").delete()
     Criterion.objects.filter(department__slug="home-office").update(active=False)
@@ -114,9 +122,6 @@ def test_seed_demo_works_when_a_department_has_no_criteria(settings, reference_d
 def test_seed_demo_works_with_no_criteria_no_themes_and_a_department_of_nobody(
     settings, reference_data
 ):
-    from accounts.models import Department
-    from proposals.models import Criterion, Theme
-
     settings.DEMO_PASSWORD = "innovate-demo"
     Criterion.objects.all().delete()
     Theme.objects.all().delete()
@@ -138,10 +143,6 @@ def test_seed_demo_works_with_no_criteria_no_themes_and_a_department_of_nobody(
 
 @pytest.mark.django_db
 def test_seed_demo_without_a_demo_department_says_so_and_writes_nothing(settings, reference_data):
-    from django.core.management import CommandError
-
-    from accounts.models import Department
-
     settings.DEMO_PASSWORD = "innovate-demo"
     Department.objects.filter(slug="gds").delete()
     before = _everything()
@@ -161,11 +162,6 @@ def test_seed_demo_without_a_demo_department_says_so_and_writes_nothing(settings
 def test_seed_demo_that_fails_part_way_writes_nothing(settings, reference_data):
     """References already taken (their sequence lost): the bulk write fails after the
     accounts, people and challenges were added, and all of it is undone."""
-    from django.core.management import CommandError
-
-    from accounts.models import Department
-    from tests.factories import ProposalFactory
-
     settings.DEMO_PASSWORD = "innovate-demo"
     dfe = Department.objects.get(slug="dfe")
     author = User.objects.create_user(

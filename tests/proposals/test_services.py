@@ -6,6 +6,7 @@ import threading
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from accounts.models import User
@@ -182,7 +183,6 @@ def test_declared_conflict_stops_the_assessor(alice, rita, ravi):
 @pytest.mark.django_db
 def test_assessors_must_be_on_the_departments_panel(alice, rita, hugo):
     draft = ProposalFactory.create(submitter=alice, status=Status.SUBMITTED)
-    from django.core.exceptions import ValidationError
 
     for assessor in (hugo, alice):
         with pytest.raises(ValidationError):

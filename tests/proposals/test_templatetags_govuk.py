@@ -12,6 +12,7 @@ from django.template import Context, Template
 from django.test import RequestFactory
 
 from proposals.enums import Status
+from proposals.templatetags.govuk import widget_type
 
 
 class ExampleForm(forms.Form):
@@ -66,8 +67,6 @@ def field_html(form: forms.Form, name: str, extra: str = "") -> str:
     ],
 )
 def test_widget_type_names_the_govuk_component(name, expected):
-    from proposals.templatetags.govuk import widget_type
-
     assert widget_type(ExampleForm()[name]) == expected
 
 

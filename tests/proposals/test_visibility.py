@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
+from accounts.models import Department
 from proposals.enums import Status, Visibility
 from proposals.selectors import proposal_for, proposals_visible_to
 from tests.factories import ProposalFactory, UserFactory
@@ -25,8 +26,6 @@ EXPECTED = {
 
 @pytest.fixture
 def viewers(alice, amir, rita, bob, hugo, ana, dfe, home_office):
-    from accounts.models import Department
-
     return {
         "author": alice,
         "co_author_elsewhere": UserFactory.create(
@@ -54,8 +53,6 @@ def viewers(alice, amir, rita, bob, hugo, ana, dfe, home_office):
 )
 @pytest.mark.django_db
 def test_visibility_table(viewer, kind, status, visibility, viewers):
-    from accounts.models import Department
-
     proposal = ProposalFactory.create(
         submitter=viewers["author"], status=status, visibility=visibility
     )

@@ -12,12 +12,15 @@ import socket
 import time
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
 from proposals import dispatch, notifications, reports, services
 from proposals.enums import DeliveryStatus, ReportStatus
 from proposals.models import Notification, Report, WebhookDelivery, WebhookEndpoint
+from tests.proposals.pages import draft
 from tests.workers.helpers import submitted
 from tests.workers.realworker import app_broker
 
@@ -277,9 +280,6 @@ def test_only_the_requester_can_retry_and_only_a_failed_report(client, lena, ana
 
 @pytest.mark.django_db
 def test_the_reports_page_runs_a_fixed_number_of_queries(client, lena, media):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     client.force_login(lena)
     report_for(lena, status=ReportStatus.FAILED, error="Stopped")
     with CaptureQueriesContext(connection) as one:
@@ -350,8 +350,6 @@ def test_a_refused_publish_marks_the_rows_and_the_next_sweep_sends_them(
 def test_a_proposal_is_submitted_from_the_page_while_redis_is_down(
     client, alice, settings, django_capture_on_commit_callbacks
 ):
-    from tests.proposals.pages import draft
-
     down = f"redis://127.0.0.1:{closed_port()}"
     settings.CACHES = {
         "default": {"BACKEND": "innovation.cache.FallbackRedisCache", "LOCATION": f"{down}/1"}

@@ -6,14 +6,16 @@ import datetime as dt
 import json
 import socket
 import uuid
+from types import SimpleNamespace
 
 import pytest
+from celery.exceptions import Retry
 from django.core import mail
 from django.utils import timezone
 from notifications_python_client.authentication import decode_jwt_token, get_token_issuer
 
 from accounts.models import Role
-from proposals import dispatch, notifications, portfolio, services
+from proposals import dispatch, notifications, portfolio, services, tasks
 from proposals.enums import DeliveryStatus, ExperimentStatus, Frequency, NotificationKind
 from proposals.models import Experiment, Notification, NotificationPreference
 from proposals.tasks import deliver_notification
@@ -209,8 +211,6 @@ def test_digest_is_one_email_grouped_by_proposal_newest_first(alice, amir, rita)
 
 
 def test_digest_groups_rows_by_proposal_newest_group_first():
-    from types import SimpleNamespace
-
     now = timezone.now()
     a = SimpleNamespace(reference="DFE-2026-0001", title="A")
     b = SimpleNamespace(reference="DFE-2026-0002", title="B")
@@ -279,8 +279,6 @@ def test_smtp_down_releases_the_row_for_a_retry(alice, smtp_down, settings):
 
 @pytest.mark.django_db
 def test_task_schedules_a_retry_when_smtp_is_down(alice, smtp_down):
-    from celery.exceptions import Retry
-
     submitted(alice)
     row = Notification.objects.get(recipient=alice)
 
@@ -554,8 +552,6 @@ def test_merging_a_duplicate_tells_its_authors_where_it_went(alice, amir, lena):
 
 @pytest.mark.django_db
 def test_beat_tasks_run_their_services(alice, rita, lena):
-    from proposals import tasks
-
     NotificationPreference.objects.create(
         user=rita, kind=NotificationKind.NEW_SUBMISSION, frequency=Frequency.DAILY
     )
