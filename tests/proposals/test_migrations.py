@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -55,3 +57,20 @@ def test_old_delivery_errors_lose_their_network_detail(reference_data):
         executor.migrate(executor.loader.graph.leaf_nodes())
 
     assert scrubbed == ids
+
+
+@pytest.mark.django_db
+def test_every_table_the_change_feed_follows_keeps_its_triggers_after_every_migration():
+    """SQLite drops a table's triggers when a migration rebuilds the table; a later
+    migration that forgets to put the feed's back would silently stop the feed."""
+    feed = importlib.import_module("proposals.migrations.0006_change_feed")
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger'")
+        else:
+            cursor.execute(
+                "SELECT DISTINCT c.relname FROM pg_trigger t"
+                " JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal"
+            )
+        triggered = {row[0] for row in cursor.fetchall()}
+    assert set(feed.SOURCES) - triggered == set()
