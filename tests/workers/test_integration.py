@@ -8,6 +8,7 @@ healed by the sweep, with nothing sent twice.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import time
 import uuid
@@ -20,7 +21,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from proposals import notifications, services
+from proposals import dispatch, notifications, services
 from proposals.enums import (
     AttemptOutcome,
     DeliveryStatus,
@@ -30,6 +31,7 @@ from proposals.enums import (
     WebhookEvent,
 )
 from proposals.models import (
+    BenefitReview,
     Notification,
     Proposal,
     Report,
@@ -40,6 +42,7 @@ from proposals.models import (
 from tests.conftest import REDIS_URL, skip_or_fail
 from tests.workers.helpers import local_server, submitted
 from tests.workers.realworker import OwnRedis, Worker, app_broker, sent_keys, wait_for
+from tests.workers.test_evaluation_reminders import _recorded
 
 pytestmark = [
     pytest.mark.slow,
@@ -288,3 +291,40 @@ def test_redis_outage_at_commit_is_healed_by_the_sweep_without_duplicates(
     assert set(keys) == expected
     assert max(keys.values()) == 1, keys.most_common(3)
     assert pending.count() == 4 * 2  # each author, and DfE's panel (Lena)
+
+
+def _runs(worker: Worker) -> int:
+    return sum(
+        1
+        for line in worker.logs().splitlines()
+        if "send_benefit_and_evaluation_reminders[" in line and "succeeded" in line
+    )
+
+
+def test_the_daily_reminders_sent_by_a_real_worker_arrive_once(
+    shared_broker, worker_factory, alice, rita, lena
+):
+    """Issue 13's reminders as beat sends them: the task by name to a worker process,
+    twice (a beat that fires again, a redelivery): each reminder is written once."""
+    today = timezone.localdate()
+    outcome = _recorded(alice, rita, lena, owner=rita, signed_off=today - dt.timedelta(weeks=13))
+    review = BenefitReview.objects.filter(outcome=outcome).order_by("due_on").first()
+    assert review is not None
+    BenefitReview.objects.filter(pk=review.pk).update(due_on=today)
+    reminders = Notification.objects.filter(
+        kind__in=[NotificationKind.BENEFIT_REVIEW, NotificationKind.EVALUATION_REPORT]
+    )
+    worker = worker_factory(*shared_broker).start()
+
+    assert dispatch.send("proposals.tasks.send_benefit_and_evaluation_reminders")
+    wait_for(lambda: reminders.count() >= 2, timeout=60, what="the reminders")
+    first = sorted(reminders.values_list("recipient__email", "subject"))
+    assert dispatch.send("proposals.tasks.send_benefit_and_evaluation_reminders")
+    # The second run is done when the worker has answered a later task too.
+    assert dispatch.send("proposals.tasks.send_benefit_and_evaluation_reminders")
+    wait_for(lambda: _runs(worker) >= 3, timeout=60, what="three runs")
+
+    reference = outcome.experiment.proposal.reference
+    assert ("rita@dfe.example", f"Benefit review due for {reference}") in first
+    assert ("lena@dfe.example", f"Evaluation report overdue for {reference}") in first
+    assert sorted(reminders.values_list("recipient__email", "subject")) == first
