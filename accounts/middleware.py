@@ -1,11 +1,14 @@
 """End a signed-in session that has been idle too long, or has simply lasted too long.
 
-SESSION_SAVE_EVERY_REQUEST slides the cookie's expiry with every request, so
-the cookie alone would let an active session live for ever. This middleware
-keeps two times in the session and signs the user out, on the server, with or
-without the JavaScript warning:
+Saving the session slides the cookie's expiry, so the cookie alone would let an
+active session live for ever. This middleware keeps two times in the session
+and signs the user out, on the server, with or without the JavaScript warning:
 
-- the last request: more than SESSION_IDLE_TIMEOUT seconds ago ends it (idle);
+- the last request: more than SESSION_IDLE_TIMEOUT seconds ago ends it (idle).
+  It is stamped at most once every ACTIVITY_RESOLUTION seconds (and on every
+  "Stay signed in"), so a busy person's page views do not each write the
+  session; the stamp is then up to that much behind, and the idle check allows
+  for it, so nobody is signed out before SESSION_IDLE_TIMEOUT;
 - signing in: more than SESSION_ABSOLUTE_TIMEOUT seconds ago ends it however
   active the person has been (absolute), so a stolen session cookie stops
   working too.
@@ -28,6 +31,7 @@ from django.urls import reverse
 
 SESSION_KEY = "last_activity"
 SIGNED_IN_KEY = "signed_in_at"
+ACTIVITY_RESOLUTION = 60  # seconds
 
 
 @receiver(user_logged_in)
@@ -66,14 +70,17 @@ class SessionTimeoutMiddleware:
                     "Sign in again to continue.",
                 )
             last = request.session.get(SESSION_KEY)
-            if isinstance(last, int) and now - last > settings.SESSION_IDLE_TIMEOUT:
+            idle_after = settings.SESSION_IDLE_TIMEOUT + ACTIVITY_RESOLUTION
+            if isinstance(last, int) and now - last > idle_after:
                 minutes = settings.SESSION_IDLE_TIMEOUT // 60
                 return self._sign_out(
                     request,
                     f"You were signed out because you did nothing for {minutes} minutes. "
                     "Sign in again to continue.",
                 )
-            request.session[SESSION_KEY] = now
+            keep_alive = request.path == reverse("accounts:keep_alive")
+            if not isinstance(last, int) or now - last >= ACTIVITY_RESOLUTION or keep_alive:
+                request.session[SESSION_KEY] = now
         return self.get_response(request)
 
     def _sign_out(self, request: HttpRequest, message: str) -> HttpResponse:

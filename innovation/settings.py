@@ -168,7 +168,9 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 8, minimum=300)
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60, minimum=120)
 # However active, a sign-in ends this long after it began (accounts.middleware).
 SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 12 * 60 * 60, minimum=300)
-SESSION_SAVE_EVERY_REQUEST = True  # the idle timeout counts from the last request
+# Not on every request: the idle clock is stamped at most once a minute
+# (accounts.middleware), so a signed-in page view does not write its session.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

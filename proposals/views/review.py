@@ -307,11 +307,15 @@ def panel_sheet(request: HttpRequest) -> HttpResponse:
     """The ranked panel sheet of the lead's department."""
     _require_lead(request)
     user = current_user(request)
-    rows = list(dashboards.panel_sheet(user))
+    # Paged like every other list: a department with thousands in review still
+    # gets a page of 25, ranked across all of them.
+    page = Paginator(dashboards.panel_sheet(user), QUEUE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "review/panel.html",
-        {"rows": rows, "department": user.department},
+        {"rows": page.object_list, "page_obj": page, "department": user.department},
     )
 
 

@@ -207,6 +207,25 @@ def test_panel_sheet_ranks_by_mean_and_flags_wide_spreads(alice, rita, ravi, len
     assert [(r.fund, r.do_not_fund) for r in rows] == [(2, 0), (2, 0), (0, 0)]
 
 
+@pytest.mark.django_db
+def test_panel_sheet_is_paged_and_ranked_across_pages_in_a_fixed_number_of_queries(
+    alice, lena, dfe
+):
+    ProposalFactory.create_batch(3, submitter=alice, department=dfe, status=Status.IN_REVIEW)
+    client = _client(lena)
+    small = _queries(client, "/review/panel/")
+    ProposalFactory.create_batch(27, submitter=alice, department=dfe, status=Status.IN_REVIEW)
+
+    assert _queries(client, "/review/panel/") == small
+    first = client.get("/review/panel/").content.decode()
+    second = client.get("/review/panel/?page=2").content.decode()
+    assert first.count('<tr class="govuk-table__row">') == 1 + 25  # the header, a page
+    assert second.count('<tr class="govuk-table__row">') == 1 + 5
+    assert 'class="govuk-pagination"' in first
+    # Ranks run on: the second page starts at 26.
+    assert '<td class="govuk-table__cell govuk-table__cell--numeric">26</td>' in second
+
+
 # --- the portfolio ---------------------------------------------------------------------------
 
 
