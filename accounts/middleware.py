@@ -5,7 +5,7 @@ active session live for ever. This middleware keeps two times in the session
 and signs the user out, on the server, with or without the JavaScript warning:
 
 - the last request: more than SESSION_IDLE_TIMEOUT seconds ago ends it (idle).
-  It is stamped at most once every ACTIVITY_RESOLUTION seconds (and on every
+  It is stamped at most once every SESSION_ACTIVITY_RESOLUTION seconds (and on every
   "Stay signed in"), so a busy person's page views do not each write the
   session; the stamp is then up to that much behind, and the idle check allows
   for it, so nobody is signed out before SESSION_IDLE_TIMEOUT;
@@ -31,7 +31,6 @@ from django.urls import reverse
 
 SESSION_KEY = "last_activity"
 SIGNED_IN_KEY = "signed_in_at"
-ACTIVITY_RESOLUTION = 60  # seconds
 
 
 @receiver(user_logged_in)
@@ -70,7 +69,8 @@ class SessionTimeoutMiddleware:
                     "Sign in again to continue.",
                 )
             last = request.session.get(SESSION_KEY)
-            idle_after = settings.SESSION_IDLE_TIMEOUT + ACTIVITY_RESOLUTION
+            resolution = settings.SESSION_ACTIVITY_RESOLUTION
+            idle_after = settings.SESSION_IDLE_TIMEOUT + resolution
             if isinstance(last, int) and now - last > idle_after:
                 minutes = settings.SESSION_IDLE_TIMEOUT // 60
                 return self._sign_out(
@@ -79,7 +79,7 @@ class SessionTimeoutMiddleware:
                     "Sign in again to continue.",
                 )
             keep_alive = request.path == reverse("accounts:keep_alive")
-            if not isinstance(last, int) or now - last >= ACTIVITY_RESOLUTION or keep_alive:
+            if not isinstance(last, int) or now - last >= resolution or keep_alive:
                 request.session[SESSION_KEY] = now
         return self.get_response(request)
 

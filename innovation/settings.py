@@ -171,6 +171,7 @@ SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 12 * 60 * 60, min
 # Not on every request: the idle clock is stamped at most once a minute
 # (accounts.middleware), so a signed-in page view does not write its session.
 SESSION_SAVE_EVERY_REQUEST = False
+SESSION_ACTIVITY_RESOLUTION = env_int("SESSION_ACTIVITY_RESOLUTION", 60, minimum=0)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

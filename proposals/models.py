@@ -164,6 +164,10 @@ class Proposal(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     # Incremented by every write, for ETags and optimistic concurrency.
     version = models.PositiveIntegerField(default=1)
+    # How many people support it: kept exact by database triggers on Support
+    # (migration 0009, both databases), whatever writes a support, so "most
+    # supported" is an index walk rather than a count of every proposal's supports.
+    support_count = models.PositiveIntegerField(default=0, editable=False)
     # Kept up to date by a PostgreSQL trigger (migration 0002), so searching never
     # re-parses text. Unused on SQLite, where search falls back to LIKE.
     search_vector = SearchVectorField(null=True, editable=False)
@@ -185,6 +189,10 @@ class Proposal(models.Model):
                 fields=["department", "status", "updated_at"], name="proposal_dept_updated_idx"
             ),
             models.Index(fields=["status", "decided_at"], name="proposal_decided_idx"),
+            # "Most supported first" (Find proposals' sort).
+            models.Index(
+                fields=["-support_count", "-updated_at", "-id"], name="proposal_supported_idx"
+            ),
             # The portfolio (proposals.portfolio.portfolio) aggregates every
             # submitted proposal in scope: covering indexes let PostgreSQL answer it
             # with index-only scans instead of reading the wide rows (at 1M

@@ -154,7 +154,7 @@ def proposal_detail(user: User, proposal: Proposal) -> dict[str, Any]:
     )
     data["assessments"] = _assessments_for(user, proposal)
     data["feedback"] = _feedback_for(user, proposal)
-    data["support_count"] = Support.objects.filter(proposal=proposal).count()
+    data["support_count"] = proposal.support_count
     data["available_actions"] = [t.action for t in available_actions(user, proposal)]
     return data
 

@@ -8,14 +8,14 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.functional import cached_property
 
 from proposals import selectors
 from proposals.filters import FindFilter
-from proposals.models import Proposal, Support
+from proposals.models import Proposal
 from proposals.views._common import user_of
 
 PAGE_SIZE = 20
@@ -60,10 +60,8 @@ def filtered(
     elif sort == "updated":
         queryset = queryset.order_by("-updated_at", "-pk")
     elif sort == "supported":
-        # One grouped join rather than a count per row: the sort needs every row's count.
-        queryset = queryset.annotate(support_count=Count("supports")).order_by(
-            "-support_count", "-updated_at", "-pk"
-        )
+        # The trigger-kept column and its index: no count of every row's supports.
+        queryset = queryset.order_by("-support_count", "-updated_at", "-pk")
     return to_count, queryset.select_related("department").only(
         "id",
         "reference",
@@ -73,27 +71,11 @@ def filtered(
         "visibility",
         "created_at",
         "updated_at",
+        "support_count",
         "department__name",
         "department__acronym",
         "department__slug",
     )
-
-
-def _add_support_counts(proposals: list[Proposal]) -> None:
-    """Support counts for one page's rows in one grouped query. Counting them in the
-    page's own query would count them for every row OFFSET skips too."""
-    missing = [p for p in proposals if not hasattr(p, "support_count")]
-    if not missing:
-        return
-    counts = dict(
-        Support.objects.filter(proposal_id__in=[p.pk for p in missing])
-        .order_by()
-        .values("proposal_id")
-        .annotate(n=Count("id"))
-        .values_list("proposal_id", "n")
-    )
-    for proposal in missing:
-        proposal.support_count = counts.get(proposal.pk, 0)  # type: ignore[attr-defined]
 
 
 @login_required
@@ -122,7 +104,6 @@ def find(request: HttpRequest) -> HttpResponse:
     paginator = CappedPaginator(results, PAGE_SIZE, count_source=to_count)
     page_obj = paginator.get_page(request.GET.get("page"))
     proposals = list(page_obj.object_list)
-    _add_support_counts(proposals)
     cleaned = getattr(form, "cleaned_data", {})
     filters_applied = any(cleaned.get(name) for name in FindFilter.parameters)
     context = {

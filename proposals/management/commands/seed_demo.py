@@ -388,6 +388,8 @@ class Command(BaseCommand):
             w.add(
                 Proposal,
                 id=pid,
+                # Counted up by the database as the supports below are written.
+                support_count=0,
                 reference=reference,
                 title=f"{action} {subject}"[:150],
                 summary=f"{action} {subject} so that {who} spend less time on routine work.",
