@@ -120,3 +120,14 @@ def test_before_the_first_build_a_request_builds_it(client, lessons):
     assert opendata.current() is None
     assert len(_csv(client)) == 1
     assert opendata.current() is not None
+
+
+def test_the_open_data_addresses_read_no_rows_once_built(
+    client, lessons, django_assert_num_queries
+):
+    """The catalogue and the file are served from storage (the manifest), not the database."""
+    opendata.build()
+    with django_assert_num_queries(0):
+        assert client.get("/data/catalog.json").status_code == 200
+        assert len(_csv(client)) == 1
+        assert client.get("/data/lessons.schema.json").status_code == 200
