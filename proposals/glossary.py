@@ -265,7 +265,7 @@ BORROWS: dict[str, tuple[str, ...]] = {
 
 REGISTRY_INTRODUCTION = (
     "Since 1 April 2024 every planned, live and completed government evaluation must be "
-    "registered on the Evaluation Task Force's **Evaluation Registry**, and its report "
+    "registered on the Evaluation Task Force's Evaluation Registry, and its report "
     "published within 12 weeks of sign-off. The Registry has no write API, so departments "
     "re-key: this report holds what they type, one row per evaluation plan (an "
     "experiment's plan, to HM Treasury's Magenta Book), in CSV, ODS or JSON. The same "

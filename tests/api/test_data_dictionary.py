@@ -112,6 +112,9 @@ def test_the_page_lists_every_section_in_govuk_tables(client, django_assert_num_
     for section in dictionary.sections():
         assert f'id="{section.id}"' in page
     assert "Where it is in the workflow." in page
+    # The words' `code` spans are <code>, and what is inside them is escaped.
+    assert "<code>DFE-2026-0042</code>" in page
+    assert "<code>&lt;proposal reference&gt;-E&lt;experiment id&gt;</code>" in page
     assert "<script>" not in page
 
 
