@@ -389,6 +389,7 @@ CELERY_TASK_ROUTES = {
     "proposals.tasks.catch_up": {"queue": "notifications"},
     "proposals.tasks.build_report": {"queue": "reports"},
     "proposals.tasks.*report*": {"queue": "reports"},
+    "proposals.tasks.build_open_data": {"queue": "reports"},
     "proposals.tasks.deliver_webhook": {"queue": "webhooks"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -424,6 +425,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "expire-reports": {
         "task": "proposals.tasks.expire_reports",
         "schedule": crontab(minute=15),
+    },
+    # The open dataset of published lessons (/data/lessons.csv), rebuilt every hour.
+    "build-open-data": {
+        "task": "proposals.tasks.build_open_data",
+        "schedule": crontab(minute=20),
     },
 }
 CELERY_WORKER_QUEUES = "notifications,reports,webhooks"
@@ -502,6 +508,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "proposals.api.schema.fill_descriptions",
         "proposals.api.schema.add_examples",
     ],
     "ENUM_NAME_OVERRIDES": {

@@ -333,25 +333,26 @@ def proposals_tables(user: User, filters: Mapping[str, str], report_id: Any) -> 
     ]
 
 
-OUTCOME_COLUMNS = [
-    "Reference",
-    "Proposal",
-    "Department",
-    "Experiment",
-    "We believe that",
-    "Will result in",
-    "We will know we are right when",
-    "Starts",
-    "Ends",
-    "Budget (£)",
-    "Experiment status",
-    "Result",
-    "Recommendation",
-    "Realised benefit (£ a year)",
-    "Lessons learned",
-    "Published",
-    "Published on",
-    "Metrics",
+# (label, source): the source is the outcome's field path, or `metrics` (computed).
+OUTCOME_COLUMNS: list[tuple[str, str]] = [
+    ("Reference", "experiment__proposal__reference"),
+    ("Proposal", "experiment__proposal__title"),
+    ("Department", "experiment__proposal__department__name"),
+    ("Experiment", "experiment__title"),
+    ("We believe that", "experiment__we_believe"),
+    ("Will result in", "experiment__will_result_in"),
+    ("We will know we are right when", "experiment__we_will_know_when"),
+    ("Starts", "experiment__starts_on"),
+    ("Ends", "experiment__ends_on"),
+    ("Budget (£)", "experiment__budget_gbp"),
+    ("Experiment status", "experiment__status"),
+    ("Result", "result"),
+    ("Recommendation", "recommendation"),
+    ("Realised benefit (£ a year)", "realised_benefit_gbp"),
+    ("Lessons learned", "lessons"),
+    ("Published", "published"),
+    ("Published on", "published_at"),
+    ("Metrics", "metrics"),
 ]
 
 
@@ -359,25 +360,7 @@ def outcome_rows(
     queryset: QuerySet[Outcome], *, progress: Progress | None = None, chunk_size: int = CHUNK_SIZE
 ) -> Iterator[list[Any]]:
     base = queryset.order_by("pk").values(
-        "pk",
-        "experiment_id",
-        "experiment__proposal__reference",
-        "experiment__proposal__title",
-        "experiment__proposal__department__name",
-        "experiment__title",
-        "experiment__we_believe",
-        "experiment__will_result_in",
-        "experiment__we_will_know_when",
-        "experiment__starts_on",
-        "experiment__ends_on",
-        "experiment__budget_gbp",
-        "experiment__status",
-        "result",
-        "recommendation",
-        "realised_benefit_gbp",
-        "lessons",
-        "published",
-        "published_at",
+        "pk", "experiment_id", *(source for _, source in OUTCOME_COLUMNS if source != "metrics")
     )
     last = 0
     while True:
@@ -399,26 +382,8 @@ def outcome_rows(
                 + (f", actual {actual}" if actual is not None else "")
             )
         for row in chunk:
-            yield [
-                row["experiment__proposal__reference"],
-                row["experiment__proposal__title"],
-                row["experiment__proposal__department__name"],
-                row["experiment__title"],
-                row["experiment__we_believe"],
-                row["experiment__will_result_in"],
-                row["experiment__we_will_know_when"],
-                row["experiment__starts_on"],
-                row["experiment__ends_on"],
-                row["experiment__budget_gbp"],
-                row["experiment__status"],
-                row["result"],
-                row["recommendation"],
-                row["realised_benefit_gbp"],
-                row["lessons"],
-                row["published"],
-                row["published_at"],
-                metrics.get(row["experiment_id"], []),
-            ]
+            row["metrics"] = metrics.get(row["experiment_id"], [])
+            yield [row[source] for _, source in OUTCOME_COLUMNS]
         last = chunk[-1]["pk"]
         if progress is not None:
             progress.advance(len(chunk), rows=len(chunk))
@@ -435,7 +400,7 @@ def outcomes_tables(user: User, filters: Mapping[str, str], report_id: Any) -> l
     return [
         Table(
             "Experiment outcomes",
-            OUTCOME_COLUMNS,
+            [label for label, _ in OUTCOME_COLUMNS],
             outcome_rows(queryset, progress=progress, chunk_size=settings.REPORT_CHUNK_SIZE),
         )
     ]
@@ -613,18 +578,42 @@ def registry_tables(user: User, filters: Mapping[str, str], report_id: Any) -> l
 # --- the portfolio summary (the portfolio's one computation) ---------------------------------
 
 
+# The portfolio summary's tables and their columns, in order (their meanings: glossary.PORTFOLIO).
+PORTFOLIO_COLUMNS: dict[str, list[str]] = {
+    "Summary": ["Figure", "Value"],
+    "By stage, department and theme": ["Status", "Department", "Theme", "Proposals"],
+    "Days to decision": ["Department", "Proposals decided", "Median days to decision"],
+    "Experiment results": ["Department", "Result", "Outcomes"],
+    "Estimated and realised benefit": [
+        "Department",
+        "Proposals approved",
+        "Estimated benefit (£ a year)",
+        "Realised benefit (£ a year)",
+    ],
+}
+# The Summary table's figures, in order.
+SUMMARY_FIGURES = (
+    "Proposals submitted",
+    "Proposals decided",
+    "Median days from submission to decision",
+    "Estimated benefit (£ a year)",
+    "Realised benefit (£ a year)",
+)
+
+
 def portfolio_tables(user: User, filters: Mapping[str, str], report_id: Any) -> list[Table]:
     """The figures of the user's /portfolio/ page, as tables (`portfolio.portfolio`)."""
     figures = portfolio(user, report_filters=filters, by_stage=True)
     labels = dict(Status.choices)
     departments = sorted(figures.by_department, key=lambda row: row["department__name"])
-    summary: list[list[Any]] = [
-        ["Proposals submitted", figures.total],
-        ["Proposals decided", figures.decided],
-        ["Median days from submission to decision", figures.median_days_to_decision],
-        ["Estimated benefit (£ a year)", figures.estimated_benefit_gbp],
-        ["Realised benefit (£ a year)", figures.realised_benefit_gbp],
-    ]
+    values = (
+        figures.total,
+        figures.decided,
+        figures.median_days_to_decision,
+        figures.estimated_benefit_gbp,
+        figures.realised_benefit_gbp,
+    )
+    summary: list[list[Any]] = [[f, v] for f, v in zip(SUMMARY_FIGURES, values, strict=True)]
     stages = [
         [labels.get(status, status), department, theme or "No theme", n]
         for status, department, theme, n in figures.by_stage
@@ -646,34 +635,14 @@ def portfolio_tables(user: User, filters: Mapping[str, str], report_id: Any) -> 
         yield from rows
         progress.advance(1, rows=len(rows))
 
-    return [
-        Table("Summary", ["Figure", "Value"], step(summary)),
-        Table(
-            "By stage, department and theme",
-            ["Status", "Department", "Theme", "Proposals"],
-            step(stages),
-        ),
-        Table(
-            "Days to decision",
-            ["Department", "Proposals decided", "Median days to decision"],
-            step(decisions),
-        ),
-        Table(
-            "Experiment results",
-            ["Department", "Result", "Outcomes"],
-            step([list(row) for row in figures.results_by_department]),
-        ),
-        Table(
-            "Estimated and realised benefit",
-            [
-                "Department",
-                "Proposals approved",
-                "Estimated benefit (£ a year)",
-                "Realised benefit (£ a year)",
-            ],
-            step(benefit),
-        ),
-    ]
+    rows = {
+        "Summary": summary,
+        "By stage, department and theme": stages,
+        "Days to decision": decisions,
+        "Experiment results": [list(row) for row in figures.results_by_department],
+        "Estimated and realised benefit": benefit,
+    }
+    return [Table(name, columns, step(rows[name])) for name, columns in PORTFOLIO_COLUMNS.items()]
 
 
 def _claim_of(report_id: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from celery import shared_task
 
-from proposals import dispatch, notifications, portfolio, reports, webhooks
+from proposals import dispatch, notifications, opendata, portfolio, reports, webhooks
 from proposals.models import Notification, WebhookDelivery
 
 # A catch-up leaves alone rows handed over this recently: two workers
@@ -104,6 +104,12 @@ def build_report(*, report_id: str) -> bool:
 def expire_reports() -> int:
     """Beat, hourly: remove report files past their expiry."""
     return reports.expire()
+
+
+@shared_task(name="proposals.tasks.build_open_data")
+def build_open_data() -> int:
+    """Beat, hourly: rebuild the open dataset of published lessons; returns its rows."""
+    return int(opendata.build()["rows"])
 
 
 @shared_task(bind=True, name="proposals.tasks.deliver_webhook", max_retries=None)

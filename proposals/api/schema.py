@@ -8,6 +8,7 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 
+from proposals import glossary
 from proposals.api.serializers import ErrorOut
 
 ERRORS = {
@@ -190,4 +191,23 @@ def add_examples(result: dict[str, Any], generator: Any, request: Any, public: A
                         "value": _example(media.get("schema", {}), components),
                     }
                 }
+    return result
+
+
+def fill_descriptions(result: dict[str, Any], generator: Any, request: Any, public: Any) -> dict:
+    """Describe every property of every component (drf-spectacular postprocessing hook):
+    a field's own `help_text` first, else its word in `proposals.glossary`. A `$ref`
+    cannot carry a description beside it, so it is wrapped in `allOf`, as
+    drf-spectacular does for a nested serializer with help text."""
+    for component, schema in result.get("components", {}).get("schemas", {}).items():
+        resource = glossary.resource_name(component)
+        for field, prop in schema.get("properties", {}).items():
+            if prop.get("description"):
+                continue
+            word = glossary.meaning(resource, field)
+            if not word:
+                continue
+            if "$ref" in prop:
+                prop["allOf"] = [{"$ref": prop.pop("$ref")}]
+            prop["description"] = word
     return result

@@ -406,7 +406,7 @@ class EvaluationOut(serializers.Serializer):
     id = serializers.IntegerField()
     experiment = serializers.IntegerField(help_text="The experiment's id.")
     proposal = serializers.CharField(help_text="The proposal's reference.")
-    reference = serializers.CharField(help_text="<proposal reference>-E<experiment id>.")
+    reference = serializers.CharField(help_text="`<proposal reference>-E<experiment id>`.")
     title = serializers.CharField()
     lead_department = serializers.CharField()
     partner_departments = serializers.ListField(child=serializers.CharField())

@@ -11,7 +11,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from proposals.api import views
-from proposals.api.docs import ApiDocsView
+from proposals.api.docs import ApiDocsView, data_dictionary
 from proposals.api.exceptions import api_not_found
 
 router = SimpleRouter()
@@ -32,6 +32,7 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", ApiDocsView.as_view(url_name="api:schema"), name="docs"),
+    path("data-dictionary/", data_dictionary, name="data-dictionary"),
     # Any character, newlines too: every leftover /api/ address gets the JSON 404.
     re_path(r"^[\s\S]*$", api_not_found, name="not-found"),
 ]

@@ -10,12 +10,13 @@ page links that keep the current query string.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django import forms, template
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 
 from accounts.models import Role
@@ -294,3 +295,20 @@ def evaluation_labels(values: list[str] | None, kind: str) -> str:
     """An evaluation plan's stored types or designs, as their labels: "Impact; Process"."""
     labels = _EVALUATION_CHOICES.get(kind, {})
     return "; ".join(labels.get(v, v) for v in values or [])
+
+
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+@register.filter
+def code_spans(text: str) -> SafeString:
+    """Markdown's `code` spans (the data dictionary's words use them) as <code>,
+    everything escaped."""
+    parts = _CODE_SPAN.split(str(text))
+    # split() alternates plain text and the insides of the backticks.
+    return SafeString(
+        "".join(
+            format_html("<code>{}</code>", part) if index % 2 else escape(part)
+            for index, part in enumerate(parts)
+        )
+    )

@@ -6,6 +6,7 @@ from django.urls import include, path
 from proposals.urls import (
     account,
     challenges,
+    data,
     departments,
     experiments,
     lessons,
@@ -27,5 +28,6 @@ urlpatterns = [
         challenges,
         reports,
         account,
+        data,
     )
 ]

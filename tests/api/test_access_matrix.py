@@ -229,6 +229,8 @@ CASES: dict[tuple[str, str], Case] = {
     # --- schema, docs and the JSON 404 for anything else ---
     ("schema", "GET"): Case(_fixed("/api/schema/"), always(200)),
     ("docs", "GET"): Case(_fixed("/api/docs/"), always(200)),
+    # Reference documentation, like the schema: open to everyone, no data.
+    ("data-dictionary", "GET"): Case(_fixed("/api/data-dictionary/"), always(200)),
     ("not-found", "GET"): Case(_fixed("/api/v1/no-such-thing/"), always(404)),
 }
 
@@ -308,7 +310,7 @@ def test_endpoint_access(client_for, world: World, name, method, target, role) -
         return
     assert response["Content-Type"].startswith(
         "text/html"
-        if name == "docs"
+        if name in {"docs", "data-dictionary"}  # pages unless JSON is asked for
         else ("application/vnd.oai" if name == "schema" else "application/json")
     )
     if response.status_code >= 400:

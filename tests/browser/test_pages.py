@@ -75,6 +75,7 @@ def test_signed_in_navigation_and_sign_out_are_accessible(page, lena):
         ("/privacy/", "Privacy notice"),
         ("/accessibility/", "Accessibility statement for Propose an innovation"),
         ("/cookies/", "Cookies"),
+        ("/api/data-dictionary/", "Data dictionary"),
         ("/accounts/password-reset/", "Reset your password"),
         ("/no-such-page/", "Page not found"),
     ],

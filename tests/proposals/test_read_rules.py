@@ -22,8 +22,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from accounts.models import Role, TokenScope, User
+from proposals import opendata, reports, services
 from proposals import permissions as perms
-from proposals import reports, services
 from proposals.enums import Visibility
 from proposals.exceptions import ActionNotAllowed
 from proposals.models import (
@@ -76,7 +76,9 @@ def _submit_assessment(proposal: Proposal, assessor: User, comment: str, score: 
 
 
 @pytest.fixture
-def world(settings, alice, amir, rita, ravi, lena, bob, hugo, ana, home_office) -> World:
+def world(settings, tmp_path, alice, amir, rita, ravi, lena, bob, hugo, ana, home_office) -> World:
+    # The open dataset's manifest has one name: a folder of this test's own.
+    settings.MEDIA_ROOT = str(tmp_path)
     # The API's lists hold back rows younger than the settling lag; these are all new.
     settings.API_SETTLING_LAG_SECONDS = 0
     holly = UserFactory.create(
@@ -177,6 +179,15 @@ def _report(user: User, kind: str) -> str | None:
 Door = Callable[..., "str | None"]
 
 
+def _open_data(client) -> str:
+    """The open dataset as anyone downloads it (signed in or not), rebuilt as beat does."""
+    opendata.build()
+    client.logout()
+    response = client.get("/data/lessons.csv")
+    assert response.status_code == 200
+    return b"".join(response.streaming_content).decode()
+
+
 def _panel_row(client, user: User, proposal: Proposal) -> str | None:
     """The panel sheet's row of this proposal, with its weighted score read as the
     assessment's marker: the sheet shows figures, never the comments."""
@@ -208,7 +219,10 @@ OUTCOME_DOORS: dict[str, Door] = {
     "api:outcome-list": lambda o, c, u: _api(u, "/api/v1/outcomes/?page_size=100"),
     "api:outcome-detail": lambda o, c, u: _api(u, f"/api/v1/outcomes/{o.pk}/"),
     "report:outcomes": lambda o, c, u: _report(u, "outcomes"),
+    "data:lessons": lambda o, c, u: _open_data(c),
 }
+# The open dataset: what the library shows an analyst, the same for everyone.
+OPEN_DATA = {"data:lessons"}
 
 ASSESSMENT_DOORS: dict[str, Door] = {
     "proposals:detail": lambda p, c, u: _page(c, u, f"/proposals/{p.reference}/"),
@@ -300,6 +314,11 @@ def _door_open(door: str, user: User, world: World, obj: object) -> bool:
         return user.role == Role.LEAD and user.department_id == world.users["lena"].department_id
     if door == "review:assess":
         return isinstance(obj, Proposal) and obj.assessments.filter(assessor=user).exists()
+    if door in OPEN_DATA:
+        if not isinstance(obj, Outcome):
+            return False
+        outcome = Outcome.objects.select_related("experiment__proposal").get(pk=obj.pk)
+        return outcome.published and outcome.experiment.proposal.visibility == Visibility.GOVERNMENT
     if door in LIBRARY:
         return isinstance(obj, Outcome) and Outcome.objects.get(pk=obj.pk).published
     if door.startswith("report:"):
@@ -423,6 +442,9 @@ NOT_A_DOOR_FOR_THESE_RULES = {
     "api:webhook-deliveries": "the department's deliveries, leads only",
     "api:schema": "the schema",
     "api:docs": "the schema",
+    "api:data-dictionary": "reference documentation",
+    "data:catalog": "the open dataset's catalogue: its title, dates and addresses, no outcome",
+    "data:lessons_schema": "reference documentation (the open dataset's table schema)",
     "api:not-found": "the 404",
 }
 
