@@ -13,6 +13,7 @@ from django.core.cache import caches
 
 from accounts import lockout
 from accounts.models import Department, Role, User
+from proposals import dispatch
 from tests.factories import UserFactory
 from tests.reference_data import load_reference_data
 
@@ -148,3 +149,12 @@ def _static_files_without_manifest(settings) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _broker_failures_forgotten():
+    """dispatch remembers, per process, that the broker refused a publish (so that a
+    dead broker is not waited on by every request); a test must not inherit that."""
+    dispatch.forget_broker_failures()
+    yield
+    dispatch.forget_broker_failures()
