@@ -194,3 +194,32 @@ def test_pages_make_a_fixed_number_of_queries(
         response = client.get(path)
 
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "current"),
+    [
+        ("/proposals/", "Find proposals"),
+        ("/proposals/ABC-2026-0001/", "Find proposals"),
+        ("/proposals/ABC-2026-0001/edit/summary/", "Propose"),
+        ("/proposals/ABC-2026-0001/edit/attachments/", "Propose"),
+        ("/proposals/ABC-2026-0001/check/", "Propose"),
+        ("/proposals/ABC-2026-0001/submitted/", "Propose"),
+        ("/proposals/ABC-2026-0001/triage/", "Review"),
+        ("/proposals/ABC-2026-0001/assess/", "Review"),
+        ("/proposals/ABC-2026-0001/decide/", "Review"),
+        ("/proposals/ABC-2026-0001/feedback/", "Review"),
+        ("/proposals/ABC-2026-0001/experiments/new/", "Experiments"),
+        ("/review/panel/", "Review"),
+    ],
+)
+def test_navigation_marks_the_section_a_page_belongs_to(rf, alice, path, current):
+    alice.role = "lead"
+    alice.save(update_fields=["role"])
+    request = rf.get(path)
+    request.user = alice
+
+    items = navigation_items(Context({"request": request}))
+
+    assert [item["text"] for item in items if item["active"]] == [current]

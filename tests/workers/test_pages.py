@@ -236,6 +236,19 @@ def test_webhooks_page_is_for_leads(client, alice, lena):
 
 
 @pytest.mark.django_db
+def test_webhook_url_field_is_not_autocompleted_as_the_users_own_url(client, lena):
+    # autocomplete="url" means "the user's own home page" (WCAG 1.3.5); a receiver's
+    # address is not that, so the field must not offer it.
+    client.force_login(lena)
+
+    html = client.get("/account/webhooks/").content.decode()
+
+    field = re.search(r'<input[^>]*name="url"[^>]*>', html)
+    assert field is not None
+    assert "autocomplete" not in field.group(0)
+
+
+@pytest.mark.django_db
 def test_registering_a_webhook_shows_its_secret_once(client, lena):
     client.force_login(lena)
 
