@@ -3,6 +3,7 @@ experiments, lessons filters, charts and the proposal page's review panel."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -71,6 +72,39 @@ def test_bulk_accept_assigns_every_selected_proposal(alice, rita, ravi):
     assert sorted(ravi.assignments.values_list("proposal__reference", flat=True)) == sorted(
         [first.reference, second.reference]
     )
+
+
+@pytest.mark.django_db
+def test_bulk_accept_with_nothing_ticked_links_to_the_first_checkbox(alice, rita, ravi):
+    submitted(alice), submitted(alice)
+
+    response = _client(rita).post("/review/", {"assessors": [ravi.pk]})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<a href="#id_references_0">Select at least one proposal to accept</a>' in html
+    # The link's target exists: the first checkbox of the queue.
+    assert re.search(r'<input[^>]*id="id_references_0"[^>]*name="references"', html)
+    # And the checkboxes carry the error inline (GOV.UK: error message + describedby).
+    assert 'id="id_references-error"' in html
+    described = r'<input[^>]*aria-describedby="id_references-error"[^>]*name="references"'
+    assert re.search(described, html)
+    assert "govuk-form-group--error" in html
+
+
+@pytest.mark.django_db
+def test_bulk_accept_naming_the_author_as_assessor_says_which_proposal_and_who(alice, rita, ravi):
+    own = submitted(rita)
+
+    response = _client(ravi).post(
+        "/review/", {"references": [own.reference], "assessors": [rita.pk, ravi.pk]}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f"Rita Reviewer cannot assess {own.reference} because they wrote it" in html
+    own.refresh_from_db()
+    assert own.status == Status.SUBMITTED
 
 
 @pytest.mark.django_db
