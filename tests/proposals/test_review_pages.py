@@ -3,6 +3,7 @@ experiments, lessons filters, charts and the proposal page's review panel."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from decimal import Decimal
 
@@ -155,6 +156,45 @@ def test_released_feedback_reaches_the_author_without_assessor_names(alice, rita
         "proposals/includes/review_panel.html", {"proposal": proposal, "user": bob}
     )
     assert "Comment" not in other_panel
+
+
+@pytest.mark.django_db
+def test_released_feedback_without_criterion_comments_has_no_empty_list(alice, rita, lena):
+    proposal = in_review(alice, rita, [rita])
+    services.assessment_declare_conflict(proposal=proposal, assessor=rita, conflict=False)
+    criteria = Criterion.objects.filter(department_id=proposal.department_id, active=True)
+    services.assessment_submit(
+        proposal=proposal,
+        assessor=rita,
+        scores={c.pk: (4, "") for c in criteria},
+        recommendation="fund",
+        comment="",
+    )
+    services.proposal_transition(
+        proposal=proposal, actor=lena, action="approve", data={"rationale": "Go"}
+    )
+    _client(lena).post(f"/proposals/{proposal.reference}/feedback/")
+    proposal.refresh_from_db()
+
+    html = _client(alice).get(f"/proposals/{proposal.reference}/").content.decode()
+
+    assert "Feedback from the assessors" in html
+    assert not re.search(r"<ul[^>]*>\s*</ul>", html)
+    assert "No comments." in html
+
+
+@pytest.mark.django_db
+def test_release_page_promises_comments_not_scores_and_keeps_heading_order(alice, rita, lena):
+    proposal = approved(alice, rita, lena)
+
+    html = _client(lena).get(f"/proposals/{proposal.reference}/feedback/").content.decode()
+
+    main = html[html.index("<main") :]
+    levels = [int(level) for level in re.findall(r"<h([1-6])\b", main)]
+    assert levels[0] == 1
+    assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), levels
+    assert "comments and scores" not in html
+    assert "will not see the scores" in html
 
 
 @pytest.mark.django_db
