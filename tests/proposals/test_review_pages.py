@@ -8,12 +8,13 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from django.test import Client
 
 from proposals import services
 from proposals.enums import ExperimentStatus, Status
-from proposals.models import AuditEvent, Criterion, Outcome
+from proposals.models import Attachment, AuditEvent, Criterion, Outcome
 from tests.proposals.review_world import (
     approved,
     assess,
@@ -195,6 +196,32 @@ def test_release_page_promises_comments_not_scores_and_keeps_heading_order(alice
     assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), levels
     assert "comments and scores" not in html
     assert "will not see the scores" in html
+
+
+@pytest.mark.django_db
+def test_assessor_sees_benefits_estimate_attachments_and_a_link_to_the_proposal(alice, rita, ravi):
+    # "Value for money" cannot be scored blind: the page shows what the author claimed.
+    proposal = in_review(alice, rita, [ravi], estimated_benefit_gbp=120000)
+    Attachment.objects.create(
+        proposal=proposal,
+        file=ContentFile(b"%PDF-1.4", name="business-case.pdf"),
+        original_name="business-case.pdf",
+        content_type="application/pdf",
+        size=8,
+    )
+    client = _client(ravi)
+    url = f"/proposals/{proposal.reference}/assess/"
+    client.post(url, {"conflict": "no"})
+
+    html = client.get(url).content.decode()
+
+    assert "Submit assessment" in html
+    assert "3,000 hours a year" in html  # expected benefits
+    assert "£120,000 a year" in html
+    attachment = proposal.attachments.get()
+    assert f'href="/proposals/{proposal.reference}/attachments/{attachment.pk}/"' in html
+    assert "business-case.pdf" in html
+    assert f'href="/proposals/{proposal.reference}/"' in html
 
 
 @pytest.mark.django_db
