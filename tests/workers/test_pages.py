@@ -85,7 +85,9 @@ def test_requesting_a_report_queues_it_and_shows_progress(client, lena):
     assert "Your report has been requested" in html
     assert f'data-status-url="/reports/{report.pk}/status.json"' in html
     assert '<progress class="app-progress"' in html and 'value="0"' in html
-    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in html
+    # The page never reloads itself (WCAG 2.2.1): no meta refresh; a link refreshes it.
+    assert 'http-equiv="refresh"' not in html
+    assert re.search(r'<a class="govuk-link" href="/reports/">Refresh the page</a>', html)
     assert 'src="/static/js/report-progress.mjs"' in html
     assert no_inline_code(html)
 
