@@ -68,6 +68,31 @@ def test_cookies_page_lists_the_essential_cookies(client):
 
 
 @pytest.mark.django_db
+def test_accessibility_statement_follows_the_govuk_model_and_claims_only_what_holds(client):
+    html = client.get("/accessibility/").content.decode()
+
+    # Compliance status: honest, on automated tests alone it cannot be "fully".
+    assert "partially compliant" in html
+    assert "fully compliant" not in html
+    # The model statement's sections.
+    for heading in (
+        "Non-accessible content",
+        "Non-compliance with the accessibility regulations",
+        "What we’re doing to improve accessibility",
+        "Preparation of this accessibility statement",
+    ):
+        assert f">{heading}</h" in html, heading
+    # The test date and method.
+    assert "This service was last tested on" in html
+    assert "axe-core" in html and "Chromium" in html
+    # Nothing it cannot back.
+    assert "400%" not in html
+    assert "JAWS" not in html
+    # Each known problem names the success criterion it fails.
+    assert html.count("WCAG 2.2 success criterion") >= 2
+
+
+@pytest.mark.django_db
 def test_footer_links_to_the_notices_and_the_licence(client):
     html = client.get("/").content.decode()
 
