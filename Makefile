@@ -23,8 +23,12 @@ PYTEST_ARGS ?=
 # Environment for `make run` only (tests and checks set their own).
 run: export DEBUG ?= true
 run: export PORT ?= 8000
+# Any management command, as `make run` runs them (DEBUG on unless you set it; a real
+# SECRET_KEY and DEBUG=false behave as production): make manage ARGS="seed_demo --proposals 1000"
+manage: export DEBUG ?= true
+ARGS ?= help
 
-.PHONY: help install run test test-fast lint typecheck check bench chaos clean
+.PHONY: help install run manage test test-fast lint typecheck check bench chaos clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -98,6 +102,9 @@ typecheck: install ## mypy with django-stubs
 check: install ## Django system checks and a check for missing migrations
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 	DEBUG=true $(PY) manage.py check
+
+manage: install ## Run a management command locally: make manage ARGS="create_api_token lead@dfe.example"
+	$(PY) manage.py $(ARGS)
 
 bench: install ## Benchmarks on PostgreSQL: make bench N=10000
 	$(PY) -m bench --proposals $(N)

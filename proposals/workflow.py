@@ -75,15 +75,20 @@ def _assessors_chosen(proposal: Proposal, data: Mapping[str, Any]) -> Errors:
     ids = list(data.get("assessors") or [])
     if not ids:
         return {"assessors": ["Select at least one assessor"]}
-    panel = (
-        User.objects.panel_of(proposal.department_id)
-        .filter(pk__in=ids)
-        .exclude(pk=proposal.submitter_id)
-    )
-    if panel.count() != len(set(ids)):
+    chosen = set(ids)
+    if proposal.submitter_id in chosen:
+        # Name the person and the proposal: in a bulk accept the reviewer chose several of
+        # each and cannot otherwise tell which pairing is the conflict.
+        author = User.objects.get(pk=proposal.submitter_id)
         return {
-            "assessors": ["Assessors must be reviewers on the department's panel, not the author"]
+            "assessors": [
+                f"{author} cannot assess {proposal.reference} because they wrote it. "
+                "Choose other assessors"
+            ]
         }
+    on_panel = User.objects.panel_of(proposal.department_id).filter(pk__in=chosen).count()
+    if on_panel != len(chosen):
+        return {"assessors": ["Assessors must be reviewers on the department's panel"]}
     return {}
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from django import forms, template
 from django.http import HttpRequest
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
@@ -242,10 +243,46 @@ def navigation_items(context: template.Context) -> list[dict[str, Any]]:
         for text, href, roles in NAVIGATION
         if roles is None or role in roles
     ]
-    matches = [item for item in items if request.path.startswith(str(item["href"]))]
-    if matches:
-        max(matches, key=lambda item: len(str(item["href"])))["active"] = True
+    current = current_section(request.path_info)
+    for item in items:
+        item["active"] = item["href"] == current
     return items
+
+
+# Pages under /proposals/<ref>/ that belong to another section than "Find proposals":
+# the question pages are proposing, triage/assess/decide are reviewing, planning an
+# experiment is experiments. Keyed by the URL's namespace:name, or by namespace alone.
+SECTION_BY_VIEW: dict[str, str] = {
+    "proposals:new": "/proposals/new/",
+    "proposals:edit": "/proposals/new/",
+    "proposals:attachments": "/proposals/new/",
+    "proposals:attachment_remove": "/proposals/new/",
+    "proposals:check_answers": "/proposals/new/",
+    "proposals:submitted": "/proposals/new/",
+    "proposals:delete": "/proposals/new/",
+    "proposals:resubmit": "/proposals/new/",
+    "proposals:propose_again": "/proposals/new/",
+    "review": "/review/",
+    "experiments": "/experiments/",
+}
+
+
+def current_section(path: str) -> str | None:
+    """The navigation href of the section this path belongs to (the one place that decides).
+
+    The page's view decides first (SECTION_BY_VIEW), so /proposals/<ref>/triage/ is
+    "Review"; otherwise the longest navigation path the URL starts with.
+    """
+    try:
+        match = resolve(path)
+    except Resolver404:
+        match = None
+    if match is not None:
+        for key in (match.view_name, match.namespace):
+            if key and key in SECTION_BY_VIEW:
+                return SECTION_BY_VIEW[key]
+    prefixes = [href for _text, href, _roles in NAVIGATION if path.startswith(href)]
+    return max(prefixes, key=len) if prefixes else None
 
 
 @register.simple_tag(takes_context=True)

@@ -74,3 +74,10 @@ def review_panel(proposal: Proposal, user: Any) -> dict[str, Any]:
         .order_by("starts_on", "pk")
     ]
     return panel
+
+
+@register.filter
+def commented_scores(assessment: Assessment) -> list[Any]:
+    """The assessment's scores that carry a comment (from the prefetch: no query), so
+    released feedback shows a list only when there is something in it."""
+    return [score for score in assessment.scores.all() if score.comment]

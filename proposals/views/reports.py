@@ -24,10 +24,6 @@ from proposals.forms.common import add_service_errors
 from proposals.forms.reports import ReportRequestForm
 from proposals.models import Report
 
-# How often the page refreshes itself for people without JavaScript while a report builds.
-REFRESH_SECONDS = 5
-
-
 # --- reports --------------------------------------------------------------------------------
 
 
@@ -75,7 +71,6 @@ def reports_page(request: HttpRequest) -> HttpResponse:
             "form": form,
             "reports": [(report, _status(report)) for report in mine],
             "building": building,
-            "refresh_seconds": REFRESH_SECONDS,
         },
         status=400 if form.errors else 200,
     )

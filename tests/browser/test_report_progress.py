@@ -45,6 +45,60 @@ def test_progress_bar_moves_then_offers_the_download(page, lena, settings, tmp_p
     assert_accessible(page)
 
 
+def test_finishing_updates_the_row_in_place_keeping_the_form_and_focus(
+    page, lena, settings, tmp_path
+):
+    # WCAG 2.2.1: a report finishing must not reload the page, wipe a half-filled
+    # request form or move the user's focus.
+    settings.MEDIA_ROOT = tmp_path
+    report = Report.objects.create(
+        requested_by=lena, kind="proposals", format="csv", status=ReportStatus.RUNNING, progress=10
+    )
+    sign_in(page, "lena@dfe.example")
+    page.goto("/reports/")
+    assert page.locator('meta[http-equiv="refresh"]').count() == 0
+    page.evaluate("() => { window.notReloaded = true }")
+    page.get_by_text("Only include some proposals").click()
+    search = page.get_by_label("Words to search for")
+    search.fill("half-typed words")
+    search.focus()
+
+    report.file.save("proposals.csv", ContentFile(b"Reference\r\nDFE-2026-0001\r\n"), save=False)
+    Report.objects.filter(pk=report.pk).update(
+        status=ReportStatus.DONE, progress=100, row_count=1, file=report.file.name
+    )
+
+    page.get_by_role("link", name="Download").wait_for(timeout=10_000)
+    assert page.evaluate("() => window.notReloaded") is True
+    assert search.input_value() == "half-typed words"
+    assert page.evaluate("() => document.activeElement.name") == "search"
+    assert page.locator(f"#progress-{report.pk}").count() == 0
+
+
+def test_a_report_that_fails_while_watched_offers_try_again_in_place(
+    page, lena, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    report = Report.objects.create(
+        requested_by=lena, kind="proposals", format="csv", status=ReportStatus.RUNNING, progress=10
+    )
+    sign_in(page, "lena@dfe.example")
+    page.goto("/reports/")
+    page.evaluate("() => { window.notReloaded = true }")
+
+    Report.objects.filter(pk=report.pk).update(
+        status=ReportStatus.FAILED, error=reports.GAVE_UP.format(attempts=3), attempts=3
+    )
+
+    retry = page.get_by_role("button", name="Try again")
+    retry.wait_for(timeout=10_000)
+    assert page.evaluate("() => window.notReloaded") is True
+    retry.click()
+    page.wait_for_url("**/reports/")
+    report.refresh_from_db()
+    assert report.status == ReportStatus.QUEUED
+
+
 def test_a_failed_report_says_why_and_is_tried_again_from_the_page(page, lena, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     message = reports.GAVE_UP.format(attempts=3)

@@ -68,6 +68,31 @@ def test_cookies_page_lists_the_essential_cookies(client):
 
 
 @pytest.mark.django_db
+def test_accessibility_statement_follows_the_govuk_model_and_claims_only_what_holds(client):
+    html = client.get("/accessibility/").content.decode()
+
+    # Compliance status: honest, on automated tests alone it cannot be "fully".
+    assert "partially compliant" in html
+    assert "fully compliant" not in html
+    # The model statement's sections.
+    for heading in (
+        "Non-accessible content",
+        "Non-compliance with the accessibility regulations",
+        "What we’re doing to improve accessibility",
+        "Preparation of this accessibility statement",
+    ):
+        assert f">{heading}</h" in html, heading
+    # The test date and method.
+    assert "This service was last tested on" in html
+    assert "axe-core" in html and "Chromium" in html
+    # Nothing it cannot back.
+    assert "400%" not in html
+    assert "JAWS" not in html
+    # Each known problem names the success criterion it fails.
+    assert html.count("WCAG 2.2 success criterion") >= 2
+
+
+@pytest.mark.django_db
 def test_footer_links_to_the_notices_and_the_licence(client):
     html = client.get("/").content.decode()
 
@@ -194,3 +219,32 @@ def test_pages_make_a_fixed_number_of_queries(
         response = client.get(path)
 
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "current"),
+    [
+        ("/proposals/", "Find proposals"),
+        ("/proposals/ABC-2026-0001/", "Find proposals"),
+        ("/proposals/ABC-2026-0001/edit/summary/", "Propose"),
+        ("/proposals/ABC-2026-0001/edit/attachments/", "Propose"),
+        ("/proposals/ABC-2026-0001/check/", "Propose"),
+        ("/proposals/ABC-2026-0001/submitted/", "Propose"),
+        ("/proposals/ABC-2026-0001/triage/", "Review"),
+        ("/proposals/ABC-2026-0001/assess/", "Review"),
+        ("/proposals/ABC-2026-0001/decide/", "Review"),
+        ("/proposals/ABC-2026-0001/feedback/", "Review"),
+        ("/proposals/ABC-2026-0001/experiments/new/", "Experiments"),
+        ("/review/panel/", "Review"),
+    ],
+)
+def test_navigation_marks_the_section_a_page_belongs_to(rf, alice, path, current):
+    alice.role = "lead"
+    alice.save(update_fields=["role"])
+    request = rf.get(path)
+    request.user = alice
+
+    items = navigation_items(Context({"request": request}))
+
+    assert [item["text"] for item in items if item["active"]] == [current]

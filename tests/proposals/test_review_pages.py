@@ -3,15 +3,18 @@ experiments, lessons filters, charts and the proposal page's review panel."""
 
 from __future__ import annotations
 
+import itertools
+import re
 from decimal import Decimal
 
 import pytest
+from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from django.test import Client
 
 from proposals import services
 from proposals.enums import ExperimentStatus, Status
-from proposals.models import AuditEvent, Criterion, Outcome
+from proposals.models import Attachment, AuditEvent, Criterion, Outcome
 from tests.proposals.review_world import (
     approved,
     assess,
@@ -74,6 +77,39 @@ def test_bulk_accept_assigns_every_selected_proposal(alice, rita, ravi):
 
 
 @pytest.mark.django_db
+def test_bulk_accept_with_nothing_ticked_links_to_the_first_checkbox(alice, rita, ravi):
+    submitted(alice), submitted(alice)
+
+    response = _client(rita).post("/review/", {"assessors": [ravi.pk]})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<a href="#id_references_0">Select at least one proposal to accept</a>' in html
+    # The link's target exists: the first checkbox of the queue.
+    assert re.search(r'<input[^>]*id="id_references_0"[^>]*name="references"', html)
+    # And the checkboxes carry the error inline (GOV.UK: error message + describedby).
+    assert 'id="id_references-error"' in html
+    described = r'<input[^>]*aria-describedby="id_references-error"[^>]*name="references"'
+    assert re.search(described, html)
+    assert "govuk-form-group--error" in html
+
+
+@pytest.mark.django_db
+def test_bulk_accept_naming_the_author_as_assessor_says_which_proposal_and_who(alice, rita, ravi):
+    own = submitted(rita)
+
+    response = _client(ravi).post(
+        "/review/", {"references": [own.reference], "assessors": [rita.pk, ravi.pk]}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f"Rita Reviewer cannot assess {own.reference} because they wrote it" in html
+    own.refresh_from_db()
+    assert own.status == Status.SUBMITTED
+
+
+@pytest.mark.django_db
 def test_approve_needs_the_departments_minimum_assessments(alice, rita, ravi, lena, dfe):
     dfe.min_assessments = 2
     dfe.save()
@@ -121,6 +157,71 @@ def test_released_feedback_reaches_the_author_without_assessor_names(alice, rita
         "proposals/includes/review_panel.html", {"proposal": proposal, "user": bob}
     )
     assert "Comment" not in other_panel
+
+
+@pytest.mark.django_db
+def test_released_feedback_without_criterion_comments_has_no_empty_list(alice, rita, lena):
+    proposal = in_review(alice, rita, [rita])
+    services.assessment_declare_conflict(proposal=proposal, assessor=rita, conflict=False)
+    criteria = Criterion.objects.filter(department_id=proposal.department_id, active=True)
+    services.assessment_submit(
+        proposal=proposal,
+        assessor=rita,
+        scores={c.pk: (4, "") for c in criteria},
+        recommendation="fund",
+        comment="",
+    )
+    services.proposal_transition(
+        proposal=proposal, actor=lena, action="approve", data={"rationale": "Go"}
+    )
+    _client(lena).post(f"/proposals/{proposal.reference}/feedback/")
+    proposal.refresh_from_db()
+
+    html = _client(alice).get(f"/proposals/{proposal.reference}/").content.decode()
+
+    assert "Feedback from the assessors" in html
+    assert not re.search(r"<ul[^>]*>\s*</ul>", html)
+    assert "No comments." in html
+
+
+@pytest.mark.django_db
+def test_release_page_promises_comments_not_scores_and_keeps_heading_order(alice, rita, lena):
+    proposal = approved(alice, rita, lena)
+
+    html = _client(lena).get(f"/proposals/{proposal.reference}/feedback/").content.decode()
+
+    main = html[html.index("<main") :]
+    levels = [int(level) for level in re.findall(r"<h([1-6])\b", main)]
+    assert levels[0] == 1
+    assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), levels
+    assert "comments and scores" not in html
+    assert "will not see the scores" in html
+
+
+@pytest.mark.django_db
+def test_assessor_sees_benefits_estimate_attachments_and_a_link_to_the_proposal(alice, rita, ravi):
+    # "Value for money" cannot be scored blind: the page shows what the author claimed.
+    proposal = in_review(alice, rita, [ravi], estimated_benefit_gbp=120000)
+    Attachment.objects.create(
+        proposal=proposal,
+        file=ContentFile(b"%PDF-1.4", name="business-case.pdf"),
+        original_name="business-case.pdf",
+        content_type="application/pdf",
+        size=8,
+    )
+    client = _client(ravi)
+    url = f"/proposals/{proposal.reference}/assess/"
+    client.post(url, {"conflict": "no"})
+
+    html = client.get(url).content.decode()
+
+    assert "Submit assessment" in html
+    assert "3,000 hours a year" in html  # expected benefits
+    assert "£120,000 a year" in html
+    attachment = proposal.attachments.get()
+    assert f'href="/proposals/{proposal.reference}/attachments/{attachment.pk}/"' in html
+    assert "business-case.pdf" in html
+    assert f'href="/proposals/{proposal.reference}/"' in html
 
 
 @pytest.mark.django_db

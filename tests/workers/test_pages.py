@@ -85,7 +85,9 @@ def test_requesting_a_report_queues_it_and_shows_progress(client, lena):
     assert "Your report has been requested" in html
     assert f'data-status-url="/reports/{report.pk}/status.json"' in html
     assert '<progress class="app-progress"' in html and 'value="0"' in html
-    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in html
+    # The page never reloads itself (WCAG 2.2.1): no meta refresh; a link refreshes it.
+    assert 'http-equiv="refresh"' not in html
+    assert re.search(r'<a class="govuk-link" href="/reports/">Refresh the page</a>', html)
     assert 'src="/static/js/report-progress.mjs"' in html
     assert no_inline_code(html)
 
@@ -233,6 +235,19 @@ def test_webhooks_page_is_for_leads(client, alice, lena):
     assert response.status_code == 200
     assert title_of(response) == page_title("Webhooks")
     assert no_inline_code(response.content.decode())
+
+
+@pytest.mark.django_db
+def test_webhook_url_field_is_not_autocompleted_as_the_users_own_url(client, lena):
+    # autocomplete="url" means "the user's own home page" (WCAG 1.3.5); a receiver's
+    # address is not that, so the field must not offer it.
+    client.force_login(lena)
+
+    html = client.get("/account/webhooks/").content.decode()
+
+    field = re.search(r'<input[^>]*name="url"[^>]*>', html)
+    assert field is not None
+    assert "autocomplete" not in field.group(0)
 
 
 @pytest.mark.django_db
