@@ -35,3 +35,11 @@ CACHES = {
 # once-a-minute stamp: a page's query count then does not depend on how recently
 # the test client's session happened to be stamped. The stamp's own test sets 60.
 SESSION_ACTIVITY_RESOLUTION = 0
+
+# On SQLite, a test database in a file, not in memory: the browser tests' live
+# server answers a page's chart images in parallel threads, and an in-memory
+# database is one connection shared by all of them, on which they deadlock.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(os.environ["VAR_DIR"], "test.sqlite3")
+    }
