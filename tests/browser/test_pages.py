@@ -31,6 +31,7 @@ def test_sign_in_wrong_password_shows_error_summary_then_succeeds(page, alice):
     page.get_by_role("button", name="Sign in", exact=True).click()
 
     summary = page.locator(".govuk-error-summary")
+    summary.wait_for()  # the answer to the post, not the page it left
     assert page.title() == page_title("Sign in", error=True)
     assert summary.get_by_role("link").all_inner_texts() == [
         "Enter a correct email address and password"
