@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -20,8 +20,17 @@ from accounts.models import Department, Role, User
 from proposals.enums import DecisionKind, NotificationKind, ReportKind, Status
 from proposals.models import BenefitReview, EvaluationPlan, Experiment, Proposal, Report
 
-if TYPE_CHECKING:
-    from proposals.portfolio import Portfolio
+
+class Figures(Protocol):
+    """What the weekly summary reads of the portfolio's figures
+    (`proposals.portfolio.Portfolio`, which sits above this module and sends it)."""
+
+    counts: dict[str, int]
+    decided: int
+    total: int
+    median_days_to_decision: float | None
+    estimated_benefit_gbp: int
+    realised_benefit_gbp: int
 
 
 @dataclass(frozen=True)
@@ -262,8 +271,8 @@ def portfolio_summary(
     department: Department,
     leads: Sequence[User],
     *,
-    figures: Portfolio,
-    this_week: Portfolio,
+    figures: Figures,
+    this_week: Figures,
     week_ending: dt.date,
 ) -> Message:
     """The weekly summary to a department's leads: the figures of its /portfolio/ page."""
