@@ -9,8 +9,9 @@ every reconnect alike. It
   so the stamps stop when the worker dies, hangs or loses the broker;
 - asks for a catch-up (`proposals.tasks.catch_up`): after a reconnect the
   broker may have lost its messages (a Redis restart), or refused them while
-  it was down, so every outbox row waiting is handed over again at once
-  rather than after NOTIFICATION_SWEEP_AFTER_SECONDS. Claims are conditional,
+  it was down, so every outbox row handed over before this connection came
+  up is handed over again at once rather than after
+  NOTIFICATION_SWEEP_AFTER_SECONDS. Claims are conditional,
   so a message sent twice does its work once.
 
 `worker_status()` is what /healthz reports: "error" when any queue has had no
@@ -94,7 +95,7 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
             settings.WORKER_HEARTBEAT_SECONDS, stamp, (queues,)
         )
         try:
-            parent.app.send_task(CATCH_UP_TASK, retry=False)
+            parent.app.send_task(CATCH_UP_TASK, kwargs={"connected_at": time.time()}, retry=False)
         except Exception:
             # The connection went again: the next reconnect asks once more.
             logger.warning("Could not ask for a catch-up of the outbox")

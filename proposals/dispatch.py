@@ -236,6 +236,7 @@ def requeue_stale(
     *,
     older_than_seconds: int,
     limit: int,
+    handed_before: dt.datetime | None = None,
     pending: str = DeliveryStatus.PENDING,
     claimed: str = DeliveryStatus.CLAIMED,
     failed: str = DeliveryStatus.FAILED,
@@ -254,7 +255,10 @@ def requeue_stale(
       (NOTIFICATION_MAX_ATTEMPTS by default) fails instead, with `gave_up`;
     - pending and `unpublished`: its message never reached the broker;
     - pending for `older_than_seconds`: the message was lost (a Redis restart,
-      a retry that was never published).
+      a retry that was never published). `handed_before` replaces that age
+      with a moment: after a worker reconnects, every row handed over before
+      the connection came up may have been lost with the broker, however
+      recently (see `tasks.catch_up`).
 
     `handed_field` on a pending row is when it was last handed over (a retry,
     or this sweep): stamping it here means a backlog that is merely slow gets
@@ -262,7 +266,7 @@ def requeue_stale(
     """
     manager = model._default_manager
     now = timezone.now()
-    cutoff = now - dt.timedelta(seconds=older_than_seconds)
+    cutoff = handed_before or now - dt.timedelta(seconds=older_than_seconds)
     attempts_limit = max_attempts or settings.NOTIFICATION_MAX_ATTEMPTS
     expired = manager.annotate(_last_sign=Coalesce("heartbeat_at", handed_field)).filter(
         status=claimed, _last_sign__lt=claim_expiry_cutoff(now)

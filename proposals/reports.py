@@ -856,7 +856,9 @@ GAVE_UP = (
 CANCELLED = "This report was cancelled by the service team."
 
 
-def sweep(*, older_than_seconds: int | None = None) -> int:
+def sweep(
+    *, older_than_seconds: int | None = None, handed_before: dt.datetime | None = None
+) -> int:
     """Re-enqueue reports whose message was lost, or whose build stopped (heartbeat expired).
 
     A build that stopped REPORT_MAX_ATTEMPTS times fails, with a message its
@@ -867,6 +869,7 @@ def sweep(*, older_than_seconds: int | None = None) -> int:
         Report,
         older_than_seconds=seconds,
         limit=500,
+        handed_before=handed_before,
         pending=ReportStatus.QUEUED,
         claimed=ReportStatus.RUNNING,
         failed=ReportStatus.FAILED,

@@ -9,16 +9,20 @@ operators in the admin.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from celery import shared_task
+from django.utils import timezone
 
 from proposals import dispatch, notifications, opendata, portfolio, reports, webhooks
 from proposals.models import Notification, WebhookDelivery
 
-# A catch-up leaves alone rows handed over this recently: two workers
-# reconnecting together then send each row once, not twice.
-CATCH_UP_GRACE_SECONDS = 5
+# Two clocks meet in a catch-up (the worker's, which says when it connected,
+# and the ones that stamped the rows): rows handed over up to this long after
+# the connection are handed over again. A spare message is harmless (claims are
+# conditional); a message the broker lost and nobody resends waits for the sweep.
+CATCH_UP_CLOCK_SKEW_SECONDS = 2
 
 
 @shared_task(bind=True, name="proposals.tasks.deliver_notification", max_retries=None)
@@ -41,23 +45,35 @@ def sweep_notifications() -> int:
 
 
 @shared_task(name="proposals.tasks.catch_up")
-def catch_up() -> int:
+def catch_up(*, connected_at: float | None = None) -> int:
     """A worker has just (re)connected to the broker: hand over every waiting outbox row now.
 
-    The broker may have lost its messages (Redis restarted without them) or
-    refused them while it was down; waiting for the sweep's age limit
-    (NOTIFICATION_SWEEP_AFTER_SECONDS) would leave them for minutes. Claims
-    are conditional, so a row whose first message still arrives is sent once.
+    The broker may have lost every message it held before `connected_at` (a
+    Redis restart, a killed worker's prefetched messages) or refused them
+    while it was down, however recently they were sent; waiting for the
+    sweep's age limit (NOTIFICATION_SWEEP_AFTER_SECONDS) would leave them for
+    minutes. So every pending row handed over before the connection came up is
+    handed over again. Claims are conditional, so a row whose first message
+    still arrives is sent once.
     """
-    grace = CATCH_UP_GRACE_SECONDS
+    moment = timezone.now() if connected_at is None else _from_epoch(connected_at)
+    before = moment + dt.timedelta(seconds=CATCH_UP_CLOCK_SKEW_SECONDS)
     handed = notifications.enqueue(
-        dispatch.requeue_stale(Notification, older_than_seconds=grace, limit=20_000)
+        dispatch.requeue_stale(
+            Notification, older_than_seconds=0, handed_before=before, limit=20_000
+        )
     )
     handed += webhooks.enqueue(
-        dispatch.requeue_stale(WebhookDelivery, older_than_seconds=grace, limit=5000)
+        dispatch.requeue_stale(
+            WebhookDelivery, older_than_seconds=0, handed_before=before, limit=5000
+        )
     )
-    handed += reports.sweep(older_than_seconds=grace)
+    handed += reports.sweep(handed_before=before)
     return handed
+
+
+def _from_epoch(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 
 @shared_task(name="proposals.tasks.send_daily_digests")
