@@ -456,6 +456,9 @@ WORKER_DEAD_AFTER_SECONDS = env_int("WORKER_DEAD_AFTER_SECONDS", 120, minimum=2)
 REPORT_EXPIRY_DAYS = env_int("REPORT_EXPIRY_DAYS", 7, minimum=1)
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
 # Seconds to connect, and between bytes of the answer, before a try gives up.
+# How long the old secret keeps signing after a rotation: a day for a receiver to
+# deploy the new one. Both are sent meanwhile (Standard Webhooks allows several).
+WEBHOOK_SECRET_OVERLAP_HOURS = env_float("WEBHOOK_SECRET_OVERLAP_HOURS", 24.0)
 WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0)
 # Certificate authorities trusted for webhook endpoints (a PEM file); certifi's by default.
 WEBHOOK_CA_BUNDLE = env_str("WEBHOOK_CA_BUNDLE")

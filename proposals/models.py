@@ -645,6 +645,10 @@ class WebhookEndpoint(models.Model):
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="webhooks")
     url = models.URLField(max_length=500)
     secret = models.CharField(max_length=64)
+    # After a rotation the old secret signs too, until `previous_secret_expires_at`,
+    # so a receiver can move to the new one without dropping a delivery.
+    previous_secret = models.CharField(max_length=64, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     events = models.JSONField(default=list)
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")

@@ -19,12 +19,14 @@ to the operators' log only, so the delivery log cannot map internal ports.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import functools
 import hashlib
 import hmac
 import ipaddress
 import json
 import logging
+import secrets
 import socket
 import ssl
 import time
@@ -117,6 +119,21 @@ def sign(secret: str, body: bytes) -> str:
     it signs the body alone, so a captured delivery could be replayed.
     """
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def new_secret() -> str:
+    """Standard Webhooks' form: `whsec_` and the base64 of a 256-bit key."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def signing_secrets(endpoint: WebhookEndpoint, now: dt.datetime | None = None) -> list[str]:
+    """The secrets that sign a delivery to `endpoint` now: the current one first,
+    then the one it replaced while its overlap lasts (a rotation)."""
+    keys = [endpoint.secret]
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret and expires is not None and expires > (now or timezone.now()):
+        keys.append(endpoint.previous_secret)
+    return keys
 
 
 def signing_key(secret: str) -> bytes:
@@ -342,7 +359,7 @@ def deliver(delivery_id: str) -> bool:
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        **signed_headers([endpoint.secret], str(delivery.pk), body),
+        **signed_headers(signing_secrets(endpoint), str(delivery.pk), body),
         "X-Webhook-Event": delivery.event,
         "X-Webhook-Delivery": str(delivery.pk),
     }

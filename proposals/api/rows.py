@@ -35,6 +35,7 @@ from proposals.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from proposals.webhooks import signing_secrets
 
 UTC = dt.UTC
 
@@ -448,6 +449,9 @@ def webhook_row(endpoint: WebhookEndpoint, *, secret: bool = False) -> dict[str,
         "events": list(endpoint.events),
         "active": endpoint.active,
         "created_at": iso(endpoint.created_at),
+        "previous_secret_valid_until": (
+            iso(endpoint.previous_secret_expires_at) if len(signing_secrets(endpoint)) > 1 else None
+        ),
     }
     if secret:
         row["secret"] = endpoint.secret

@@ -581,6 +581,13 @@ class WebhookOut(serializers.Serializer):
     events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices))
     active = serializers.BooleanField()
     created_at = serializers.DateTimeField()
+    previous_secret_valid_until = serializers.DateTimeField(
+        allow_null=True,
+        help_text=(
+            "After a rotation, when the secret it replaced stops signing deliveries; "
+            "null when only the current secret signs."
+        ),
+    )
 
 
 class WebhookCreatedOut(WebhookOut):

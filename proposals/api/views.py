@@ -951,6 +951,36 @@ class WebhookViewSet(viewsets.GenericViewSet):
         return Response(rows.webhook_row(endpoint, secret=True), status=status.HTTP_201_CREATED)
 
     @extend_schema(
+        request=None,
+        responses={200: s.WebhookCreatedOut},
+        summary="Rotate an endpoint's signing secret (department leads)",
+        description=(
+            "Returns the new secret, once. The old one keeps signing beside it (two "
+            "`v1,` signatures in `webhook-signature`) until `previous_secret_valid_until`, "
+            "so the receiver can change over without dropping a delivery."
+        ),
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request: AuthedRequest, pk: str) -> Response:
+        no_body(request)
+        endpoint = get_object_or_404(self.get_queryset(), pk=int(pk))
+        services.webhook_rotate_secret(actor=request.user, endpoint=endpoint)
+        endpoint.refresh_from_db()
+        return Response(rows.webhook_row(endpoint, secret=True))
+
+    @extend_schema(
+        request=None,
+        responses={200: s.WebhookOut},
+        summary="Stop signing with the secret a rotation replaced (department leads)",
+    )
+    @action(detail=True, methods=["post"], url_path="retire-previous-secret")
+    def retire_previous_secret(self, request: AuthedRequest, pk: str) -> Response:
+        no_body(request)
+        endpoint = get_object_or_404(self.get_queryset(), pk=int(pk))
+        endpoint = services.webhook_retire_previous_secret(actor=request.user, endpoint=endpoint)
+        return Response(rows.webhook_row(endpoint))
+
+    @extend_schema(
         responses={200: s.DeliveryOut(many=True)},
         summary="An endpoint's latest 100 deliveries, newest first",
     )

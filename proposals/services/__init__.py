@@ -79,6 +79,8 @@ from proposals.services.webhooks import (
     validate_url,
     webhook_deactivate,
     webhook_register,
+    webhook_retire_previous_secret,
+    webhook_rotate_secret,
     webhook_send_test,
 )
 
@@ -131,5 +133,7 @@ __all__ = [
     "validate_url",
     "webhook_deactivate",
     "webhook_register",
+    "webhook_retire_previous_secret",
+    "webhook_rotate_secret",
     "webhook_send_test",
 ]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import base64
+import datetime as dt
 import ipaddress
-import secrets
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,7 +27,7 @@ from proposals.models import (
     WebhookEndpoint,
 )
 from proposals.services.base import audit
-from proposals.webhooks import TEST_EVENT, address_allowed
+from proposals.webhooks import TEST_EVENT, address_allowed, new_secret
 
 # --- webhooks (rows written with the change; delivered by the workers) ---------------------
 
@@ -117,8 +116,7 @@ def webhook_register(
     chosen = [event for event in WebhookEvent.values if event in set(events)]
     if not chosen:
         raise ValidationError({"events": ["Select at least one event"]})
-    # Standard Webhooks' form: `whsec_` and the base64 of a 256-bit key.
-    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    secret = new_secret()
     endpoint = WebhookEndpoint.objects.create(
         department_id=actor.department_id,
         url=url,
@@ -149,6 +147,58 @@ def webhook_deactivate(*, actor: User, endpoint: WebhookEndpoint) -> WebhookEndp
             obj=endpoint,
             department=actor.department,
             changes={"active": (True, False)},
+        )
+    return endpoint
+
+
+def _lead_of_active(actor: User, endpoint: WebhookEndpoint, refusal: str) -> None:
+    if not perms.is_lead_of(actor, endpoint.department_id) or not endpoint.active:
+        raise ActionNotAllowed(refusal)
+
+
+@transaction.atomic
+def webhook_rotate_secret(*, actor: User, endpoint: WebhookEndpoint) -> str:
+    """A new signing secret, returned once; the one it replaces keeps signing for
+    WEBHOOK_SECRET_OVERLAP_HOURS, so the receiver can change over without losing
+    a delivery. Only two are ever valid: rotating again during an overlap retires
+    the older one at once."""
+    _lead_of_active(actor, endpoint, "Only the department's lead can change its webhook secrets")
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    now = timezone.now()
+    secret = new_secret()
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_expires_at = now + dt.timedelta(
+        hours=settings.WEBHOOK_SECRET_OVERLAP_HOURS
+    )
+    endpoint.secret = secret
+    endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    audit(
+        actor=actor,
+        action="rotate_webhook_secret",
+        obj=endpoint,
+        department=actor.department,
+        # Never the secrets themselves: the audit log is read by more people.
+        changes={"previous_secret_expires_at": (None, endpoint.previous_secret_expires_at)},
+    )
+    return secret
+
+
+@transaction.atomic
+def webhook_retire_previous_secret(*, actor: User, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """End a rotation's overlap now: the receiver has the new secret."""
+    _lead_of_active(actor, endpoint, "Only the department's lead can change its webhook secrets")
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    if endpoint.previous_secret:
+        was = endpoint.previous_secret_expires_at
+        endpoint.previous_secret = ""
+        endpoint.previous_secret_expires_at = None
+        endpoint.save(update_fields=["previous_secret", "previous_secret_expires_at"])
+        audit(
+            actor=actor,
+            action="retire_webhook_secret",
+            obj=endpoint,
+            department=actor.department,
+            changes={"previous_secret_expires_at": (was, None)},
         )
     return endpoint
 

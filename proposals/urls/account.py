@@ -17,4 +17,12 @@ urlpatterns = [
     path(
         "account/webhooks/<int:endpoint_id>/remove/", account.webhook_remove, name="webhook_remove"
     ),
+    path(
+        "account/webhooks/<int:endpoint_id>/rotate/", account.webhook_rotate, name="webhook_rotate"
+    ),
+    path(
+        "account/webhooks/<int:endpoint_id>/retire-secret/",
+        account.webhook_retire_secret,
+        name="webhook_retire_secret",
+    ),
 ]

@@ -5,12 +5,15 @@ Thin: forms shape input; `proposals.notifications` and `services` hold the rules
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -88,9 +91,11 @@ def webhooks_page(request: HttpRequest) -> HttpResponse:
             add_service_errors(form, error)
         else:
             # Shown once, on the next page, then dropped from the session.
-            request.session[_ONCE] = {"url": endpoint.url, "secret": secret}
+            request.session[_ONCE] = {"url": endpoint.url, "secret": secret, "rotated": False}
             return redirect("account:webhooks")
     new_secret = request.session.pop(_ONCE, None)
+    if new_secret and new_secret.get("until"):
+        new_secret["until"] = dt.datetime.fromisoformat(new_secret["until"])
     return render(
         request,
         "account/webhooks.html",
@@ -99,6 +104,7 @@ def webhooks_page(request: HttpRequest) -> HttpResponse:
             "endpoints": webhooks.endpoints_for(request.user),  # type: ignore[arg-type]
             "deliveries": webhooks.deliveries_for(request.user),  # type: ignore[arg-type]
             "new_secret": new_secret,
+            "now": timezone.now(),
         },
         status=400 if form.errors else 200,
     )
@@ -125,4 +131,36 @@ def webhook_remove(request: HttpRequest, endpoint_id: int) -> HttpResponse:
         raise Http404("No such webhook")
     services.webhook_deactivate(actor=request.user, endpoint=endpoint)  # type: ignore[arg-type]
     messages.success(request, f"{endpoint.url} will get no more events")
+    return redirect("account:webhooks")
+
+
+@login_required
+@require_POST
+def webhook_rotate(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    _lead_only(request)
+    endpoint = webhooks.endpoint_for(request.user, endpoint_id)  # type: ignore[arg-type]
+    if endpoint is None:
+        raise Http404("No such webhook")
+    secret = services.webhook_rotate_secret(actor=request.user, endpoint=endpoint)  # type: ignore[arg-type]
+    endpoint.refresh_from_db()
+    request.session[_ONCE] = {
+        "url": endpoint.url,
+        "secret": secret,
+        "rotated": True,
+        "until": endpoint.previous_secret_expires_at.isoformat()
+        if endpoint.previous_secret_expires_at
+        else None,
+    }
+    return redirect("account:webhooks")
+
+
+@login_required
+@require_POST
+def webhook_retire_secret(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    _lead_only(request)
+    endpoint = webhooks.endpoint_for(request.user, endpoint_id)  # type: ignore[arg-type]
+    if endpoint is None:
+        raise Http404("No such webhook")
+    services.webhook_retire_previous_secret(actor=request.user, endpoint=endpoint)  # type: ignore[arg-type]
+    messages.success(request, f"Events to {endpoint.url} are now signed with the new secret only")
     return redirect("account:webhooks")

@@ -226,6 +226,13 @@ CASES: dict[tuple[str, str], Case] = {
     ("webhook-deliveries", "GET"): Case(
         lambda w, t: f"/api/v1/webhooks/{w.webhook.pk}/deliveries/", roles({"lena"}, 200, 404)
     ),
+    ("webhook-rotate-secret", "POST"): Case(
+        lambda w, t: f"/api/v1/webhooks/{w.webhook.pk}/rotate-secret/", roles({"lena"}, 200, 404)
+    ),
+    ("webhook-retire-previous-secret", "POST"): Case(
+        lambda w, t: f"/api/v1/webhooks/{w.webhook.pk}/retire-previous-secret/",
+        roles({"lena"}, 200, 404),
+    ),
     # --- schema, docs and the JSON 404 for anything else ---
     ("schema", "GET"): Case(_fixed("/api/schema/"), always(200)),
     ("docs", "GET"): Case(_fixed("/api/docs/"), always(200)),

@@ -95,6 +95,7 @@ def test_lead_registers_a_webhook_and_sees_the_secret_once(client_for, lena) -> 
             "events": ["proposal.decided"],
             "active": True,
             "created_at": created.json()["created_at"],
+            "previous_secret_valid_until": None,
         }
     ]
 
