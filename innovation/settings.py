@@ -390,6 +390,7 @@ CELERY_TASK_ROUTES = {
     "proposals.tasks.build_report": {"queue": "reports"},
     "proposals.tasks.*report*": {"queue": "reports"},
     "proposals.tasks.build_open_data": {"queue": "reports"},
+    "proposals.tasks.compact_change_log": {"queue": "reports"},
     "proposals.tasks.deliver_webhook": {"queue": "webhooks"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -431,6 +432,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "proposals.tasks.build_open_data",
         "schedule": crontab(minute=20),
     },
+    # The change feed's log: old rows no follower can need, nightly.
+    "compact-change-log": {
+        "task": "proposals.tasks.compact_change_log",
+        "schedule": crontab(hour=3, minute=40),
+    },
 }
 CELERY_WORKER_QUEUES = "notifications,reports,webhooks"
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -465,6 +471,9 @@ WEBHOOK_CA_BUNDLE = env_str("WEBHOOK_CA_BUNDLE")
 
 # --- REST API ------------------------------------------------------------------------
 API_SETTLING_LAG_SECONDS = env_int("API_SETTLING_LAG_SECONDS", 5, minimum=0)
+# The change feed's log keeps this long (each proposal's latest change for ever);
+# a cursor must be used within it, less a day (proposals/services/feed.py).
+API_CHANGES_RETENTION_DAYS = env_int("API_CHANGES_RETENTION_DAYS", 90, minimum=2)
 API_MAX_PAGE_SIZE = 500
 API_TOKEN_DEFAULT_DAYS = 90
 REST_FRAMEWORK = {

@@ -15,7 +15,15 @@ from typing import Any
 from celery import shared_task
 from django.utils import timezone
 
-from proposals import dispatch, notifications, opendata, portfolio, reports, webhooks
+from proposals import (
+    dispatch,
+    notifications,
+    opendata,
+    portfolio,
+    reports,
+    services,
+    webhooks,
+)
 from proposals.models import Notification, WebhookDelivery
 
 # Two clocks meet in a catch-up (the worker's, which says when it connected,
@@ -120,6 +128,12 @@ def build_report(*, report_id: str) -> bool:
 def expire_reports() -> int:
     """Beat, hourly: remove report files past their expiry."""
     return reports.expire()
+
+
+@shared_task(name="proposals.tasks.compact_change_log")
+def compact_change_log() -> int:
+    """Beat, nightly: drop the change feed's log rows past their retention."""
+    return services.change_log_compact()
 
 
 @shared_task(name="proposals.tasks.build_open_data")

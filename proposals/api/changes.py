@@ -28,13 +28,15 @@ feed of a proposal they could never see.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core import signing
 from django.db import connection
-from rest_framework.exceptions import ValidationError
+from rest_framework import status
+from rest_framework.exceptions import APIException, ValidationError
 
 from proposals import selectors
 from proposals.api import rows
@@ -67,12 +69,15 @@ class Position:
     upto: str | None = None
     after: tuple[int, int] | None = None
     after_id: int = 0
+    # When the cursor was given out (Unix seconds); None in cursors from before.
+    issued: int | None = None
 
     def encode(self) -> str:
         if settings.IS_POSTGRES:
             data: dict[str, Any] = {"d": self.done, "u": self.upto, "a": self.after}
         else:
             data = {"i": self.after_id}
+        data["t"] = int(time.time())
         return signing.dumps(data, salt=_SALT, compress=True)
 
     @classmethod
@@ -81,16 +86,38 @@ class Position:
             return cls()
         try:
             data = signing.loads(cursor, salt=_SALT)
+            issued = int(data["t"]) if data.get("t") is not None else None
             if settings.IS_POSTGRES:
                 after = data["a"]
-                return cls(
+                position = cls(
                     done=_snapshot(data["d"]),
                     upto=_snapshot(data["u"]),
                     after=(int(after[0]), int(after[1])) if after is not None else None,
+                    issued=issued,
                 )
-            return cls(after_id=int(data["i"]))
+            else:
+                position = cls(after_id=int(data["i"]), issued=issued)
         except (signing.BadSignature, KeyError, TypeError, ValueError, IndexError):
             raise ValidationError({"cursor": [_BAD_CURSOR]}) from None
+        position.refuse_if_expired()
+        return position
+
+    def refuse_if_expired(self) -> None:
+        """A cursor older than the log keeps (less a day, for a transaction that was
+        open when it was given out) may have missed rows the compaction deleted."""
+        days = settings.API_CHANGES_RETENTION_DAYS
+        if self.issued is not None and self.issued < time.time() - (days - 1) * 86400:
+            raise CursorExpired(
+                f"This cursor is more than {days - 1} days old, older than the feed keeps "
+                "changes: clear your copy and start again without a cursor (you are sent "
+                "every proposal you may see, then the changes)"
+            )
+
+
+class CursorExpired(APIException):
+    status_code = status.HTTP_410_GONE
+    default_detail = "This cursor is older than the feed keeps changes"
+    default_code = "cursor_expired"
 
 
 def _snapshot(value: Any) -> str | None:

@@ -544,7 +544,17 @@ class ChangeFeedView(APIView):
 
     @extend_schema(
         parameters=[s.ChangesIn],
-        responses={200: s.ChangesOut},
+        responses={
+            200: s.ChangesOut,
+            410: OpenApiResponse(
+                s.ErrorOut,
+                description=(
+                    "`cursor_expired`: the cursor is older than the log keeps changes "
+                    "(API_CHANGES_RETENTION_DAYS, less a day): clear your copy and start "
+                    "again without a cursor"
+                ),
+            ),
+        },
         summary="Every change to proposals you may see, in commit order",
         description=(
             "Start without a cursor: you get every proposal you may see as "
@@ -552,7 +562,9 @@ class ChangeFeedView(APIView):
             "is true, and every few seconds after. Nothing is held back and nothing is "
             "missed, however long a writing transaction runs. `proposal.removed` means "
             "delete your copy: the proposal was deleted, merged into another, or you may "
-            "no longer see it. See docs/api.md for a worked example."
+            "no longer see it. A cursor is good for API_CHANGES_RETENTION_DAYS less a day (89 "
+            "days by default; a 410 after that). See docs/api.md "
+            "for a worked example."
         ),
         examples=[
             OpenApiExample(

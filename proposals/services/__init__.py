@@ -53,6 +53,7 @@ from proposals.services.experiments import (
     outcome_record,
     proposal_adopt,
 )
+from proposals.services.feed import change_log_compact
 from proposals.services.proposals import (
     EDITABLE_FIELDS,
     EDITABLE_RELATIONS,
@@ -103,6 +104,7 @@ __all__ = [
     "benefit_review_record",
     "challenge_close",
     "challenge_create",
+    "change_log_compact",
     "comment_add",
     "comment_edit",
     "department_configure",
