@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import ApiToken, Department, User
+from accounts.models import ApiToken, Department, Invitation, User
 
 
 @admin.register(Department)
@@ -51,3 +51,21 @@ class ApiTokenAdmin(admin.ModelAdmin):
     search_fields = ("prefix", "name", "user__email")
     readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
     list_select_related = ("user",)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations are made and withdrawn through the audited product
+    pages (/account/invitations/), which staff may use for any department."""
+
+    list_display = ("email", "department", "role", "invited_by", "created_at", "expires_at")
+    list_filter = ("email_status", "role", "department")
+    search_fields = ("email",)
+    list_select_related = ("department", "invited_by")
+    readonly_fields = [field.name for field in Invitation._meta.fields]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

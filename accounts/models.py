@@ -14,6 +14,22 @@ from django.db import models
 from django.utils import timezone
 
 
+def email_domain(email: str) -> str:
+    """The part after the @, as departments' `email_domain` is compared: lower case."""
+    return email.rsplit("@", 1)[-1].strip().lower()
+
+
+class DepartmentManager(models.Manager["Department"]):
+    def for_email(self, email: str) -> Department | None:
+        """The department an email address belongs to: the one rule, used by single
+        sign-on and by invitations alike. The domain must equal `email_domain`
+        exactly (case aside): a subdomain is not the department's."""
+        domain = email_domain(email)
+        if not domain:
+            return None
+        return self.filter(email_domain__iexact=domain).first()
+
+
 class Department(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
@@ -28,6 +44,8 @@ class Department(models.Model):
     moderation_threshold = models.DecimalField(max_digits=4, decimal_places=2, default=1.5)
     # An experiment may not start without an evaluation plan (Magenta Book) when set.
     evaluation_plan_required = models.BooleanField(default=False)
+
+    objects = DepartmentManager()
 
     class Meta:
         ordering = ["name"]
@@ -141,3 +159,80 @@ class ApiToken(models.Model):
     def hash_key(key: str) -> str:
         """What is stored of a key, and what a presented key is looked up by."""
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class InvitationState(models.TextChoices):
+    """Where an invitation is in its life; derived, never stored (expiry is a clock)."""
+
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Withdrawn"
+
+
+class InvitationEmail(models.TextChoices):
+    """The invitation email's delivery: the outbox's states (proposals' DeliveryStatus)."""
+
+    PENDING = "pending", "Waiting to be sent"
+    CLAIMED = "claimed", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Could not be sent"
+
+
+class Invitation(models.Model):
+    """A lead's invitation for someone without single sign-on to make an account.
+
+    Only a SHA-256 of the link's token is stored, written by the worker that
+    sends the email (so the token is never in the database or the broker); the
+    row is its own outbox for that email, with the fields the outbox sweep reads.
+    """
+
+    email = models.EmailField()
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.SUBMITTER)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations_sent"
+    )
+    token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitation"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # The email's outbox fields, as a Notification's (proposals.dispatch.requeue_stale).
+    email_status = models.CharField(
+        max_length=20, choices=InvitationEmail.choices, default=InvitationEmail.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    unpublished = models.BooleanField(default=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["department", "email"], name="invitation_email_idx"),
+            models.Index(fields=["email_status", "created_at"], name="invitation_outbox_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.department_id}"
+
+    @property
+    def state(self) -> InvitationState:
+        if self.accepted_at is not None:
+            return InvitationState.ACCEPTED
+        if self.revoked_at is not None:
+            return InvitationState.REVOKED
+        if self.expires_at <= timezone.now():
+            return InvitationState.EXPIRED
+        return InvitationState.PENDING
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        """What is stored of a link's token (256 random bits: a fast hash is enough)."""
+        return hashlib.sha256(token.encode()).hexdigest()

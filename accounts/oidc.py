@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib import messages
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
-from accounts.models import Department, Role, User
+from accounts.models import Department, Role, User, email_domain
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +31,7 @@ NO_EMAIL_MESSAGE = (
 INACTIVE_MESSAGE = "Your account has been deactivated. Ask your department's portfolio lead."
 
 
-def email_domain(email: str) -> str:
-    return email.rsplit("@", 1)[-1].strip().lower()
+__all__ = ["DepartmentOIDCBackend", "email_domain"]
 
 
 class DepartmentOIDCBackend(OIDCAuthenticationBackend):
@@ -50,7 +49,7 @@ class DepartmentOIDCBackend(OIDCAuthenticationBackend):
     def create_user(self, claims: dict[str, Any]) -> User | None:
         email = claims["email"].strip().lower()
         domain = email_domain(email)
-        department = Department.objects.filter(email_domain__iexact=domain).first()
+        department = Department.objects.for_email(email)
         if department is None:
             logger.info("Refused single sign-on for unknown email domain %s", domain)
             self._tell(UNKNOWN_DOMAIN_MESSAGE.format(domain=domain))

@@ -245,6 +245,10 @@ if OIDC_ENABLED:
         if env_str(_name) is None:
             raise ImproperlyConfigured(f"{_name} is required when OIDC_CLIENT_ID is set")
 
+# --- Invitations (people without single sign-on) --------------------------------------
+# A lead's invitation link works this many days, once (docs/sign-in.md).
+INVITATION_EXPIRY_DAYS = env_int("INVITATION_EXPIRY_DAYS", 7, minimum=1)
+
 # --- Internationalisation ------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -39,6 +39,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from accounts.models import Invitation
 from proposals.enums import DeliveryStatus
 from proposals.models import Notification, Report, WebhookDelivery
 
@@ -49,6 +50,7 @@ SEND_DIGEST = "proposals.tasks.send_digest"
 BUILD_REPORT = "proposals.tasks.build_report"
 DELIVER_WEBHOOK = "proposals.tasks.deliver_webhook"
 CATCH_UP = "proposals.tasks.catch_up"
+SEND_INVITATION = "proposals.tasks.send_invitation"
 
 # The outbox row each task works on (and the argument naming it), so that a
 # publish that fails can mark the row.
@@ -56,6 +58,7 @@ OUTBOX_OF_TASK: dict[str, tuple[type[models.Model], str]] = {
     DELIVER_NOTIFICATION: (Notification, "notification_id"),
     DELIVER_WEBHOOK: (WebhookDelivery, "delivery_id"),
     BUILD_REPORT: (Report, "report_id"),
+    SEND_INVITATION: (Invitation, "invitation_id"),
 }
 
 # After a publish fails, publishes are skipped (rows marked `unpublished`) for
@@ -242,6 +245,7 @@ def requeue_stale(
     failed: str = DeliveryStatus.FAILED,
     handed_field: str = "claimed_at",
     error_field: str = "last_error",
+    status_field: str = "status",
     max_attempts: int | None = None,
     gave_up: str = "Gave up after {attempts} attempts: the last one's worker stopped part-way",
     on_give_up: Callable[[list[Any]], None] | None = None,
@@ -260,7 +264,9 @@ def requeue_stale(
       the connection came up may have been lost with the broker, however
       recently (see `tasks.catch_up`).
 
-    `handed_field` on a pending row is when it was last handed over (a retry,
+    `status_field` names the delivery state's column (an invitation's is
+    `email_status`: its `state` is its own life). `handed_field` on a pending
+    row is when it was last handed over (a retry,
     or this sweep): stamping it here means a backlog that is merely slow gets
     one extra message per sweep window, not one a minute.
     """
@@ -269,7 +275,7 @@ def requeue_stale(
     cutoff = handed_before or now - dt.timedelta(seconds=older_than_seconds)
     attempts_limit = max_attempts or settings.NOTIFICATION_MAX_ATTEMPTS
     expired = manager.annotate(_last_sign=Coalesce("heartbeat_at", handed_field)).filter(
-        status=claimed, _last_sign__lt=claim_expiry_cutoff(now)
+        **{status_field: claimed}, _last_sign__lt=claim_expiry_cutoff(now)
     )
     released: list[Any] = []
     with transaction.atomic():
@@ -282,12 +288,12 @@ def requeue_stale(
         released = [pk for pk, attempts in rows if attempts < attempts_limit]
         for pk, attempts in rows:
             if attempts >= attempts_limit:
-                manager.filter(pk=pk, status=claimed).update(
-                    status=failed, **{error_field: gave_up.format(attempts=attempts)}
+                manager.filter(pk=pk, **{status_field: claimed}).update(
+                    **{status_field: failed, error_field: gave_up.format(attempts=attempts)}
                 )
         if released:
-            manager.filter(pk__in=released, status=claimed).update(
-                status=pending, heartbeat_at=None, **{handed_field: now}
+            manager.filter(pk__in=released, **{status_field: claimed}).update(
+                **{status_field: pending, "heartbeat_at": None, handed_field: now}
             )
     if given_up and on_give_up is not None:
         on_give_up(given_up)
@@ -301,11 +307,11 @@ def requeue_stale(
     if released:
         logger.warning("Released %s expired claim(s) on %s", len(released), model.__name__)
     unpublished = list(
-        manager.filter(status=pending, unpublished=True)
+        manager.filter(**{status_field: pending}, unpublished=True)
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
-    stale = Q(status=pending, created_at__lt=cutoff) & (
+    stale = Q(**{status_field: pending}, created_at__lt=cutoff) & (
         Q(**{f"{handed_field}__isnull": True}) | Q(**{f"{handed_field}__lt": cutoff})
     )
     lost = list(

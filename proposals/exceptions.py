@@ -60,3 +60,12 @@ class InvalidTransition(StateConflict):
 
 class StaleVersion(Exception):
     """The caller edited an older version than the one stored (412)."""
+
+
+class InvitationUnusable(Exception):
+    """An invitation link that cannot make an account: unknown, used, withdrawn,
+    expired, or for an address that already has one. `reason` names which, for the page."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -15,8 +15,9 @@ from typing import Protocol
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from accounts.models import Department, Role, User
+from accounts.models import Department, Invitation, Role, User
 from proposals.enums import DecisionKind, NotificationKind, ReportKind, Status
 from proposals.models import BenefitReview, EvaluationPlan, Experiment, Proposal, Report
 
@@ -311,3 +312,38 @@ def portfolio_summary(
         body,
         url="/portfolio/",
     )
+
+
+# --- invitations (to people who have no account yet) -------------------------------------
+
+
+def invitation_email(invitation: Invitation, *, link: str) -> tuple[str, str]:
+    """The subject and text of an invitation: to an address, not to a user, so it
+    is not a `Message` (the notifications outbox is for people with accounts)."""
+    inviter = invitation.invited_by
+    who = inviter.full_name if inviter is not None else "The service team"
+    department = invitation.department
+    local = timezone.localtime(invitation.expires_at)
+    hour = local.strftime("%-I:%M%p").replace(":00", "").lower()
+    expires = f"{local:%-d %B %Y} at {hour}"
+    body = "\n".join(
+        [
+            "Hello,",
+            "",
+            f"{who} has invited you to use {settings.SERVICE_NAME} at {department.name}, "
+            f"as a {invitation.get_role_display().lower()}.",
+            "",
+            "To accept, create your account here:",
+            link,
+            "",
+            f"The link works once, until {expires}. If it has "
+            "expired, ask your department's portfolio lead to invite you again.",
+            "",
+            "If you were not expecting this email, you can ignore it.",
+            "",
+            f"{settings.SERVICE_NAME}",
+            "This is an automated email. Replies to it are not read.",
+            "",
+        ]
+    )
+    return f"You have been invited to {settings.SERVICE_NAME}", body

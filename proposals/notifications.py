@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 import smtplib
 import uuid
 from collections.abc import Collection, Iterable, Sequence
@@ -26,11 +27,12 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from notifications_python_client.errors import APIError
 from notifications_python_client.notifications import NotificationsAPIClient
 
-from accounts.models import User
+from accounts.models import Invitation, InvitationEmail, User
 from proposals import dispatch, messages, registry
 from proposals.dispatch import TransientFailure
 from proposals.enums import DeliveryStatus, ExperimentStatus, Frequency, NotificationKind, Status
@@ -301,6 +303,79 @@ def _record_failure(notification: Notification, error: BaseException) -> None:
     raise TransientFailure(description, attempts=notification.attempts) from error
 
 
+# --- invitations: an email to an address, not yet a person ---------------------------------
+
+
+def deliver_invitation(invitation_id: int) -> bool:
+    """Claim the invitation's email, make its link's token, send it, mark it sent.
+
+    The token is made here, by the worker that sends it, and only its hash is
+    written (with the claim, in one conditional update): it is never in the
+    database or the broker. A retry or a resend makes a new token, so the link
+    in the latest email is the one that works. Safe to run twice: the claim is
+    conditional, as `deliver`'s. An invitation withdrawn, accepted or expired
+    before its email went is not sent (and fails, saying why).
+    """
+    now = timezone.now()
+    waiting = Invitation.objects.filter(pk=invitation_id, email_status=InvitationEmail.PENDING)
+    token = secrets.token_urlsafe(32)
+    claimed = waiting.filter(accepted_at=None, revoked_at=None, expires_at__gt=now).update(
+        email_status=InvitationEmail.CLAIMED,
+        claimed_at=now,
+        heartbeat_at=now,
+        unpublished=False,
+        attempts=F("attempts") + 1,
+        token_hash=Invitation.hash_token(token),
+    )
+    if not claimed:
+        waiting.update(
+            email_status=InvitationEmail.FAILED,
+            last_error="Not sent: the invitation was withdrawn, accepted or expired first",
+        )
+        return False
+    invitation = Invitation.objects.select_related("department", "invited_by").get(pk=invitation_id)
+    link = absolute(reverse("account:invitation_accept", args=[token]))
+    subject, body = messages.invitation_email(invitation, link=link)
+    email = OutgoingEmail(
+        to=invitation.email, subject=subject, body=body, key=f"invitation-{invitation.pk}"
+    )
+    try:
+        with dispatch.keep_alive(Invitation, invitation.pk, email_status=InvitationEmail.CLAIMED):
+            send_email(email)
+    except Exception as error:
+        description = _describe(error)
+        final = not is_transient(error) or (
+            invitation.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
+        )
+        Invitation.objects.filter(pk=invitation.pk, email_status=InvitationEmail.CLAIMED).update(
+            email_status=InvitationEmail.FAILED if final else InvitationEmail.PENDING,
+            last_error=description,
+        )
+        if final:
+            logger.error("Invitation %s email failed: %s", invitation.pk, description)
+            return False
+        raise TransientFailure(description, attempts=invitation.attempts) from error
+    Invitation.objects.filter(pk=invitation.pk, email_status=InvitationEmail.CLAIMED).update(
+        email_status=InvitationEmail.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return True
+
+
+def requeue_invitations(
+    *, older_than_seconds: int, handed_before: dt.datetime | None = None
+) -> int:
+    """Hand over again the invitation emails the broker or a dead worker lost
+    (the sweep's rules, `dispatch.requeue_stale`)."""
+    ids = dispatch.requeue_stale(
+        Invitation,
+        older_than_seconds=older_than_seconds,
+        handed_before=handed_before,
+        limit=1000,
+        status_field="email_status",
+    )
+    return dispatch.send_each(dispatch.SEND_INVITATION, "invitation_id", [int(pk) for pk in ids])
+
+
 # --- the sweep ------------------------------------------------------------------------------
 
 
@@ -325,6 +400,7 @@ def sweep(*, older_than_seconds: int | None = None) -> int:
         .distinct()
     )
     dispatch.send_each(dispatch.SEND_DIGEST, "user_id", stuck_digests)
+    handed += requeue_invitations(older_than_seconds=seconds)
     if ids:
         logger.info("Sweep re-enqueued %s notification(s)", handed)
     return handed

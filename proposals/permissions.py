@@ -195,6 +195,26 @@ def can_configure(user: User, department: Department) -> bool:
     return is_lead_of(user, department.pk)
 
 
+# The roles a lead may give a colleague, by panel membership or by invitation:
+# never analyst, which is cross-government.
+GRANTABLE_ROLES = (Role.SUBMITTER, Role.REVIEWER, Role.LEAD)
+
+
+def is_operator(user: User) -> bool:
+    """Django admin staff: they may invite people to any department."""
+    return user.is_authenticated and user.is_active and (user.is_staff or user.is_superuser)
+
+
+def can_manage_invitations(user: User) -> bool:
+    """Sees /account/invitations/: a portfolio lead (their department's), or an operator."""
+    return is_operator(user) or (user.is_active and is_lead_of(user, user.department_id))
+
+
+def can_invite(user: User, department: Department) -> bool:
+    """Invites people to `department`, and withdraws its invitations."""
+    return is_operator(user) or (user.is_active and is_lead_of(user, department.pk))
+
+
 def can_adopt(user: User) -> bool:
     """Any civil servant may adopt a published outcome into their own department."""
     return can_write(user)

@@ -12,7 +12,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from accounts.models import REVIEW_ROLES, Role, User
+from accounts.models import REVIEW_ROLES, Invitation, Role, User
 from proposals import permissions as perms
 from proposals.enums import AuditAudience, DecisionKind, Status, Visibility
 from proposals.models import (
@@ -375,3 +375,27 @@ def feedback_visible_to(user: User, proposal: Proposal) -> QuerySet[Assessment]:
     if not (proposal.feedback_released and perms.can_see_feedback(user, proposal)):
         return Assessment.objects.none()
     return Assessment.objects.filter(proposal=proposal, submitted_at__isnull=False)
+
+
+# --- invitations ---------------------------------------------------------------------------
+
+
+def invitations_visible_to(user: User) -> QuerySet[Invitation]:
+    """The invitations a lead sees: their department's; an operator sees every department's."""
+    rows = Invitation.objects.select_related("department", "invited_by", "user")
+    if perms.is_operator(user):
+        return rows
+    if perms.can_manage_invitations(user):
+        return rows.filter(department_id=user.department_id)
+    return rows.none()
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    """The invitation a link's token opens, whatever its state (the page says which)."""
+    if not token:
+        return None
+    return (
+        Invitation.objects.select_related("department")
+        .filter(token_hash=Invitation.hash_token(token))
+        .first()
+    )

@@ -43,6 +43,14 @@ def deliver_notification(self: Any, *, notification_id: str) -> bool:
         raise self.retry(countdown=failure.countdown, exc=failure) from failure
 
 
+@shared_task(bind=True, name="proposals.tasks.send_invitation", max_retries=None)
+def send_invitation(self: Any, *, invitation_id: int) -> bool:
+    try:
+        return notifications.deliver_invitation(invitation_id)
+    except dispatch.TransientFailure as failure:
+        raise self.retry(countdown=failure.countdown, exc=failure) from failure
+
+
 @shared_task(name="proposals.tasks.sweep_notifications")
 def sweep_notifications() -> int:
     """Beat, every minute: re-enqueue notifications, webhooks and reports left behind."""
@@ -77,6 +85,7 @@ def catch_up(*, connected_at: float | None = None) -> int:
         )
     )
     handed += reports.sweep(handed_before=before)
+    handed += notifications.requeue_invitations(older_than_seconds=0, handed_before=before)
     return handed
 
 

@@ -54,6 +54,12 @@ from proposals.services.experiments import (
     proposal_adopt,
 )
 from proposals.services.feed import change_log_compact
+from proposals.services.invitations import (
+    invitation_accept,
+    invitation_create,
+    invitation_refusal,
+    invitation_revoke,
+)
 from proposals.services.proposals import (
     EDITABLE_FIELDS,
     EDITABLE_RELATIONS,
@@ -115,6 +121,10 @@ __all__ = [
     "experiment_stop",
     "feedback_release",
     "hash_token",
+    "invitation_accept",
+    "invitation_create",
+    "invitation_refusal",
+    "invitation_revoke",
     "next_reference",
     "outcome_publish",
     "outcome_record",

@@ -87,7 +87,7 @@ def department_configure(
 @transaction.atomic
 def user_set_role(*, user: User, actor: User, role: str) -> User:
     """Panel membership: a lead makes a colleague a reviewer (or back)."""
-    if role not in {Role.SUBMITTER, Role.REVIEWER, Role.LEAD}:
+    if role not in perms.GRANTABLE_ROLES:
         raise ValidationError({"role": ["Select submitter, reviewer or portfolio lead"]})
     if not (actor.is_superuser or perms.is_lead_of(actor, user.department_id)):
         raise ActionNotAllowed("Only the department's lead can change its panel")
