@@ -211,6 +211,18 @@ def test_sso_sign_in_from_an_unknown_domain_is_refused_with_a_reason(client, pro
 
 
 @pytest.mark.django_db
+def test_sso_sign_in_from_a_subdomain_of_a_departments_domain_is_refused(client, provider):
+    # The one rule (Department.objects.for_email), which invitations use too:
+    # the department's domain exactly, never a subdomain of it.
+    response = sign_in_with_provider(client, provider, {"email": "head@school.dfe.example"})
+
+    assert response["Location"] == "/accounts/login/"
+    assert not User.objects.filter(email="head@school.dfe.example").exists()
+    page = client.get("/accounts/login/")
+    assert "You cannot sign in with school.dfe.example yet" in page.content.decode()
+
+
+@pytest.mark.django_db
 def test_sso_sign_in_with_an_unverified_email_is_refused(client, provider):
     response = sign_in_with_provider(
         client, provider, {"email": "mallory@dfe.example", "email_verified": False}
