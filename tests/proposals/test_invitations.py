@@ -291,6 +291,18 @@ def test_the_sweep_hands_over_an_invitation_email_whose_worker_died(lena):
     )
 
 
+def test_the_notifications_sweep_hands_over_an_invitation_email_the_broker_lost(lena):
+    invitation = _invite(lena)
+    Invitation.objects.filter(pk=invitation.pk).update(
+        created_at=timezone.now() - dt.timedelta(minutes=10)
+    )
+
+    assert notifications.sweep() == 1
+    # A second sweep straight away leaves it to the message just sent.
+    assert notifications.sweep() == 0
+    assert Invitation.objects.get(pk=invitation.pk).email_status == InvitationEmail.PENDING
+
+
 # --- accepting ----------------------------------------------------------------------------------
 
 
@@ -399,6 +411,19 @@ def test_invitations_page_runs_the_same_queries_however_many_invitations(client,
     assert len(six) == len(one)
 
 
+def test_signed_out_visitors_are_sent_to_sign_in_from_the_invitation_pages(client, lena):
+    invitation = _invite(lena)
+
+    for url in (
+        "/account/invitations/",
+        "/account/invitations/new/",
+        f"/account/invitations/{invitation.pk}/withdraw/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/accounts/login/?next="), url
+
+
 def test_only_leads_see_the_invitation_pages(client, rita, lena):
     invitation = _invite(lena)
     client.force_login(rita)
@@ -479,6 +504,7 @@ def test_accept_page_makes_the_account_and_signs_in(client, lena):
     )
 
     assert title_of(shown) == page_title("Create your account")
+    assert "no-store" in shown["Cache-Control"]  # the link's token is in its address
     assert "You have been invited as a reviewer" in html(shown)
     assert "newton@dfe.example" in html(shown)
     assert response.status_code == 302
