@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Department, Invitation, InvitationState, User
@@ -198,13 +198,18 @@ def invitation_accept(*, token: str, full_name: str, password: str) -> User:
         errors["password"] = list(error.messages)
     if errors:
         raise ValidationError(errors)
-    user = User.objects.create_user(
-        email=invitation.email,
-        password=password,
-        full_name=full_name,
-        department=invitation.department,
-        role=invitation.role,
-    )
+    try:
+        # A savepoint: the same address may have just signed in by single sign-on.
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=invitation.email,
+                password=password,
+                full_name=full_name,
+                department=invitation.department,
+                role=invitation.role,
+            )
+    except IntegrityError:
+        raise InvitationUnusable("account_exists") from None
     invitation.accepted_at = timezone.now()
     invitation.user = user
     invitation.save(update_fields=["accepted_at", "user"])

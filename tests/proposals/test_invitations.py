@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 
 import pytest
 from django.core import mail
@@ -21,7 +22,7 @@ from accounts.models import (
     Role,
     User,
 )
-from proposals import dispatch, notifications, services
+from proposals import dispatch, notifications, services, tasks
 from proposals.exceptions import ActionNotAllowed, InvalidTransition, InvitationUnusable
 from proposals.models import AuditEvent
 from tests.factories import UserFactory
@@ -301,6 +302,18 @@ def test_the_notifications_sweep_hands_over_an_invitation_email_the_broker_lost(
     # A second sweep straight away leaves it to the message just sent.
     assert notifications.sweep() == 0
     assert Invitation.objects.get(pk=invitation.pk).email_status == InvitationEmail.PENDING
+
+
+def test_a_workers_catch_up_hands_over_an_invitation_email_sent_before_it_connected(lena):
+    invitation = _invite(lena)
+    Invitation.objects.filter(pk=invitation.pk).update(
+        created_at=timezone.now() - dt.timedelta(seconds=30)
+    )
+
+    tasks.catch_up(connected_at=time.time() - 20)
+
+    handed = Invitation.objects.get(pk=invitation.pk).claimed_at
+    assert handed is not None and handed > timezone.now() - dt.timedelta(seconds=5)
 
 
 # --- accepting ----------------------------------------------------------------------------------
