@@ -45,7 +45,6 @@ from proposals.selectors import (
     adoptions_visible_to,
     experiments_visible_to,
     met_target,
-    outcomes_visible_to,
     proposals_visible_to,
     published_outcomes_visible_to,
     scores_hidden_filter,
@@ -390,7 +389,9 @@ def adopted_from(user: User, proposal: Proposal) -> Origin | None:
     adoption = (
         Adoption.objects.filter(proposal=proposal)
         .select_related("outcome__experiment__proposal")
-        .annotate(seen=Exists(outcomes_visible_to(user).filter(pk=OuterRef("outcome_id"))))
+        .annotate(
+            seen=Exists(published_outcomes_visible_to(user).filter(pk=OuterRef("outcome_id")))
+        )
         .first()
     )
     if adoption is None:
