@@ -9,6 +9,7 @@ department has ten proposals or a million.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -20,10 +21,12 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
     Max,
     Min,
+    OuterRef,
     Q,
     QuerySet,
     Value,
@@ -37,15 +40,19 @@ from proposals.enums import (
     Recommendation,
     Status,
 )
-from proposals.models import Assessment, Experiment, Outcome, Proposal
+from proposals.models import Adoption, Assessment, Experiment, Outcome, Proposal
 from proposals.selectors import (
+    adoptions_visible_to,
     experiments_visible_to,
+    met_target,
     proposals_visible_to,
     published_outcomes_visible_to,
     scores_hidden_filter,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
     from accounts.models import User
     from proposals.filters import LessonFilter, QueueFilter
 
@@ -306,3 +313,89 @@ def lessons(user: User, filters: LessonFilter | None = None) -> QuerySet[Outcome
     return queryset.select_related(
         "experiment", "experiment__proposal", "experiment__proposal__department"
     ).order_by("-published_at", "-pk")
+
+
+# --- adoptions: a lesson reused elsewhere, shown both ways ----------------------------------
+#
+# Counted from `selectors.adoptions_visible_to`: an adoption the viewer may not see
+# (someone's draft, another department's department-only proposal) is not counted.
+# A department "met its target" when one of its adopting proposals has an
+# experiment outcome the viewer may read whose result is met.
+
+
+@dataclass(frozen=True)
+class Adopted:
+    """How a lesson, or the proposal it came from, was adopted, as one viewer may see it."""
+
+    departments: int = 0
+    met: int = 0
+    # The adopting proposals' adoptions, oldest first, each with `met` (bool);
+    # only where a page lists them.
+    adoptions: Sequence[Adoption] = field(default_factory=list)
+
+
+def _adopted(adoptions: QuerySet[Adoption], user: User) -> Adopted:
+    """One query: the adoptions with their proposal, department and whether it met its target."""
+    rows = list(
+        adoptions.select_related("proposal__department")
+        .annotate(met=met_target(user))
+        .order_by("created_at", "pk")
+    )
+    return Adopted(
+        departments=len({a.proposal.department_id for a in rows}),
+        met=len({a.proposal.department_id for a in rows if a.met}),
+        adoptions=rows,
+    )
+
+
+def adoptions_of_lesson(user: User, outcome: Outcome) -> Adopted:
+    return _adopted(adoptions_visible_to(user).filter(outcome=outcome), user)
+
+
+def adoptions_of_proposal(user: User, proposal: Proposal) -> Adopted:
+    """The adoptions of any of this proposal's lessons."""
+    return _adopted(adoptions_visible_to(user).filter(outcome__experiment__proposal=proposal), user)
+
+
+def adoption_counts(user: User, outcomes: Iterable[Outcome]) -> dict[int, Adopted]:
+    """For a page of lessons: each one's departments and how many met their target,
+    in one aggregate query however many lessons and adoptions."""
+    rows = (
+        adoptions_visible_to(user)
+        .filter(outcome_id__in=[o.pk for o in outcomes])
+        .order_by()
+        .values("outcome_id")
+        .annotate(
+            departments=Count("proposal__department_id", distinct=True),
+            met=Count("proposal__department_id", distinct=True, filter=Q(met_target(user))),
+        )
+    )
+    return {
+        row["outcome_id"]: Adopted(departments=row["departments"], met=row["met"]) for row in rows
+    }
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an adopted proposal came from: the original and its lesson when the
+    viewer may see them, else neither (its existence is not disclosed)."""
+
+    proposal: Proposal | None
+    outcome_id: int | None
+
+
+def adopted_from(user: User, proposal: Proposal) -> Origin | None:
+    """The lesson this proposal adopted, in one query; None if it adopted none."""
+    adoption = (
+        Adoption.objects.filter(proposal=proposal)
+        .select_related("outcome__experiment__proposal")
+        .annotate(
+            seen=Exists(published_outcomes_visible_to(user).filter(pk=OuterRef("outcome_id")))
+        )
+        .first()
+    )
+    if adoption is None:
+        return None
+    if not adoption.seen:
+        return Origin(proposal=None, outcome_id=None)
+    return Origin(proposal=adoption.outcome.experiment.proposal, outcome_id=adoption.outcome_id)

@@ -80,6 +80,11 @@ class Portfolio:
     benefits_by_evaluation_type: list[dict[str, Any]] = field(default_factory=list)
     # Evaluations whose report is past the 12-week deadline with no link, by department.
     evaluations_overdue: list[dict[str, Any]] = field(default_factory=list)
+    # Proposals that adopted another department's lesson, and those of them whose own
+    # experiment met its target; by department: {name, adopted, met}.
+    adopted: int = 0
+    adopted_met: int = 0
+    adoptions_by_department: list[dict[str, Any]] = field(default_factory=list)
 
 
 # Proposals that were approved (whatever happened next): the benefit they promised.
@@ -172,9 +177,9 @@ def portfolio(
     report_filters: Mapping[str, Any] | None = None,
     by_stage: bool = False,
 ) -> Portfolio:
-    """Every figure of the portfolio, in thirteen aggregate queries (fourteen with
+    """Every figure of the portfolio, in fourteen aggregate queries (fifteen with
     `by_stage`): six for counts, medians, outcomes, departments and themes, seven for
-    benefits realisation and overdue evaluations.
+    benefits realisation and overdue evaluations, one for adoptions.
 
     `report_filters` are a report's stored list filters (status, department,
     theme, search), narrowing the scope as they narrow a proposals export.
@@ -288,7 +293,28 @@ def portfolio(
 
     # 8. Benefits realisation and overdue evaluation reports (seven more aggregates).
     _benefits(result, base, outcomes_in_scope(user, base).order_by())
+
+    # 9. Adoptions: the scope's proposals that adopted another department's lesson.
+    _adoptions(result, base, outcomes_in_scope(user, base).order_by())
     return result
+
+
+def _adoptions(result: Portfolio, base: QuerySet[Proposal], outcomes: QuerySet[Outcome]) -> None:
+    """One aggregate query. A proposal in scope is adopted from another department when
+    its adoption's lesson is another department's; it met its target when one of its own
+    experiments' outcomes, as the portfolio counts them (`outcomes_in_scope`), is met.
+    The scope is already visible to its reader, so every count is of what they may see."""
+    met = Exists(outcomes.filter(experiment__proposal=OuterRef("pk"), result=OutcomeResult.MET))
+    rows = (
+        base.filter(adoption__isnull=False)
+        .exclude(adoption__outcome__experiment__proposal__department_id=F("department_id"))
+        .values(name=F("department__name"))
+        .annotate(adopted=Count("pk"), met=Count("pk", filter=Q(met)))
+        .order_by("-adopted", "name")
+    )
+    result.adoptions_by_department = list(rows)
+    result.adopted = sum(row["adopted"] for row in result.adoptions_by_department)
+    result.adopted_met = sum(row["met"] for row in result.adoptions_by_department)
 
 
 def _compare(

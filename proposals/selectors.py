@@ -14,8 +14,9 @@ from django.http import Http404
 
 from accounts.models import REVIEW_ROLES, Invitation, Role, User
 from proposals import permissions as perms
-from proposals.enums import AuditAudience, DecisionKind, Status, Visibility
+from proposals.enums import AuditAudience, DecisionKind, OutcomeResult, Status, Visibility
 from proposals.models import (
+    Adoption,
     Assessment,
     AuditEvent,
     Decision,
@@ -198,6 +199,39 @@ def outcomes_of(user: User | AnonymousUser, proposal: Proposal) -> dict[int, Out
         outcome.experiment_id: outcome
         for outcome in outcomes_visible_to(user).filter(experiment__proposal=proposal)
     }
+
+
+def adoption_filter(user: User | AnonymousUser) -> Q | None:
+    """The adoption rule as a Q on Adoption; None means none are visible.
+
+    An adoption is seen with its adopting proposal, never with the lesson it
+    adopted. The adopting proposal starts as a draft, which is its authors'
+    alone (SPEC §1), and may stay department-only: counting it for anyone else,
+    even as a number of departments, would disclose that it exists. So every
+    count of adoptions (the lesson, the original, the portfolio) is of the
+    adoptions its viewer may see.
+    """
+    rule = visibility_filter(user)
+    if rule is None:
+        return None
+    return Q(proposal__in=Proposal.objects.filter(rule))
+
+
+def adoptions_visible_to(user: User | AnonymousUser) -> QuerySet[Adoption]:
+    rule = adoption_filter(user)
+    if rule is None:
+        return Adoption.objects.none()
+    return Adoption.objects.filter(rule)
+
+
+def met_target(user: User | AnonymousUser, proposal: str = "proposal_id") -> Exists:
+    """For a subquery: the proposal named by `proposal` (an OuterRef path) has an
+    experiment whose outcome this viewer may read and whose result is met."""
+    return Exists(
+        outcomes_visible_to(user).filter(
+            experiment__proposal_id=OuterRef(proposal), result=OutcomeResult.MET
+        )
+    )
 
 
 # Decisions that are the proposal's answer, seen with the proposal (SPEC §1).

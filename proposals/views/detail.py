@@ -14,8 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
+from proposals import dashboards, selectors, services, workflow
 from proposals import permissions as perms
-from proposals import selectors, services, workflow
 from proposals.enums import DecisionKind
 from proposals.forms.common import add_service_errors
 from proposals.forms.propose import CommentForm
@@ -133,6 +133,8 @@ def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> 
         comment.editable = perms.can_edit_comment(user, comment)  # type: ignore[attr-defined]
     is_author = perms.is_author(user, proposal)
     context = {
+        "adopted_from": dashboards.adopted_from(user, proposal),
+        "adopted": dashboards.adoptions_of_proposal(user, proposal),
         "proposal": proposal,
         "rows": answer_rows(proposal, editable=False),
         "files": list(proposal.attachments.all()),

@@ -26,6 +26,11 @@ def lesson_list(request: HttpRequest) -> HttpResponse:
     filters = LessonFilter(request.GET or None, queryset=Outcome.objects.none())
     queryset = dashboards.lessons(current_user(request), filters)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    adopted = dashboards.adoption_counts(current_user(request), page.object_list)
+    for outcome in page.object_list:
+        # For the template: how many departments adopted it, as this viewer may see.
+        outcome.adopted = adopted.get(outcome.pk, dashboards.Adopted())  # type: ignore[attr-defined]
     return render(
         request,
         "lessons/list.html",
@@ -60,6 +65,7 @@ def lesson_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "proposal": outcome.experiment.proposal,
             "metrics": metrics,
             "can_adopt": perms.can_adopt(current_user(request)),
+            "adopted": dashboards.adoptions_of_lesson(current_user(request), outcome),
         },
     )
 

@@ -34,6 +34,7 @@ CHARTS = {
     "benefit_departments": "Estimated and realised benefit by department (£ a year)",
     "benefit_themes": "Estimated and realised benefit by theme (£ a year)",
     "benefit_types": "Estimated and realised benefit by Magenta Book evaluation type (£ a year)",
+    "adoptions": "Proposals adopted from other departments",
 }
 
 _BENEFIT_ROWS = {
@@ -77,7 +78,7 @@ def cached_portfolio(user: User, filters: figures.PortfolioFilters) -> figures.P
         scope = f"government:{department}"
     else:
         scope = f"department:{user.department_id}"
-    key = f"portfolio:v2:{scope}:{filters.period_from}:{filters.period_to}"
+    key = f"portfolio:v3:{scope}:{filters.period_from}:{filters.period_to}"
     data = cache.get(key)
     if data is None:
         data = figures.portfolio(user, filters)
@@ -98,6 +99,11 @@ def chart_series(data: figures.Portfolio, name: str) -> list[tuple[str, int]]:
         return [
             ("Estimated (approved proposals)", data.estimated_benefit_gbp),
             ("Realised (recorded outcomes)", data.realised_benefit_gbp),
+        ]
+    if name == "adoptions":
+        return [
+            ("Adopted from other departments", data.adopted),
+            ("Met their target", data.adopted_met),
         ]
     if name in _BENEFIT_ROWS:
         # Two bars per group, estimated then realised, so they compare side by side.

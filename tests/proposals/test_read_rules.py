@@ -27,6 +27,7 @@ from proposals import permissions as perms
 from proposals.enums import Visibility
 from proposals.exceptions import ActionNotAllowed
 from proposals.models import (
+    Adoption,
     Assessment,
     Criterion,
     EvaluationPlan,
@@ -48,6 +49,8 @@ RAVI_ON_RITA = "Ravi-on-rita-comment-5f3a"
 MORE_INFO = "More-info-rationale-8a1c"
 DEPARTMENT_ONLY_PILOT = "Department-only-pilot-3e9b"
 DEPARTMENT_ONLY_EVALUATION = "Department-only-evaluation-6c2d"
+DRAFT_ADOPTION = "Draft-adoption-title-1f7a"
+DEPARTMENT_ONLY_ADOPTION = "Department-only-adoption-title-8d3c"
 
 
 @dataclass
@@ -61,6 +64,8 @@ class World:
     lead_assessing: Proposal  # alice's, in review: ravi has submitted, lena has not
     rita_wrote: Proposal  # rita's own, in review: ravi has submitted
     more_info: Proposal  # alice's, with a request for more information
+    draft_adoption: Adoption  # bob's draft adopting the published lesson
+    department_only_adoption: Adoption  # hugo's, submitted, Home Office only
 
 
 def _submit_assessment(proposal: Proposal, assessor: User, comment: str, score: int) -> None:
@@ -125,6 +130,16 @@ def world(settings, tmp_path, alice, amir, rita, ravi, lena, bob, hugo, ana, hom
     services.proposal_transition(
         proposal=more_info, actor=rita, action="request_info", data={"message": MORE_INFO}
     )
+    # The published lesson adopted twice at the Home Office: a draft, and department-only work.
+    draft_copy = services.proposal_adopt(outcome=Outcome.objects.get(pk=published.pk), actor=bob)
+    Proposal.objects.filter(pk=draft_copy.pk).update(title=DRAFT_ADOPTION)
+    kept = services.proposal_adopt(outcome=Outcome.objects.get(pk=published.pk), actor=hugo)
+    Proposal.objects.filter(pk=kept.pk).update(
+        title=DEPARTMENT_ONLY_ADOPTION, visibility=Visibility.DEPARTMENT
+    )
+    services.proposal_transition(
+        proposal=Proposal.objects.get(pk=kept.pk), actor=hugo, action="submit"
+    )
     return World(
         users=users,
         unpublished=unpublished,
@@ -135,6 +150,8 @@ def world(settings, tmp_path, alice, amir, rita, ravi, lena, bob, hugo, ana, hom
         lead_assessing=lead_assessing,
         rita_wrote=rita_wrote,
         more_info=more_info,
+        draft_adoption=Adoption.objects.get(proposal=draft_copy),
+        department_only_adoption=Adoption.objects.get(proposal=kept),
     )
 
 
@@ -254,6 +271,15 @@ EVALUATION_DOORS: dict[str, Door] = {
     "report:evaluation_registry": lambda v, c, u: _report(u, "evaluation_registry"),
 }
 
+# An adoption is shown, as its adopting proposal's title, on the lesson and on the
+# proposal whose lesson it is (`selectors.adoption_filter`).
+ADOPTION_DOORS: dict[str, Door] = {
+    "lessons:detail": lambda a, c, u: _page(c, u, f"/lessons/{a.outcome_id}/"),
+    "proposals:detail": lambda a, c, u: _page(
+        c, u, f"/proposals/{a.outcome.experiment.proposal.reference}/"
+    ),
+}
+
 
 # --- the rules: (object, marker, doors, who may read it) --------------------------------------
 
@@ -304,6 +330,15 @@ RULES: dict[str, tuple[dict[str, Door], str, str, set[str]]] = {
         DEPARTMENT_ONLY_PILOT,
         DFE,
     ),
+    # An adoption goes with its adopting proposal: a draft is its author's alone,
+    # department-only work its department's, even on the adopted lesson's own pages.
+    "adoption by a draft": (ADOPTION_DOORS, "draft_adoption", DRAFT_ADOPTION, {"bob"}),
+    "adoption by department-only work": (
+        ADOPTION_DOORS,
+        "department_only_adoption",
+        DEPARTMENT_ONLY_ADOPTION,
+        {"bob", "hugo", "holly"},
+    ),
 }
 
 
@@ -320,6 +355,8 @@ def _door_open(door: str, user: User, world: World, obj: object) -> bool:
         outcome = Outcome.objects.select_related("experiment__proposal").get(pk=obj.pk)
         return outcome.published and outcome.experiment.proposal.visibility == Visibility.GOVERNMENT
     if door in LIBRARY:
+        if isinstance(obj, Adoption):  # only a published lesson is adopted
+            return True
         return isinstance(obj, Outcome) and Outcome.objects.get(pk=obj.pk).published
     if door.startswith("report:"):
         return perms.can_request_reports(user)
