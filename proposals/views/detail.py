@@ -15,7 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from proposals import permissions as perms
-from proposals import selectors, services, workflow
+from proposals import selectors, services, similarity, workflow
 from proposals.enums import DecisionKind
 from proposals.forms.common import add_service_errors
 from proposals.forms.propose import CommentForm
@@ -157,6 +157,7 @@ def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> 
         "actions": _action_links(user, proposal),
         "comment_form": CommentForm(),
         "user": user,
+        "related": similarity.similar_to_proposal(user, proposal),
     }
     context.update(extra)
     return context
