@@ -24,8 +24,9 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import numpy as np
@@ -113,11 +114,11 @@ class VectorIndex:
                 self._add(fetched)
                 self._synced_until = max(self._synced_until or fetched[-1][4], fetched[-1][4])
 
-    def _add(self, rows: list[tuple[int, UUID, int | None, bytes, dt.datetime]]) -> None:
+    def _add(self, rows: Sequence[tuple[int, UUID, int | None, Any, dt.datetime]]) -> None:
         needed = self._count + sum(1 for row in rows if row[0] not in self._row_of)
         if needed > len(self._matrix):
-            grown = np.zeros((max(needed, 2 * len(self._matrix), 1024), embeddings.DIMENSIONS))
-            grown = grown.astype(np.float32)
+            size = (max(needed, 2 * len(self._matrix), 1024), embeddings.DIMENSIONS)
+            grown = np.zeros(size, dtype=np.float32)
             grown[: self._count] = self._matrix[: self._count]
             self._matrix = grown
         for pk, proposal_id, outcome_id, vector, _ in rows:
@@ -224,7 +225,7 @@ def similar_to_text(
     lessons = (
         selectors.published_outcomes_visible_to(user)
         .filter(pk__in=outcome_ids)
-        .exclude(experiment__proposal_id=exclude)
+        .exclude(Q(experiment__proposal_id=exclude) if exclude else Q(pk__in=[]))
         .select_related("experiment__proposal__department")
     )
     for outcome in lessons:
@@ -279,7 +280,9 @@ def _lexical(
     if not words:
         return {}
     base = (
-        selectors.proposals_visible_to(user).exclude(status__in=HIDDEN_STATUSES).exclude(pk=exclude)
+        selectors.proposals_visible_to(user)
+        .exclude(status__in=HIDDEN_STATUSES)
+        .exclude(Q(pk=exclude) if exclude else Q(pk__in=[]))
     )
     if settings.IS_POSTGRES:
         query = SearchQuery(" or ".join(words), search_type="websearch", config="english")

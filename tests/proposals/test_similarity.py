@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -42,7 +43,7 @@ def _no_network(monkeypatch) -> Iterator[None]:
     similarity may reach the internet."""
     real_connect = socket.socket.connect
 
-    def connect(self: socket.socket, address: object) -> object:
+    def connect(self: socket.socket, address: Any) -> None:
         if self.family == socket.AF_UNIX:
             return real_connect(self, address)
         host = str(address[0]) if isinstance(address, tuple) else ""
@@ -174,15 +175,17 @@ def test_a_change_queues_the_worker_on_commit(alice, django_capture_on_commit_ca
     from proposals import dispatch  # noqa: PLC0415 - patched below, for this test only
 
     proposal = draft(alice, title="Digital visitor passes")
+
+    def record(name: str, argument: str, values: list[Any]) -> None:
+        sent.extend((name, {argument: value}) for value in values)
+
     original = dispatch.send_each
-    dispatch.send_each = lambda name, argument, values: sent.extend(  # type: ignore[assignment]
-        (name, {argument: value}) for value in values
-    )
+    dispatch.send_each = record  # type: ignore[assignment]
     try:
         with django_capture_on_commit_callbacks(execute=True):
             services.proposal_transition(proposal=proposal, actor=alice, action="submit")
     finally:
-        dispatch.send_each = original  # type: ignore[assignment]
+        dispatch.send_each = original
     assert (dispatch.INDEX_SIMILARITY, {"proposal_id": str(proposal.pk)}) in sent
     assert settings.CELERY_TASK_ROUTES[dispatch.INDEX_SIMILARITY] == {"queue": "similarity"}
 
