@@ -151,3 +151,13 @@ def proposals_export(context: Context) -> Comparison:
     from bench.export_rows import export_comparison
 
     return export_comparison(context)
+
+
+# --- similar proposals: relevance on the fixture, and time per query ---
+
+
+@measurement("similar proposals: fixture recall@3 and time per query, as an analyst")
+def similar_relevance(context: Context) -> Comparison:
+    from bench.similarity_rows import relevance_comparison
+
+    return relevance_comparison(context)

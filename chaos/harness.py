@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-QUEUES = "notifications,reports,webhooks"
+QUEUES = "notifications,reports,webhooks,similarity"
 
 
 def free_port() -> int:

@@ -396,6 +396,9 @@ CELERY_TASK_ROUTES = {
     "proposals.tasks.build_open_data": {"queue": "reports"},
     "proposals.tasks.compact_change_log": {"queue": "reports"},
     "proposals.tasks.deliver_webhook": {"queue": "webhooks"},
+    # Its own queue: the model's work never delays a notification.
+    "proposals.tasks.index_similarity": {"queue": "similarity"},
+    "proposals.tasks.catch_up_similarity": {"queue": "similarity"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = TIME_ZONE
@@ -436,13 +439,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "proposals.tasks.build_open_data",
         "schedule": crontab(minute=20),
     },
+    # Similarity vectors that a lost message or a bulk load left behind.
+    "catch-up-similarity": {
+        "task": "proposals.tasks.catch_up_similarity",
+        "schedule": env_int("SIMILARITY_CATCH_UP_SECONDS", 60, minimum=5),
+    },
     # The change feed's log: old rows no follower can need, nightly.
     "compact-change-log": {
         "task": "proposals.tasks.compact_change_log",
         "schedule": crontab(hour=3, minute=40),
     },
 }
-CELERY_WORKER_QUEUES = "notifications,reports,webhooks"
+CELERY_WORKER_QUEUES = "notifications,reports,webhooks,similarity"
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 # --- Notifications, reports, webhooks ----------------------------------------------------

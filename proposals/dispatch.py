@@ -51,6 +51,7 @@ BUILD_REPORT = "proposals.tasks.build_report"
 DELIVER_WEBHOOK = "proposals.tasks.deliver_webhook"
 CATCH_UP = "proposals.tasks.catch_up"
 SEND_INVITATION = "proposals.tasks.send_invitation"
+INDEX_SIMILARITY = "proposals.tasks.index_similarity"
 
 # The outbox row each task works on (and the argument naming it), so that a
 # publish that fails can mark the row.
@@ -178,6 +179,15 @@ def _mark_unpublished(task_name: str, values: list[Any]) -> None:
     except Exception:
         # The database is down too: the sweep's age rule still finds the rows.
         logger.exception("Could not mark %s row(s) of %s unpublished", len(values), task_name)
+
+
+def index_similarity_on_commit(proposal_id: Any) -> None:
+    """Recompute a proposal's similarity vectors once this change commits.
+
+    Not an outbox: a lost message only delays it until beat's catch-up
+    (`similarity_catch_up`), which finds every vector older than its proposal.
+    """
+    send_on_commit(INDEX_SIMILARITY, "proposal_id", [str(proposal_id)])
 
 
 def send_on_commit(task_name: str, argument: str, values: Iterable[Any]) -> None:

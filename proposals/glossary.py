@@ -248,6 +248,17 @@ RESOURCES: dict[str, dict[str, str]] = {
         ),
     },
     "WebhookIn": {"events": "The events to receive (one to three)."},
+    "SimilarIn": {
+        "title": "The draft's title (up to 150 characters).",
+        "summary": "The draft's summary (up to 500 characters); optional.",
+        "problem": "The problem the draft solves; optional.",
+    },
+    "SimilarOut": {
+        "reference": "The similar proposal's reference (a lesson's is its proposal's).",
+        "department": "The department that owns it.",
+        "status": "Where the proposal is in the workflow.",
+    },
+    "SimilarListOut": {"results": "Up to 5 proposals and lessons, most alike first."},
 }
 
 # Where a resource without its own word for a field borrows one.

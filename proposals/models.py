@@ -473,6 +473,38 @@ class Outcome(models.Model):
         return f"Outcome of {self.experiment_id}: {self.result}"
 
 
+class SimilarityVector(models.Model):
+    """What a proposal (outcome null) or one of its published lessons means, as a vector.
+
+    Written by the similarity worker (`services.similarity`), read into each web
+    process's exact vector search (`proposals.similarity`); `updated_at` lets a
+    process fetch only what changed since it last looked.
+    """
+
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, related_name="similarity_vectors"
+    )
+    outcome = models.OneToOneField(
+        Outcome, null=True, blank=True, on_delete=models.CASCADE, related_name="similarity_vector"
+    )
+    vector = models.BinaryField()
+    # Of the text embedded and the model: unchanged means nothing to recompute.
+    digest = models.CharField(max_length=32)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal"],
+                condition=Q(outcome__isnull=True),
+                name="similarity_one_vector_per_proposal",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Vector of {self.proposal_id} ({'lesson' if self.outcome_id else 'proposal'})"
+
+
 class BenefitReview(models.Model):
     """A later look at an outcome's benefit (e.g. at 6 and 12 months): due on a
     date, then recorded with what was realised by then."""

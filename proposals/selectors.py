@@ -355,7 +355,7 @@ _COMMON_WORDS = frozenset(
 )
 
 
-def _distinct_words(*texts: str, limit: int = 24) -> list[str]:
+def distinct_words(*texts: str, limit: int = 24) -> list[str]:
     words: list[str] = []
     for text in texts:
         for word in re.findall(r"[A-Za-z][A-Za-z0-9]{2,}", text or ""):
@@ -363,45 +363,6 @@ def _distinct_words(*texts: str, limit: int = 24) -> list[str]:
             if lowered not in _COMMON_WORDS and lowered not in words:
                 words.append(lowered)
     return words[:limit]
-
-
-# With OR-ed words almost everything shares one word; below this rank the only
-# overlap is a word or two in the less weighted answers (who has the problem,
-# benefits), which is not "the same idea". Measured on sample proposals: one
-# shared word in those answers ranks about 0.04-0.06, a shared title about 0.3.
-SIMILAR_MIN_RANK = 0.1
-
-
-def similar_proposals(user: User, proposal: Proposal, limit: int = 5) -> QuerySet[Proposal]:
-    """Submitted proposals this user may see that look like `proposal`, most alike first.
-
-    On PostgreSQL: any of the title's, summary's and problem's words (OR-ed in a
-    websearch query, so stemming and stop words apply), ranked with SearchRank
-    on the stored vector and its GIN index, weak matches left out. On SQLite: proposals whose title
-    contains one of the title's words.
-    """
-    words = _distinct_words(proposal.title, proposal.summary, proposal.problem)
-    base = (
-        proposals_visible_to(user)
-        .exclude(pk=proposal.pk)
-        .exclude(status__in=[Status.DRAFT, Status.WITHDRAWN, Status.MERGED])
-        .select_related("department")
-    )
-    if not words:
-        return base.none()
-    if settings.IS_POSTGRES:
-        query = SearchQuery(" or ".join(words), search_type="websearch", config="english")
-        return (
-            base.filter(search_vector=query)
-            .annotate(rank=SearchRank(F("search_vector"), query))
-            .filter(rank__gte=SIMILAR_MIN_RANK)
-            .order_by("-rank", "-updated_at")[:limit]
-        )
-    title_words = _distinct_words(proposal.title, limit=8) or words[:8]
-    match = Q()
-    for word in title_words:
-        match |= Q(title__icontains=word)
-    return base.filter(match).order_by("-updated_at")[:limit]
 
 
 def feedback_visible_to(user: User, proposal: Proposal) -> QuerySet[Assessment]:

@@ -31,6 +31,10 @@ from proposals.models import Notification, WebhookDelivery
 # the connection are handed over again. A spare message is harmless (claims are
 # conditional); a message the broker lost and nobody resends waits for the sweep.
 CATCH_UP_CLOCK_SKEW_SECONDS = 2
+# A catch-up run indexes at most this many batches (500 proposals each, about
+# 0.5 s), so a million seeded proposals are indexed over a few hours of runs
+# without one task holding the similarity worker for long.
+SIMILARITY_BATCHES_PER_RUN = 40
 
 
 @shared_task(bind=True, name="proposals.tasks.deliver_notification", max_retries=None)
@@ -143,6 +147,18 @@ def expire_reports() -> int:
 def compact_change_log() -> int:
     """Beat, nightly: drop the change feed's log rows past their retention."""
     return services.change_log_compact()
+
+
+@shared_task(name="proposals.tasks.index_similarity")
+def index_similarity(*, proposal_id: str) -> int:
+    """A proposal (or its lesson) changed: recompute its vectors; returns how many."""
+    return services.similarity_index(proposal_ids=[proposal_id])
+
+
+@shared_task(name="proposals.tasks.catch_up_similarity")
+def catch_up_similarity() -> int:
+    """Beat, every minute: vectors a lost message or a bulk load left behind."""
+    return services.similarity_catch_up(batches=SIMILARITY_BATCHES_PER_RUN)
 
 
 @shared_task(name="proposals.tasks.build_open_data")

@@ -185,7 +185,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
 
-    queues = "notifications,reports,webhooks"
+    queues = "notifications,reports,webhooks,similarity"
     children = [
         _start(
             "web",

@@ -60,4 +60,4 @@ def test_compose_sets_only_variables_the_settings_read_and_the_worker_takes_ever
         assert sorted(set(compose["services"][name]["environment"]) - read) == [], name
     worker = compose["services"]["worker"]["command"]
     queues = worker[worker.index("-Q") + 1]
-    assert queues == settings.CELERY_WORKER_QUEUES == "notifications,reports,webhooks"
+    assert queues == settings.CELERY_WORKER_QUEUES == "notifications,reports,webhooks,similarity"

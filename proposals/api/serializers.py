@@ -672,3 +672,55 @@ class ErrorOut(serializers.Serializer):
         required=False,
         help_text="Field → messages; present for validation failures.",
     )
+
+
+# --- similar proposals and lessons ------------------------------------------------------------
+
+
+class SimilarIn(serializers.Serializer):
+    """A draft that is not saved yet, to compare with what government already has."""
+
+    title = Text(
+        max_length=150,
+        error_messages={
+            "required": "Enter a title",
+            "blank": "Enter a title",
+            "max_length": "Title must be 150 characters or fewer",
+        },
+    )
+    summary = Text(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        error_messages={"max_length": "Summary must be 500 characters or fewer"},
+    )
+    problem = Text(
+        max_length=TEXT_MAX,
+        required=False,
+        allow_blank=True,
+        error_messages={"max_length": f"Problem must be {TEXT_MAX:,} characters or fewer"},
+    )
+
+
+class SimilarOut(serializers.Serializer):
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    department = DepartmentRefOut()
+    status = serializers.ChoiceField(choices=Status.choices)
+    kind = serializers.ChoiceField(
+        choices=[("proposal", "proposal"), ("lesson", "lesson")],
+        help_text="`lesson`: a published outcome of the proposal's experiment (see `result`).",
+    )
+    result = serializers.ChoiceField(
+        choices=OutcomeResult.choices,
+        allow_null=True,
+        help_text="A lesson's result; null for a proposal.",
+    )
+    score = serializers.FloatField(
+        help_text="Higher is more alike: meaning (cosine) plus shared rare words; "
+        "only results above the service's threshold are returned."
+    )
+
+
+class SimilarListOut(serializers.Serializer):
+    results = SimilarOut(many=True)

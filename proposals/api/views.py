@@ -28,6 +28,7 @@ from drf_spectacular.utils import (
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -35,7 +36,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Department, User
 from proposals import permissions as perms
-from proposals import registry, reports, selectors, services, workflow
+from proposals import registry, reports, selectors, services, similarity, workflow
 from proposals.api import changes, rows
 from proposals.api import serializers as s
 from proposals.api.exceptions import Conflict
@@ -157,6 +158,27 @@ def proposal_detail(user: User, proposal: Proposal) -> dict[str, Any]:
     data["support_count"] = proposal.support_count
     data["available_actions"] = [t.action for t in available_actions(user, proposal)]
     return data
+
+
+def _similar_rows(matches: list[similarity.Match]) -> dict[str, Any]:
+    return {
+        "results": [
+            {
+                "reference": match.reference,
+                "title": match.title,
+                "department": {
+                    "slug": match.department.slug,
+                    "name": match.department.name,
+                    "acronym": match.department.acronym,
+                },
+                "status": match.status,
+                "kind": match.kind,
+                "result": match.result or None,
+                "score": match.score,
+            }
+            for match in matches
+        ]
+    }
 
 
 def detail_response(request: AuthedRequest, proposal: Proposal, code: int = 200) -> Response:
@@ -312,6 +334,42 @@ class ProposalViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def submit(self, request: AuthedRequest, reference: str) -> Response:
         return self._transition(request, reference, "submit", {})
+
+    @extend_schema(
+        request=None,
+        responses={200: s.SimilarListOut},
+        summary="Proposals and lessons like this one, across government",
+        description=(
+            "Up to 5, most alike first, among what you may see: by meaning (a local "
+            "embedding model) and shared rare words. Lessons are published outcomes."
+        ),
+    )
+    @action(detail=True, methods=["get"], url_path="similar")
+    def similar(self, request: AuthedRequest, reference: str) -> Response:
+        proposal = _visible_proposal(request, reference)
+        return Response(_similar_rows(similarity.similar_to_proposal(request.user, proposal)))
+
+    @extend_schema(
+        request=s.SimilarIn,
+        responses={200: s.SimilarListOut},
+        summary="Proposals and lessons like a draft you have not saved",
+        description=(
+            "Send the draft's `title` (and `summary`, `problem`); nothing is stored. "
+            "A read-only token may ask."
+        ),
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="similar",
+        # Asking writes nothing, so a read-only token may ask.
+        permission_classes=[IsAuthenticated],
+    )
+    def similar_to_draft(self, request: AuthedRequest) -> Response:
+        serializer = s.SimilarIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        matches = similarity.similar_to_text(request.user, **serializer.validated_data)
+        return Response(_similar_rows(matches))
 
     @_detail_schema(None, "Resubmit with the information asked for")
     @action(detail=True, methods=["post"])

@@ -76,6 +76,7 @@ from proposals.services.reports import (
     report_request,
     report_retry,
 )
+from proposals.services.similarity import similarity_catch_up, similarity_index
 from proposals.services.tokens import (
     api_token_create,
     api_token_revoke,
@@ -138,6 +139,8 @@ __all__ = [
     "report_cancel",
     "report_request",
     "report_retry",
+    "similarity_catch_up",
+    "similarity_index",
     "support_add",
     "support_remove",
     "user_move_department",

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from proposals import dispatch
 from proposals import permissions as perms
 from proposals.enums import (
     AuditAudience,
@@ -347,6 +348,7 @@ def outcome_publish(*, outcome: Outcome, actor: User) -> Outcome:
         changes={"published": (False, True)},
     )
     emit_webhook(event=WebhookEvent.OUTCOME_PUBLISHED, proposal=proposal, outcome=outcome)
+    dispatch.index_similarity_on_commit(proposal.pk)
     return outcome
 
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Department, User
-from proposals import messages, workflow
+from proposals import dispatch, messages, workflow
 from proposals import permissions as perms
 from proposals.enums import (
     AuditAudience,
@@ -171,6 +171,8 @@ def proposal_update(
     locked.version += 1
     locked.updated_at = timezone.now()
     locked.save()
+    if locked.status != Status.DRAFT:
+        dispatch.index_similarity_on_commit(locked.pk)
     audit(
         actor=actor,
         action="edit",
@@ -243,6 +245,8 @@ def proposal_transition(
     )
     for followup in followups:
         followup()
+    if locked.status != Status.DRAFT or before != Status.DRAFT:
+        dispatch.index_similarity_on_commit(locked.pk)
     return locked
 
 

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
-from proposals import dashboards, selectors, services, workflow
+from proposals import dashboards, selectors, services, similarity, workflow
 from proposals import permissions as perms
 from proposals.enums import DecisionKind
 from proposals.forms.common import add_service_errors
@@ -159,6 +159,7 @@ def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> 
         "actions": _action_links(user, proposal),
         "comment_form": CommentForm(),
         "user": user,
+        "related": similarity.similar_to_proposal(user, proposal),
     }
     context.update(extra)
     return context

@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from proposals import permissions as perms
-from proposals import selectors, services, workflow
+from proposals import selectors, services, similarity, workflow
 from proposals.enums import DecisionKind, Status
 from proposals.exceptions import Refused
 from proposals.forms.common import add_service_errors
@@ -166,6 +166,10 @@ def _question_page(request: HttpRequest, step: Step, proposal: Proposal | None) 
         "back_url": _back_url(proposal, step, back_to_check),
         "back_to_check": back_to_check,
         "is_draft": proposal is None or proposal.status == Status.DRAFT,
+        # Right after the summary page, while the idea can still change course.
+        "similar": similarity.similar_to_proposal(user_of(request), proposal)
+        if proposal is not None and step is STEPS[1] and proposal.status == Status.DRAFT
+        else None,
     }
     return render(
         request, "proposals/question_page.html", context, status=400 if form.errors else 200
@@ -359,7 +363,7 @@ def check_answers(request: HttpRequest, reference: str) -> HttpResponse:
         "proposal": proposal,
         "rows": answer_rows(proposal, editable=True),
         "files": list(proposal.attachments.all()),
-        "similar": list(selectors.similar_proposals(user_of(request), proposal)),
+        "similar": similarity.similar_to_proposal(user_of(request), proposal),
         "errors": errors,
     }
     return render(request, "proposals/check_answers.html", context, status=400 if errors else 200)

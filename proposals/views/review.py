@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
-from proposals import dashboards, selectors, services, workflow
+from proposals import dashboards, selectors, services, similarity, workflow
 from proposals import permissions as perms
 from proposals.exceptions import InvalidTransition, RefusalKind
 from proposals.filters import QueueFilter
@@ -216,6 +216,9 @@ def triage(request: HttpRequest, reference: str) -> HttpResponse:
     # The forms shown are the table's: accept and reject together, request_info alone.
     context["can_triage"] = workflow.may(user, "accept", proposal)
     context["can_request_info"] = workflow.may(user, "request_info", proposal)
+    # Before accepting: is this an idea the department (or government) already has?
+    context["duplicates"] = similarity.similar_to_proposal(user, proposal)
+    context["can_merge"] = workflow.may(user, "merge", proposal)
     return render(request, "review/triage.html", context)
 
 
@@ -386,7 +389,8 @@ def merge(request: HttpRequest, reference: str) -> HttpResponse:
     proposal = proposal_for(current_user(request), reference)
     if not perms.is_department_lead(current_user(request), proposal):
         raise PermissionDenied("Only the department's portfolio lead can merge proposals")
-    form = MergeForm(request.POST or None)
+    # Triage's "Merge … into …" link names the survivor; the lead still confirms.
+    form = MergeForm(request.POST or None, initial={"into": request.GET.get("into", "")[:32]})
     context = {"proposal": proposal, "form": form}
     if request.method == "POST" and form.is_valid():
         refused = guard_form(request, "merge", proposal, "review/merge.html", context)

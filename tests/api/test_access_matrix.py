@@ -83,6 +83,11 @@ CASES: dict[tuple[str, str], Case] = {
         body={"title": "A new idea"},
     ),
     ("proposal-detail", "GET"): Case(_proposal_path(), always(200), per_target=True),
+    # Reads, whoever asks; only what the caller may see comes back (test_similar.py).
+    ("proposal-similar", "GET"): Case(_proposal_path("similar/"), always(200), per_target=True),
+    ("proposal-similar-to-draft", "POST"): Case(
+        _fixed("/api/v1/proposals/similar/"), always(200), body={"title": "A new idea"}
+    ),
     ("proposal-detail", "PATCH"): Case(
         _proposal_path(),
         author_only(

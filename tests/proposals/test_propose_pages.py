@@ -409,10 +409,21 @@ def test_check_answers_lists_answers_with_change_links(client, alice):
 
 
 def test_check_answers_shows_similar_proposals_the_user_may_see(client, alice, bob, amir):
-    similar = submitted(bob, title="Scanned forms read by OCR", problem="Paper forms retyped")
-    hidden = submitted(amir, title="Scanned forms for staff", visibility=Visibility.DEPARTMENT)
-    unrelated = submitted(bob, title="Electric vans", summary="Fleet", problem="Diesel costs")
-    mine = draft(alice, title="Read scanned forms automatically")
+    # More in tests/proposals/test_similarity.py; here, the page's part.
+    answers = {"summary": "Read scanned paper forms automatically", "problem": "Forms retyped"}
+    similar = submitted(bob, title="Scanned forms read by OCR", **answers)
+    hidden = submitted(
+        amir, title="Scanned forms for staff", visibility=Visibility.DEPARTMENT, **answers
+    )
+    unrelated = submitted(
+        bob,
+        title="Electric vans",
+        summary="Fleet",
+        problem="Diesel costs",
+        proposed_solution="Replace the vans",
+    )
+    mine = draft(alice, title="Read scanned forms automatically", **answers)
+    services.similarity_catch_up()  # what the similarity worker does
     client.force_login(bob)
     bob_sees = html(client.get(f"/proposals/{similar.reference}/"))
     client.force_login(alice)
@@ -423,12 +434,13 @@ def test_check_answers_shows_similar_proposals_the_user_may_see(client, alice, b
     assert hidden.reference in body  # alice's own department: she may see it
     assert unrelated.reference not in body
     assert "If yours is different, you can still submit it." in body
-    assert "Similar proposals across government" not in bob_sees
+    assert "Similar proposals and lessons from across government" not in bob_sees
 
 
 def test_similar_proposals_never_show_what_the_user_may_not_see(client, alice, bob):
     secret = submitted(alice, title="Scanned forms secret", visibility=Visibility.DEPARTMENT)
     mine = draft(bob, title="Scanned forms for visas")
+    services.similarity_catch_up()
     client.force_login(bob)
 
     body = html(client.get(f"/proposals/{mine.reference}/check/"))

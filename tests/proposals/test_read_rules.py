@@ -462,6 +462,11 @@ NOT_A_DOOR_FOR_THESE_RULES = {
     "account:webhook_retire_secret": "an action",
     "api:changes": "the list shape of proposals: tests/api/test_changes.py",
     "api:proposal-list": "proposal list: tests/api/test_access_matrix.py",
+    "api:proposal-similar": (
+        "references and titles only, through proposals_visible_to and "
+        "published_outcomes_visible_to: tests/proposals/test_similarity.py"
+    ),
+    "api:proposal-similar-to-draft": "the same as api:proposal-similar",
     "api:proposal-assess": "an action",
     "api:proposal-close": "an action",
     "api:proposal-comments": "comments of a visible proposal",

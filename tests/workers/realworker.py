@@ -32,7 +32,7 @@ from kombu import pools as kombu_pools
 from innovation.celery import app
 
 BASE_DIR = Path(settings.BASE_DIR)
-QUEUES = "notifications,reports,webhooks"
+QUEUES = "notifications,reports,webhooks,similarity"
 
 
 def current_database_url() -> str:

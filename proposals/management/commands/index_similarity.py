@@ -1,0 +1,25 @@
+"""Compute the similarity vectors that are missing or out of date, now.
+
+Beat's catch-up does this a little at a time; after a bulk load (seed_demo, an
+import) this does it all at once: `make manage ARGS=index_similarity`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from proposals import services
+
+
+class Command(BaseCommand):
+    help = "Compute every missing or out-of-date similarity vector (proposals and lessons)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        started = time.monotonic()
+        written = services.similarity_catch_up(batch=2000)
+        self.stdout.write(
+            f"Wrote {written:,} similarity vectors in {time.monotonic() - started:.1f} s"
+        )
