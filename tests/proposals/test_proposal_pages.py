@@ -225,8 +225,10 @@ def test_proposal_page_runs_a_fixed_number_of_queries(client, alice, bob, amir):
 
     assert small == large
     # 15, the review panel's experiments, the outcomes each may show (selectors.outcomes_of),
-    # and adoptions both ways: where it was adopted from, and who adopted its lessons.
-    assert large == 20
+    # adoptions both ways: where it was adopted from, and who adopted its lessons, and
+    # "Related" (similarity: the vectors changed since, the words, the visible proposals;
+    # a fourth for lessons when any is near).
+    assert large == 22
 
 
 def _file(name: str, content: bytes):
