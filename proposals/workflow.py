@@ -76,10 +76,11 @@ def _assessors_chosen(proposal: Proposal, data: Mapping[str, Any]) -> Errors:
     if not ids:
         return {"assessors": ["Select at least one assessor"]}
     chosen = set(ids)
-    if proposal.submitter_id in chosen:
+    writers = perms.author_ids(proposal) & chosen
+    if writers:
         # Name the person and the proposal: in a bulk accept the reviewer chose several of
         # each and cannot otherwise tell which pairing is the conflict.
-        author = User.objects.get(pk=proposal.submitter_id)
+        author = User.objects.filter(pk__in=writers).order_by("full_name", "pk").first()
         return {
             "assessors": [
                 f"{author} cannot assess {proposal.reference} because they wrote it. "
