@@ -182,15 +182,19 @@ ACTIONS: dict[str, Action] = {
         api=lambda c, o: c.patch(_api(o), {"challenge": closed_challenge().slug}, format="json"),
     ),
     "co_author_unknown": Action(
-        page=None,
+        page=lambda c, o: c.post(
+            _url(o, "edit/co-authors/"), {"co_author_0": "nobody@nowhere.example"}
+        ),
         api=lambda c, o: c.patch(_api(o), {"co_authors": ["nobody@nowhere.example"]}, "json"),
     ),
     "co_author_outsider": Action(
-        page=None,
+        page=lambda c, o: c.post(
+            _url(o, "edit/co-authors/"), {"co_author_0": "bob@homeoffice.example"}
+        ),
         api=lambda c, o: c.patch(_api(o), {"co_authors": ["bob@homeoffice.example"]}, "json"),
     ),
     "co_author_colleague": Action(
-        page=None,
+        page=lambda c, o: c.post(_url(o, "edit/co-authors/"), {"co_author_0": "amir@dfe.example"}),
         api=lambda c, o: c.patch(_api(o), {"co_authors": ["amir@dfe.example"]}, "json"),
     ),
     "start_experiment": Action(
@@ -251,6 +255,9 @@ ROWS = [
     Row("co_author_colleague", "alice", "draft", "allowed"),
     Row("co_author_unknown", "alice", "draft", "invalid"),
     Row("co_author_outsider", "alice", "draft", "invalid"),
+    Row("co_author_colleague", "amir", "draft", "not_visible"),
+    Row("co_author_colleague", "bob", "submitted", "forbidden"),
+    Row("co_author_colleague", "alice", "withdrawn", "conflict"),
     # Experiments: the lead starts a planned one and stops a running one.
     Row("start_experiment", "lena", "planned_experiment", "allowed"),
     Row("start_experiment", "lena", "running_experiment", "conflict"),
@@ -314,7 +321,9 @@ def test_co_author_answer_is_the_same_whether_or_not_an_account_exists(people) -
     outsider = client.patch(_api(draft), {"co_authors": ["bob@homeoffice.example"]}, format="json")
     assert unknown.status_code == outsider.status_code == 400
     assert unknown.json() == outsider.json()
-    assert unknown.json()["errors"] == {"co_authors": [workflow.CO_AUTHOR_MESSAGE]}
+    assert unknown.json()["errors"] == {
+        "co_authors": [workflow.co_author_unknown(draft.department)]
+    }
 
 
 def test_co_author_from_a_collaborating_department_is_accepted(people, home_office) -> None:
