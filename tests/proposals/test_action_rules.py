@@ -108,6 +108,10 @@ STATES: dict[str, Callable[[dict[str, User]], Any]] = {
     "draft": lambda p: services.proposal_create_draft(author=p["alice"], data=ANSWERS),
     "submitted": lambda p: submitted(p["alice"]),
     "department_only": lambda p: submitted(p["alice"], visibility=Visibility.DEPARTMENT),
+    "co_authored": lambda p: submitted(p["alice"], co_authors=[p["amir"]]),
+    "co_authored_draft": lambda p: services.proposal_create_draft(
+        author=p["alice"], data={**ANSWERS, "co_authors": [p["amir"]]}
+    ),
     "withdrawn": _withdrawn,
     "planned_experiment": lambda p: planned(approved(p["alice"], p["rita"], p["lena"]), p["lena"]),
     "running_experiment": _running,
@@ -231,6 +235,7 @@ ROWS = [
     Row("support", "bob", "submitted", "allowed"),
     Row("support", "ana", "submitted", "forbidden"),
     Row("support", "alice", "submitted", "forbidden"),
+    Row("support", "amir", "co_authored", "forbidden"),
     Row("support", "bob", "withdrawn", "conflict"),
     Row("support", "hugo", "department_only", "not_visible"),
     # Withdraw: authors; a second withdraw is a state conflict, never a 403.
@@ -256,6 +261,8 @@ ROWS = [
     Row("co_author_unknown", "alice", "draft", "invalid"),
     Row("co_author_outsider", "alice", "draft", "invalid"),
     Row("co_author_colleague", "amir", "draft", "not_visible"),
+    Row("co_author_colleague", "amir", "co_authored_draft", "allowed"),
+    Row("co_author_outsider", "amir", "co_authored_draft", "invalid"),
     Row("co_author_colleague", "bob", "submitted", "forbidden"),
     Row("co_author_colleague", "alice", "withdrawn", "conflict"),
     # Experiments: the lead starts a planned one and stops a running one.
