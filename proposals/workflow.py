@@ -603,13 +603,17 @@ CO_AUTHOR_TWICE = "You have already added this co-author"
 _EMAIL = EmailValidator()
 
 
+def department_in_words(department: Department) -> str:
+    """ "the Department for Education", "the Home Office", but "HM Treasury"."""
+    article = "" if department.name.startswith(("HM ", "UK ")) else "the "
+    return f"{article}{department.name}"
+
+
 def co_author_unknown(department: Department) -> str:
     """One message for every email that cannot be a co-author, whether or not it has
     an account: the answer must not tell anyone which addresses are registered."""
-    # "the Department for Education", "the Home Office", but "HM Treasury".
-    article = "" if department.name.startswith(("HM ", "UK ")) else "the "
     return (
-        f"Enter the email address of someone in {article}{department.name} or a "
+        f"Enter the email address of someone in {department_in_words(department)} or a "
         "collaborating department who has used this service"
     )
 

@@ -156,6 +156,12 @@ def _question_page(request: HttpRequest, step: Step, proposal: Proposal | None) 
                     request, error, proposal.get_absolute_url() if proposal else "/"
                 )
             else:
+                if not perms.is_author(user_of(request), proposal):
+                    # A co-author who took themselves off it can no longer see it.
+                    messages.success(
+                        request, f"You are no longer a co-author of {proposal.reference}"
+                    )
+                    return redirect("home")
                 if action == "draft":
                     if proposal.status == Status.DRAFT:
                         message = (
@@ -187,6 +193,9 @@ def _question_page(request: HttpRequest, step: Step, proposal: Proposal | None) 
         "back_url": _back_url(proposal, step, back_to_check),
         "back_to_check": back_to_check,
         "is_draft": proposal is None or proposal.status == Status.DRAFT,
+        "department_in_words": (
+            workflow.department_in_words(proposal.department) if proposal else ""
+        ),
     }
     return render(
         request, "proposals/question_page.html", context, status=400 if form.errors else 200

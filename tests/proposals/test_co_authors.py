@@ -470,3 +470,23 @@ def test_the_api_answers_as_the_page_does(client: Client, alice, amir, ana, emai
     )
     assert response.json()["errors"] == {"co_authors": on_page}
     assert proposal.co_authors.count() == 0
+
+
+def test_a_co_author_who_removes_themselves_goes_home(client: Client, alice, amir, rita):
+    proposal = draft(alice, co_authors=[amir, rita])
+    client.force_login(amir)
+
+    response = client.post(page_url(proposal), {"co_author_0": "rita@dfe.example"}, follow=True)
+
+    assert response.redirect_chain == [("/", 302)]
+    assert f"You are no longer a co-author of {proposal.reference}" in html(response)
+    assert list(proposal.co_authors.all()) == [rita]
+
+
+def test_the_page_says_whom_to_add(client: Client, alice):
+    proposal = draft(alice)
+    client.force_login(alice)
+
+    body = html(client.get(page_url(proposal)))
+
+    assert "They must be in the Department for Education or a department working with you" in body
