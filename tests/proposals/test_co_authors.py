@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -106,12 +107,12 @@ def test_co_authors_named_when_the_draft_is_created_are_told(alice, amir):
 
 def test_the_co_author_notice_is_written_in_the_same_transaction(alice, amir):
     proposal = draft(alice)
+    subject = f"Alice Adams added you as a co-author of {proposal.reference}"
 
-    with pytest.raises(ValidationError):
-        # The title is too long, so the whole edit is refused: no co-author, no notice.
-        services.proposal_update(
-            proposal=proposal, actor=alice, data={"co_authors": [amir], "title": "x" * 151}
-        )
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.proposal_update(proposal=proposal, actor=alice, data={"co_authors": [amir]})
+        assert kinds_for(amir, NotificationKind.CO_AUTHOR) == [subject]
+        raise RuntimeError("something after the edit fails, so the edit is undone")
 
     assert proposal.co_authors.count() == 0
     assert kinds_for(amir, NotificationKind.CO_AUTHOR) == []
