@@ -117,6 +117,7 @@ class NotificationKind(models.TextChoices):
     REPORT_READY = "report_ready", "Your report is ready"
     BENEFIT_REVIEW = "benefit_review", "A benefit review is due"
     EVALUATION_REPORT = "evaluation_report", "An evaluation report is due or overdue"
+    CO_AUTHOR = "co_author", "You were added as a co-author of a proposal"
 
 
 # --- evaluation plans, to the Magenta Book (HM Treasury's guidance on evaluation) ---------

@@ -70,7 +70,7 @@ def proposal_submitted(proposal: Proposal, *, actor: User) -> list[Message]:
     return [
         Message(
             NotificationKind.SUBMITTED,
-            [proposal.submitter],
+            authors_of(proposal),
             f"Your proposal {proposal.reference} has been submitted",
             f"Your proposal “{proposal.title}” has been submitted to {department.name}.\n\n"
             f"Your reference is {proposal.reference}. The department's reviewers will look "
@@ -87,6 +87,24 @@ def proposal_submitted(proposal: Proposal, *, actor: User) -> list[Message]:
             exclude=actor,
         ),
     ]
+
+
+def co_authors_added(proposal: Proposal, *, actor: User, added: Sequence[User]) -> Message:
+    draft = proposal.status == Status.DRAFT
+    return Message(
+        NotificationKind.CO_AUTHOR,
+        list(added),
+        f"{actor.full_name} added you as a co-author of {proposal.reference}",
+        f"{actor.full_name} ({actor.department.name}) added you as a co-author of "
+        f"“{proposal.title}”.\n\n"
+        + (
+            "It is a draft: only its authors can see it. You can change its answers and submit it."
+            if draft
+            else "You can read it and change its answers while it is open to changes."
+        ),
+        proposal,
+        exclude=actor,
+    )
 
 
 def assessors_assigned(proposal: Proposal, *, actor: User, assessors: Sequence[User]) -> Message:

@@ -35,12 +35,23 @@ def can_write(user: User) -> bool:
     return not is_read_only(user)
 
 
+def author_ids(proposal: Proposal) -> set[int]:
+    """The submitter and the co-authors: the people "your own proposal" means in
+    every rule (support, assessment), not the submitter alone."""
+    # Pages prefetch co-authors; fall back to a query when they did not.
+    cache = getattr(proposal, "_prefetched_objects_cache", {})
+    if "co_authors" in cache:
+        co_authors = {author.pk for author in cache["co_authors"]}
+    else:
+        co_authors = set(proposal.co_authors.values_list("pk", flat=True))
+    return {proposal.submitter_id, *co_authors}
+
+
 def is_author(user: User, proposal: Proposal) -> bool:
     if not user.is_authenticated:
         return False
     if proposal.submitter_id == user.pk:
         return True
-    # Pages prefetch co-authors; fall back to a query when they did not.
     cache = getattr(proposal, "_prefetched_objects_cache", {})
     if "co_authors" in cache:
         return any(author.pk == user.pk for author in cache["co_authors"])
@@ -149,8 +160,8 @@ def can_edit_comment(
 
 
 def may_support(user: User, proposal: Proposal) -> bool:
-    """Not an analyst, and not your own proposal (the state-free half)."""
-    return can_write(user) and proposal.submitter_id != user.pk
+    """Not an analyst, and not a proposal you wrote or co-wrote (the state-free half)."""
+    return can_write(user) and not is_author(user, proposal)
 
 
 def can_support(user: User, proposal: Proposal) -> bool:

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import EmailValidator
 
-from accounts.models import Role, User
+from accounts.models import Department, Role, User
 from proposals import permissions as perms
 from proposals.enums import (
     BEFORE_DECISION,
@@ -76,10 +77,11 @@ def _assessors_chosen(proposal: Proposal, data: Mapping[str, Any]) -> Errors:
     if not ids:
         return {"assessors": ["Select at least one assessor"]}
     chosen = set(ids)
-    if proposal.submitter_id in chosen:
+    writers = perms.author_ids(proposal) & chosen
+    if writers:
         # Name the person and the proposal: in a bulk accept the reviewer chose several of
         # each and cannot otherwise tell which pairing is the conflict.
-        author = User.objects.get(pk=proposal.submitter_id)
+        author = User.objects.filter(pk__in=writers).order_by("full_name", "pk").first()
         return {
             "assessors": [
                 f"{author} cannot assess {proposal.reference} because they wrote it. "
@@ -592,30 +594,104 @@ def challenge_errors(challenge: Challenge | None, current_challenge_id: int | No
     return {"challenge": [CHALLENGE_CLOSED]}
 
 
-# One message for every email that cannot be a co-author, whether or not it has an
-# account: the answer must not tell anyone which addresses are registered.
-CO_AUTHOR_MESSAGE = (
-    "Enter the email address of a colleague in the owning department or a collaborating department"
-)
+# --- who may be a co-author (the one rule: pages and API both ask it) --------------------
+
+CO_AUTHOR_FORMAT = "Enter an email address in the format name@department.gov.uk"
+CO_AUTHOR_YOURSELF = "You cannot add yourself as a co-author"
+CO_AUTHOR_PROPOSER = "The person who proposed it is already one of its authors"
+CO_AUTHOR_TWICE = "You have already added this co-author"
+_EMAIL = EmailValidator()
+
+
+def department_in_words(department: Department) -> str:
+    """ "the Department for Education", "the Home Office", but "HM Treasury"."""
+    article = "" if department.name.startswith(("HM ", "UK ")) else "the "
+    return f"{article}{department.name}"
+
+
+def co_author_unknown(department: Department) -> str:
+    """One message for every email that cannot be a co-author, whether or not it has
+    an account: the answer must not tell anyone which addresses are registered."""
+    return (
+        f"Enter the email address of someone in {department_in_words(department)} or a "
+        "collaborating department who has used this service"
+    )
+
+
+@dataclass(frozen=True)
+class CoAuthorCheck:
+    users: list[User]  # in the order sent, each once
+    errors: dict[int, str]  # the position in the list sent → why it cannot co-author
+
+
+def check_co_authors(
+    emails: list[str],
+    *,
+    actor: User,
+    submitter: User,
+    department: Department,
+    collaborating_ids: list[int],
+) -> CoAuthorCheck:
+    """Who these emails name, and why each refused one cannot co-author.
+
+    A co-author is an active civil servant (not an analyst) of the owning or a
+    collaborating department: someone who can see the proposal whatever its
+    visibility. The submitter is an author already; the actor may keep
+    themselves (a co-author editing) but the submitter cannot add themselves.
+    Every other refusal reads the same (`co_author_unknown`), account or not.
+    """
+    wanted = [str(e or "").strip().lower() for e in emails]
+    errors: dict[int, str] = {}
+    seen: set[str] = set()
+    for index, email in enumerate(wanted):
+        try:
+            _EMAIL(email)
+        except ValidationError:
+            errors[index] = CO_AUTHOR_FORMAT
+            continue
+        if email == submitter.email.lower():
+            errors[index] = CO_AUTHOR_YOURSELF if actor.pk == submitter.pk else CO_AUTHOR_PROPOSER
+        elif email in seen:
+            errors[index] = CO_AUTHOR_TWICE
+        seen.add(email)
+    candidates = {e for i, e in enumerate(wanted) if i not in errors}
+    by_email = {
+        user.email.lower(): user
+        for user in User.objects.filter(
+            email__in=candidates,
+            is_active=True,
+            department_id__in={department.pk, *collaborating_ids},
+        ).exclude(role=Role.ANALYST)
+    }
+    users = []
+    for index, email in enumerate(wanted):
+        if index in errors:
+            continue
+        if email in by_email:
+            users.append(by_email[email])
+        else:
+            errors[index] = co_author_unknown(department)
+    return CoAuthorCheck(users=users, errors=errors)
 
 
 def co_authors_for(
-    emails: list[str], *, department_id: int, collaborating_ids: list[int]
+    emails: list[str],
+    *,
+    actor: User,
+    submitter: User,
+    department: Department,
+    collaborating_ids: list[int],
 ) -> list[User]:
-    """The users these emails name, if every one may co-author: an active civil
-    servant (not an analyst) of the owning or a collaborating department — people
-    who can see the proposal whatever its visibility. Raises INVALID otherwise."""
-
-    wanted = {e.strip().lower() for e in emails}
-    found = list(
-        User.objects.filter(
-            email__in=wanted,
-            is_active=True,
-            department_id__in={department_id, *collaborating_ids},
-        ).exclude(role=Role.ANALYST)
+    """The users these emails name, if every one may co-author (`check_co_authors`);
+    raises INVALID with each distinct reason otherwise (the API's answer)."""
+    checked = check_co_authors(
+        emails,
+        actor=actor,
+        submitter=submitter,
+        department=department,
+        collaborating_ids=collaborating_ids,
     )
-    if len({u.email.lower() for u in found}) != len(wanted) or any(not e for e in wanted):
-        raise Refused(
-            Refusal(RefusalKind.INVALID, CO_AUTHOR_MESSAGE, {"co_authors": [CO_AUTHOR_MESSAGE]})
-        )
-    return found
+    if checked.errors:
+        reasons = list(dict.fromkeys(checked.errors[i] for i in sorted(checked.errors)))
+        raise Refused(Refusal(RefusalKind.INVALID, reasons[0], {"co_authors": reasons}))
+    return checked.users

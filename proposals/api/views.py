@@ -263,7 +263,9 @@ class ProposalViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         data = _checked_answers(
             serializer.validated_data,
-            department_id=request.user.department_id,
+            actor=request.user,
+            submitter=request.user,
+            department=request.user.department,
             current_challenge_id=None,
             current_partner_ids=[],
         )
@@ -296,7 +298,9 @@ class ProposalViewSet(viewsets.GenericViewSet):
         workflow.check(request.user, "edit", proposal)
         data = _checked_answers(
             serializer.validated_data,
-            department_id=proposal.department_id,
+            actor=request.user,
+            submitter=proposal.submitter,
+            department=proposal.department,
             current_challenge_id=proposal.challenge_id,
             current_partner_ids=list(
                 proposal.collaborating_departments.values_list("pk", flat=True)
@@ -531,13 +535,16 @@ class ProposalViewSet(viewsets.GenericViewSet):
 def _checked_answers(
     data: dict[str, Any],
     *,
-    department_id: int,
+    actor: User,
+    submitter: User,
+    department: Department,
     current_challenge_id: int | None,
     current_partner_ids: list[int],
 ) -> dict[str, Any]:
     """The answers with the rules a serializer cannot know: a closed challenge takes
     no new proposals, and co-authors (sent as emails) must be people who can see
-    the proposal, with one answer for every other address (no account probing)."""
+    the proposal, with one answer for every other address (no account probing):
+    `workflow.co_authors_for`, the rule the question page asks too."""
     data = dict(data)
     errors = workflow.challenge_errors(data.get("challenge"), current_challenge_id)
     if errors:
@@ -547,7 +554,9 @@ def _checked_answers(
         partner_ids = [d.pk for d in partners] if partners is not None else current_partner_ids
         data["co_authors"] = workflow.co_authors_for(
             list(data["co_authors"] or []),
-            department_id=department_id,
+            actor=actor,
+            submitter=submitter,
+            department=department,
             collaborating_ids=partner_ids,
         )
     return data

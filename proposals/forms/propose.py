@@ -9,6 +9,7 @@ title. The services validate again: these forms shape input and word errors.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from django import forms
@@ -16,9 +17,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Department
+from proposals import workflow
 from proposals.enums import CostBand, Visibility
 from proposals.models import Challenge, Proposal, Theme
-from proposals.workflow import REQUIRED_ANSWERS
+from proposals.workflow import REQUIRED_ANSWERS, CoAuthorCheck
 
 # Long answers are character-counted; the model's TextFields have no limit of
 # their own, so the limit is the form's.
@@ -60,6 +62,12 @@ class QuestionPage(forms.Form):
 
     def service_data(self) -> dict[str, Any]:
         return {name: self.cleaned_data.get(name) for name in self.answer_fields}
+
+    @classmethod
+    def rearranged(cls, data: Mapping[str, Any], action: str, **kwargs: Any) -> QuestionPage | None:
+        """The page again, changed by a button that saves nothing (add another…),
+        or None when the button is not one of those."""
+        return None
 
     @classmethod
     def initial_from(cls, proposal: Proposal) -> dict[str, Any]:
@@ -243,6 +251,90 @@ class DetailsForm(QuestionPage):
             "challenge": proposal.challenge.slug if proposal.challenge else None,
             "visibility": proposal.visibility,
         }
+
+
+# "Add another" stops here: a longer list is a team, better named in the answers.
+MAX_CO_AUTHORS = 20
+_CO_AUTHOR_FIELD = re.compile(r"co_author_(\d{1,3})")
+
+
+def _co_author_emails(data: Mapping[str, Any]) -> list[str]:
+    """The emails in the posted fields co_author_0, co_author_1… in their order."""
+    indexed = sorted(
+        (int(found.group(1)), str(data.get(key) or ""))
+        for key in data
+        if (found := _CO_AUTHOR_FIELD.fullmatch(key))
+    )
+    return [email for _, email in indexed][:MAX_CO_AUTHORS]
+
+
+class CoAuthorsForm(QuestionPage):
+    """Who else is working on this: one email field per co-author (GOV.UK "add
+    another", without JavaScript: the Add and Remove buttons post the page and it
+    comes back with one field more or fewer, saving nothing).
+
+    Who may be a co-author is `workflow.check_co_authors`'s question alone (the
+    API asks it too); `check` is that rule with this proposal's facts bound.
+    """
+
+    answer_fields = ("co_authors",)
+
+    def __init__(
+        self,
+        data: Mapping[str, Any] | None = None,
+        *,
+        check: Callable[[list[str]], CoAuthorCheck],
+        initial: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(data, initial=initial, **kwargs)
+        self.check = check
+        if data is not None:
+            emails = _co_author_emails(data)
+        else:
+            emails = list((initial or {}).get("emails") or [])
+        self.emails = emails or [""]
+        for index, email in enumerate(self.emails):
+            self.fields[f"co_author_{index}"] = forms.CharField(
+                label=f"Email address of co-author {index + 1}",
+                required=False,
+                max_length=254,
+                initial=email,
+                widget=forms.EmailInput,
+                error_messages={"max_length": workflow.CO_AUTHOR_FORMAT},
+            )
+        self.can_add = len(self.emails) < MAX_CO_AUTHORS
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        # Blank fields are ones added and left empty: nothing to check or keep.
+        named = [
+            (name, str(cleaned.get(name) or "").strip())
+            for name in self.fields
+            if name not in self.errors
+        ]
+        named = [(name, email) for name, email in named if email]
+        checked = self.check([email for _, email in named])
+        for index, message in sorted(checked.errors.items()):
+            self.add_error(named[index][0], message)
+        cleaned["co_authors"] = checked.users
+        return cleaned
+
+    @classmethod
+    def rearranged(cls, data: Mapping[str, Any], action: str, **kwargs: Any) -> QuestionPage | None:
+        emails = _co_author_emails(data)
+        if action == "add":
+            emails.append("")
+        elif action.startswith("remove-") and action[len("remove-") :].isdigit():
+            index = int(action[len("remove-") :])
+            emails = [email for i, email in enumerate(emails) if i != index]
+        else:
+            return None
+        return cls(initial={"emails": emails}, **kwargs)
+
+    @classmethod
+    def initial_from(cls, proposal: Proposal) -> dict[str, Any]:
+        return {"emails": [user.email for user in proposal.co_authors.all()]}
 
 
 class AttachmentForm(forms.Form):

@@ -92,6 +92,18 @@ def _set_relations(proposal: Proposal, data: Mapping[str, Any]) -> dict[str, tup
     return changes
 
 
+def _tell_new_co_authors(
+    proposal: Proposal, actor: User, changes: Mapping[str, tuple[Any, Any]]
+) -> None:
+    """Whoever becomes a co-author hears so, once: in the edit's own transaction."""
+    if "co_authors" not in changes:
+        return
+    before, after = changes["co_authors"]
+    added = list(User.objects.filter(pk__in=set(after) - set(before)).order_by("email"))
+    if added:
+        send(messages.co_authors_added(proposal, actor=actor, added=added))
+
+
 def _validate_answers(proposal: Proposal) -> None:
     """Model-level checks (lengths, choices) with the field names as keys."""
     proposal.full_clean(exclude=["reference", "submitter", "department", "search_vector"])
@@ -124,7 +136,7 @@ def proposal_create_draft(
     _validate_answers(proposal)
     proposal.reference = next_reference(department=author.department, year=now.year)
     proposal.save()
-    _set_relations(proposal, data)
+    _tell_new_co_authors(proposal, author, _set_relations(proposal, data))
     audit(
         actor=author,
         action="create",
@@ -181,6 +193,7 @@ def proposal_update(
         changes=changes,
         audience=AuditAudience.EVERYONE if locked.status != Status.DRAFT else AuditAudience.AUTHORS,
     )
+    _tell_new_co_authors(locked, actor, changes)
     return locked
 
 

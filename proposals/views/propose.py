@@ -24,6 +24,7 @@ from proposals.forms.common import add_service_errors
 from proposals.forms.propose import (
     AboutForm,
     AttachmentForm,
+    CoAuthorsForm,
     CostsForm,
     DetailsForm,
     ProblemForm,
@@ -48,6 +49,7 @@ STEPS = (
     Step("solution", "Your idea and its benefits", SolutionForm),
     Step("costs", "Costs and benefits", CostsForm),
     Step("details", "Themes, partners and who can see it", DetailsForm),
+    Step("co-authors", "Who else is working on this?", CoAuthorsForm),
 )
 STEP_BY_SLUG = {step.slug: step for step in STEPS}
 # After the last question page: attachments, then check your answers.
@@ -93,14 +95,32 @@ def _form_kwargs(step: Step, request: HttpRequest, proposal: Proposal | None) ->
             "department": user_of(request).department,
             "current_challenge_id": proposal.challenge_id if proposal else None,
         }
+    if step.form is CoAuthorsForm and proposal is not None:
+        actor = user_of(request)
+        partner_ids = [d.pk for d in proposal.collaborating_departments.all()]
+
+        def check(emails: list[str]) -> workflow.CoAuthorCheck:
+            return workflow.check_co_authors(
+                emails,
+                actor=actor,
+                submitter=proposal.submitter,
+                department=proposal.department,
+                collaborating_ids=partner_ids,
+            )
+
+        return {"check": check}
     return {}
 
 
 def _question_page(request: HttpRequest, step: Step, proposal: Proposal | None) -> HttpResponse:
     back_to_check = request.GET.get("from") == "check" or request.POST.get("from") == "check"
     kwargs = _form_kwargs(step, request, proposal)
-    if request.method == "POST":
-        action = request.POST.get("action", "continue")
+    action = request.POST.get("action", "continue")
+    rearranged = step.form.rearranged(request.POST, action, **kwargs)
+    if rearranged is not None:
+        # Add another, Remove: the same page with a field more or fewer, nothing saved.
+        form = rearranged
+    elif request.method == "POST":
         # A submitted proposal keeps every answer it was submitted with: only a
         # draft may be saved with answers missing.
         is_draft = proposal is None or proposal.status == Status.DRAFT
@@ -136,6 +156,12 @@ def _question_page(request: HttpRequest, step: Step, proposal: Proposal | None) 
                     request, error, proposal.get_absolute_url() if proposal else "/"
                 )
             else:
+                if not perms.is_author(user_of(request), proposal):
+                    # A co-author who took themselves off it can no longer see it.
+                    messages.success(
+                        request, f"You are no longer a co-author of {proposal.reference}"
+                    )
+                    return redirect("home")
                 if action == "draft":
                     if proposal.status == Status.DRAFT:
                         message = (
@@ -163,6 +189,7 @@ def _question_page(request: HttpRequest, step: Step, proposal: Proposal | None) 
         "proposal": proposal,
         "challenge": challenge,
         "number": STEPS.index(step) + 1,
+        "of": len(STEPS),
         "back_url": _back_url(proposal, step, back_to_check),
         "back_to_check": back_to_check,
         "is_draft": proposal is None or proposal.status == Status.DRAFT,
@@ -170,6 +197,9 @@ def _question_page(request: HttpRequest, step: Step, proposal: Proposal | None) 
         "similar": similarity.similar_to_proposal(user_of(request), proposal)
         if proposal is not None and step is STEPS[1] and proposal.status == Status.DRAFT
         else None,
+        "department_in_words": (
+            workflow.department_in_words(proposal.department) if proposal else ""
+        ),
     }
     return render(
         request, "proposals/question_page.html", context, status=400 if form.errors else 200
@@ -284,6 +314,11 @@ def answer_rows(proposal: Proposal, *, editable: bool) -> list[dict[str, Any]]:
     """The summary list of answers, with "Change" links back to their question pages."""
     themes = ", ".join(theme.name for theme in proposal.themes.all())
     partners = ", ".join(dept.name for dept in proposal.collaborating_departments.all())
+    # Their emails only to the authors, who chose them by email; names to everyone else.
+    co_authors = ", ".join(
+        f"{user.full_name} ({user.email})" if editable else user.full_name
+        for user in proposal.co_authors.all()
+    )
     money = f"£{proposal.estimated_benefit_gbp:,}" if proposal.estimated_benefit_gbp else ""
     hours = f"{proposal.hours_saved_per_year:,}" if proposal.hours_saved_per_year else ""
     rows = [
@@ -315,6 +350,7 @@ def answer_rows(proposal: Proposal, *, editable: bool) -> list[dict[str, Any]]:
             proposal.challenge.title if proposal.challenge else "",
         ),
         ("details", "visibility", "Who can see it", proposal.get_visibility_display()),
+        ("co-authors", "co_author_0", "Co-authors", co_authors or "None"),
     ]
     result = []
     for slug, name, key, value in rows:

@@ -170,7 +170,7 @@ def triage(request: HttpRequest, reference: str) -> HttpResponse:
     proposal = proposal_for(current_user(request), reference)
     if not perms.is_department_reviewer(current_user(request), proposal):
         raise PermissionDenied("Only the department's reviewers can triage this proposal")
-    panel = User.objects.panel_of(proposal.department_id).exclude(pk=proposal.submitter_id)
+    panel = User.objects.panel_of(proposal.department_id).exclude(pk__in=perms.author_ids(proposal))
     forms = {
         "accept": AcceptForm(panel=panel, prefix="accept"),
         "request_info": RequestInfoForm(prefix="info"),

@@ -108,6 +108,10 @@ STATES: dict[str, Callable[[dict[str, User]], Any]] = {
     "draft": lambda p: services.proposal_create_draft(author=p["alice"], data=ANSWERS),
     "submitted": lambda p: submitted(p["alice"]),
     "department_only": lambda p: submitted(p["alice"], visibility=Visibility.DEPARTMENT),
+    "co_authored": lambda p: submitted(p["alice"], co_authors=[p["amir"]]),
+    "co_authored_draft": lambda p: services.proposal_create_draft(
+        author=p["alice"], data={**ANSWERS, "co_authors": [p["amir"]]}
+    ),
     "withdrawn": _withdrawn,
     "planned_experiment": lambda p: planned(approved(p["alice"], p["rita"], p["lena"]), p["lena"]),
     "running_experiment": _running,
@@ -182,15 +186,19 @@ ACTIONS: dict[str, Action] = {
         api=lambda c, o: c.patch(_api(o), {"challenge": closed_challenge().slug}, format="json"),
     ),
     "co_author_unknown": Action(
-        page=None,
+        page=lambda c, o: c.post(
+            _url(o, "edit/co-authors/"), {"co_author_0": "nobody@nowhere.example"}
+        ),
         api=lambda c, o: c.patch(_api(o), {"co_authors": ["nobody@nowhere.example"]}, "json"),
     ),
     "co_author_outsider": Action(
-        page=None,
+        page=lambda c, o: c.post(
+            _url(o, "edit/co-authors/"), {"co_author_0": "bob@homeoffice.example"}
+        ),
         api=lambda c, o: c.patch(_api(o), {"co_authors": ["bob@homeoffice.example"]}, "json"),
     ),
     "co_author_colleague": Action(
-        page=None,
+        page=lambda c, o: c.post(_url(o, "edit/co-authors/"), {"co_author_0": "amir@dfe.example"}),
         api=lambda c, o: c.patch(_api(o), {"co_authors": ["amir@dfe.example"]}, "json"),
     ),
     "start_experiment": Action(
@@ -227,6 +235,7 @@ ROWS = [
     Row("support", "bob", "submitted", "allowed"),
     Row("support", "ana", "submitted", "forbidden"),
     Row("support", "alice", "submitted", "forbidden"),
+    Row("support", "amir", "co_authored", "forbidden"),
     Row("support", "bob", "withdrawn", "conflict"),
     Row("support", "hugo", "department_only", "not_visible"),
     # Withdraw: authors; a second withdraw is a state conflict, never a 403.
@@ -251,6 +260,11 @@ ROWS = [
     Row("co_author_colleague", "alice", "draft", "allowed"),
     Row("co_author_unknown", "alice", "draft", "invalid"),
     Row("co_author_outsider", "alice", "draft", "invalid"),
+    Row("co_author_colleague", "amir", "draft", "not_visible"),
+    Row("co_author_colleague", "amir", "co_authored_draft", "allowed"),
+    Row("co_author_outsider", "amir", "co_authored_draft", "invalid"),
+    Row("co_author_colleague", "bob", "submitted", "forbidden"),
+    Row("co_author_colleague", "alice", "withdrawn", "conflict"),
     # Experiments: the lead starts a planned one and stops a running one.
     Row("start_experiment", "lena", "planned_experiment", "allowed"),
     Row("start_experiment", "lena", "running_experiment", "conflict"),
@@ -314,7 +328,9 @@ def test_co_author_answer_is_the_same_whether_or_not_an_account_exists(people) -
     outsider = client.patch(_api(draft), {"co_authors": ["bob@homeoffice.example"]}, format="json")
     assert unknown.status_code == outsider.status_code == 400
     assert unknown.json() == outsider.json()
-    assert unknown.json()["errors"] == {"co_authors": [workflow.CO_AUTHOR_MESSAGE]}
+    assert unknown.json()["errors"] == {
+        "co_authors": [workflow.co_author_unknown(draft.department)]
+    }
 
 
 def test_co_author_from_a_collaborating_department_is_accepted(people, home_office) -> None:

@@ -169,7 +169,7 @@ def test_details_page_saves_themes_partners_and_visibility(client, alice, home_o
     )
 
     assert response.status_code == 302
-    assert response["Location"] == f"/proposals/{proposal.reference}/edit/attachments/"
+    assert response["Location"] == f"/proposals/{proposal.reference}/edit/co-authors/"
     assert list(proposal.themes.all()) == [ai]
     assert list(proposal.collaborating_departments.all()) == [home_office]
     proposal.refresh_from_db()
