@@ -62,26 +62,39 @@ def relevance_comparison(context: Context) -> Comparison:
     by_key = {idea.key: idea for idea in IDEAS}
     drafts = [(a, b) for a, b in PAIRS] + [(b, a) for a, b in PAIRS]
 
-    def ask(key: str) -> list[Any]:
+    from proposals.models import Proposal
+
+    fixture_ids = set(
+        Proposal.objects.filter(reference__startswith=PREFIX).values_list("pk", flat=True)
+    )
+
+    def ask(key: str, among: set[Any] | None = None) -> list[Any]:
         idea = by_key[key]
         return similarity.similar_to_text(
             analyst,
             title=idea.title,
             summary=idea.summary,
             problem=idea.problem,
-            exclude=None,
-            limit=4,  # the draft itself is in the database here: top 3 of the others
+            among=among,
+            limit=4,  # the draft itself is in the database too: the top 3 of the others
         )
 
     hits = 0
+    crowded = 0
     times: list[float] = []
     for _ in range(3):
         for draft, partner in drafts:
             started = time.perf_counter()
-            found = ask(draft)
+            everything = ask(draft)
             times.append(time.perf_counter() - started)
-            others = [m.reference for m in found if m.reference != references[draft]][:3]
-            hits += references[partner] in others
+            # The quality bar is the fixture's: its partner among the fixture's other
+            # 59. The seed repeats a few titles thousands of times (some are the
+            # fixture's own ideas), so among everything the top 3 are often copies.
+            found = ask(draft, among=fixture_ids)
+            others = [m.reference for m in found if m.reference != references[draft]]
+            hits += references[partner] in others[:3]
+            anywhere = [m.reference for m in everything if m.reference != references[draft]]
+            crowded += references[partner] not in anywhere[:3]
     recall = hits / (3 * len(drafts))
     times.sort()
     p50 = statistics.median(times) * 1000
@@ -90,7 +103,8 @@ def relevance_comparison(context: Context) -> Comparison:
     return Comparison(
         ours=lambda: ask(drafts[0][0]),
         note=(
-            f"recall@3 {recall:.2f} over {len(drafts)} drafts (goal 0.9); per query "
+            f"recall@3 {recall:.2f} over {len(drafts)} drafts (goal 0.9; among all "
+            f"{context.proposals:,}: {1 - crowded / (3 * len(drafts)):.2f}); per query "
             f"p50 {p50:.1f} ms, p95 {p95:.1f} ms (goal 100) over {vectors:,} vectors; "
             "no floor: nothing less gives the same answer"
         ),
