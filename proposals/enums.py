@@ -240,6 +240,16 @@ class AttemptOutcome(models.TextChoices):
 class Frequency(models.TextChoices):
     IMMEDIATE = "immediate", "Immediately"
     DAILY = "daily", "Daily digest"
+    OFF = "off", "Off"
+
+
+# Kinds that cannot be turned off: someone is waiting for this person to act
+# (to assess, or to answer a request for more information). The reason is shown
+# beside them on /account/notifications/ and given when "off" is refused.
+ALWAYS_ON: dict[str, str] = {
+    NotificationKind.MORE_INFO: "Someone is waiting for you to add the information they asked for.",
+    NotificationKind.ASSIGNED: "Someone is waiting for you to assess the proposal.",
+}
 
 
 class ReportKind(models.TextChoices):
