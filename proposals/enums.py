@@ -117,6 +117,7 @@ class NotificationKind(models.TextChoices):
     REPORT_READY = "report_ready", "Your report is ready"
     BENEFIT_REVIEW = "benefit_review", "A benefit review is due"
     EVALUATION_REPORT = "evaluation_report", "An evaluation report is due or overdue"
+    FOLLOWED = "followed_proposal_changed", "Something happened to a proposal you follow"
 
 
 # --- evaluation plans, to the Magenta Book (HM Treasury's guidance on evaluation) ---------

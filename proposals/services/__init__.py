@@ -54,6 +54,7 @@ from proposals.services.experiments import (
     proposal_adopt,
 )
 from proposals.services.feed import change_log_compact
+from proposals.services.follows import follow_add, follow_remove
 from proposals.services.proposals import (
     EDITABLE_FIELDS,
     EDITABLE_RELATIONS,
@@ -114,6 +115,8 @@ __all__ = [
     "experiment_start",
     "experiment_stop",
     "feedback_release",
+    "follow_add",
+    "follow_remove",
     "hash_token",
     "next_reference",
     "outcome_publish",

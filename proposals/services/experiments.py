@@ -33,6 +33,7 @@ from proposals.models import (
     Proposal,
 )
 from proposals.services.base import audit, enforce, lock_proposal
+from proposals.services.follows import followers_told_of_experiment, followers_told_of_outcome
 from proposals.services.proposals import proposal_create_draft, proposal_transition
 from proposals.services.webhooks import emit_webhook
 from proposals.workflow import EXPERIMENT_TRANSITIONS
@@ -215,6 +216,7 @@ def experiment_start(*, experiment: Experiment, actor: User) -> Experiment:
     )
     if locked.proposal.status == Status.APPROVED:
         proposal_transition(proposal=locked.proposal, actor=actor, action="start_experiment")
+    followers_told_of_experiment(experiment=locked, actor=actor)
     return locked
 
 
@@ -347,6 +349,7 @@ def outcome_publish(*, outcome: Outcome, actor: User) -> Outcome:
         changes={"published": (False, True)},
     )
     emit_webhook(event=WebhookEvent.OUTCOME_PUBLISHED, proposal=proposal, outcome=outcome)
+    followers_told_of_outcome(outcome=outcome, actor=actor)
     return outcome
 
 

@@ -22,7 +22,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-OPERATIONS = 41  # with the change feed, criteria, evaluations, experiment start, secret rotation
+OPERATIONS = 44  # with the change feed, criteria, evaluations, experiment start, secrets, follow
 # The run is bounded by the number of examples per operation, not by a clock, so
 # it tests the same cases on a fast machine and a loaded one (the seed is fixed).
 MAX_EXAMPLES = 10
