@@ -118,6 +118,7 @@ class NotificationKind(models.TextChoices):
     BENEFIT_REVIEW = "benefit_review", "A benefit review is due"
     EVALUATION_REPORT = "evaluation_report", "An evaluation report is due or overdue"
     CO_AUTHOR = "co_author", "You were added as a co-author of a proposal"
+    FOLLOWED = "followed_proposal_changed", "Something happened to a proposal you follow"
 
 
 # --- evaluation plans, to the Magenta Book (HM Treasury's guidance on evaluation) ---------
@@ -241,6 +242,16 @@ class AttemptOutcome(models.TextChoices):
 class Frequency(models.TextChoices):
     IMMEDIATE = "immediate", "Immediately"
     DAILY = "daily", "Daily digest"
+    OFF = "off", "Off"
+
+
+# Kinds that cannot be turned off: someone is waiting for this person to act
+# (to assess, or to answer a request for more information). The reason is shown
+# beside them on /account/notifications/ and given when "off" is refused.
+ALWAYS_ON: dict[str, str] = {
+    NotificationKind.MORE_INFO: "Someone is waiting for you to add the information they asked for.",
+    NotificationKind.ASSIGNED: "Someone is waiting for you to assess the proposal.",
+}
 
 
 class ReportKind(models.TextChoices):

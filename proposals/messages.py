@@ -18,8 +18,15 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Department, Invitation, Role, User
-from proposals.enums import DecisionKind, NotificationKind, ReportKind, Status
-from proposals.models import BenefitReview, EvaluationPlan, Experiment, Proposal, Report
+from proposals.enums import DecisionKind, NotificationKind, OutcomeResult, ReportKind, Status
+from proposals.models import (
+    BenefitReview,
+    EvaluationPlan,
+    Experiment,
+    Outcome,
+    Proposal,
+    Report,
+)
 
 
 class Figures(Protocol):
@@ -164,6 +171,83 @@ def comment_added(proposal: Proposal, *, author: User, body: str) -> Message:
         f"{author.full_name} ({author.department.name}) commented on “{proposal.title}”:\n\n{body}",
         proposal,
         exclude=author,
+    )
+
+
+# --- what happens to a proposal someone follows -----------------------------------------------
+#
+# The followers are chosen by the service that made the change (the ones who may
+# still see the proposal: `selectors.followers_who_may_see`, a layer above this one).
+# Its authors are told in their own words above, so never here as well. The words
+# say only what everyone who may see the proposal may read: no rationale, no scores.
+
+FOLLOWED_STATUS_NEWS = {
+    Status.SUBMITTED: "has been resubmitted with the information the reviewers asked for",
+    Status.MORE_INFO: "is waiting for more information from its authors",
+    Status.IN_REVIEW: "has been accepted for review",
+    Status.APPROVED: "has been approved",
+    Status.REJECTED: "has been rejected",
+    Status.WITHDRAWN: "has been withdrawn by its authors",
+    Status.MERGED: "has been merged into another proposal, because it duplicated it",
+    Status.EXPERIMENTING: "is being tested in an experiment",
+    Status.COMPLETED: "has been closed: its experiments are finished",
+}
+DECIDED = frozenset({Status.APPROVED, Status.REJECTED})
+
+
+def _not_authors(proposal: Proposal, followers: Sequence[User]) -> list[User]:
+    authors = {user.pk for user in authors_of(proposal)}
+    return [user for user in followers if user.pk not in authors]
+
+
+def followed_status_changed(
+    proposal: Proposal, *, followers: Sequence[User], actor: User
+) -> Message:
+    status = Status(proposal.status)
+    if status in DECIDED:
+        subject = f"Decision on {proposal.reference}: {status.label.lower()}"
+    else:
+        subject = f"Update on {proposal.reference}: {status.label.lower()}"
+    return Message(
+        NotificationKind.FOLLOWED,
+        _not_authors(proposal, followers),
+        subject,
+        f"“{proposal.title}”, which you follow, {FOLLOWED_STATUS_NEWS[status]}.",
+        proposal,
+        exclude=actor,
+    )
+
+
+def followed_experiment_started(
+    experiment: Experiment, *, followers: Sequence[User], actor: User
+) -> Message:
+    proposal = experiment.proposal
+    ends = experiment.ends_on.strftime("%-d %B %Y")
+    return Message(
+        NotificationKind.FOLLOWED,
+        _not_authors(proposal, followers),
+        f"An experiment has started on {proposal.reference}",
+        f"The experiment “{experiment.title}” is testing “{proposal.title}”, which you "
+        f"follow. It is planned to end on {ends}.",
+        proposal,
+        exclude=actor,
+    )
+
+
+def followed_outcome_published(
+    outcome: Outcome, *, followers: Sequence[User], actor: User
+) -> Message:
+    experiment = outcome.experiment
+    proposal = experiment.proposal
+    return Message(
+        NotificationKind.FOLLOWED,
+        _not_authors(proposal, followers),
+        f"What was learned from {proposal.reference} is published",
+        f"The outcome of the experiment “{experiment.title}” on “{proposal.title}”, which "
+        f"you follow, has been published. Result: "
+        f"{OutcomeResult(outcome.result).label}.",
+        proposal,
+        exclude=actor,
     )
 
 

@@ -337,6 +337,22 @@ class Support(models.Model):
         return f"{self.user_id} supports {self.proposal_id}"
 
 
+class Follow(models.Model):
+    """Someone who asked to hear what happens to a proposal they did not write."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="follows")
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="follows")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "user"], name="follow_once_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} follows {self.proposal_id}"
+
+
 class Experiment(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="experiments")
     title = models.CharField(max_length=150)

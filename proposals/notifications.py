@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
@@ -35,7 +36,14 @@ from notifications_python_client.notifications import NotificationsAPIClient
 from accounts.models import Invitation, InvitationEmail, User
 from proposals import dispatch, messages, registry
 from proposals.dispatch import TransientFailure
-from proposals.enums import DeliveryStatus, ExperimentStatus, Frequency, NotificationKind, Status
+from proposals.enums import (
+    ALWAYS_ON,
+    DeliveryStatus,
+    ExperimentStatus,
+    Frequency,
+    NotificationKind,
+    Status,
+)
 from proposals.messages import Message
 from proposals.models import (
     BenefitReview,
@@ -59,13 +67,31 @@ DIGEST_NAMESPACE = uuid.UUID("6f1c3a52-8d7e-4b59-9a8e-0c2f4d1b7e63")
 # --- writing the outbox -----------------------------------------------------------------
 
 
-def digest_kinds_for(user_ids: Iterable[int], kind: str) -> set[int]:
-    """The users (of `user_ids`) who asked for a daily digest of this kind."""
-    return set(
-        NotificationPreference.objects.filter(
-            user_id__in=list(user_ids), kind=kind, frequency=Frequency.DAILY
-        ).values_list("user_id", flat=True)
+def frequency_of(kind: str, chosen: str | None) -> str:
+    """The one rule for how a person hears about a kind of message: as they chose
+    (immediately until they choose), except that a kind in `ALWAYS_ON` is never
+    off, however the choice was saved (the admin, an old row)."""
+    frequency = chosen if chosen in Frequency.values else Frequency.IMMEDIATE
+    if frequency == Frequency.OFF and kind in ALWAYS_ON:
+        return Frequency.IMMEDIATE
+    return frequency
+
+
+def frequencies_for(user_ids: Iterable[int], kind: str) -> dict[int, str]:
+    """Each of `user_ids` with how they hear about this kind (one query)."""
+    ids = list(user_ids)
+    chosen = dict(
+        NotificationPreference.objects.filter(user_id__in=ids, kind=kind).values_list(
+            "user_id", "frequency"
+        )
     )
+    return {user_id: frequency_of(kind, chosen.get(user_id)) for user_id in ids}
+
+
+def off_refused(kind: str) -> str:
+    """Why this kind cannot be turned off, in the words of the page and its error."""
+    label = NotificationKind(kind).label
+    return f"You cannot turn off “{label}”. {ALWAYS_ON[kind]}"
 
 
 def notify(
@@ -82,6 +108,8 @@ def notify(
 
     Recipients who chose a daily digest for this kind get a row held for the
     digest instead; it shows in their in-product list at once all the same.
+    Recipients who turned this kind off get no row: no email, and nothing in
+    their list (what /account/notifications/ tells them "Off" means).
     """
     users: dict[int, User] = {}
     for user in recipients:
@@ -92,7 +120,10 @@ def notify(
         users[user.pk] = user
     if not users:
         return []
-    daily = digest_kinds_for(users, kind)
+    frequency = frequencies_for(users, kind)
+    users = {pk: user for pk, user in users.items() if frequency[pk] != Frequency.OFF}
+    if not users:
+        return []
     path = url if url is not None else (proposal.get_absolute_url() if proposal else "")
     rows = [
         Notification(
@@ -102,7 +133,9 @@ def notify(
             subject=subject[:200],
             body=body,
             url=path,
-            status=DeliveryStatus.DIGEST if user.pk in daily else DeliveryStatus.PENDING,
+            status=DeliveryStatus.DIGEST
+            if frequency[user.pk] == Frequency.DAILY
+            else DeliveryStatus.PENDING,
         )
         for user in users.values()
     ]
@@ -613,14 +646,24 @@ def mark_read(*, user: User, notification_ids: Iterable[str] | None = None) -> i
 
 
 def preferences_for(user: User) -> dict[str, str]:
-    """Every kind with the user's choice (immediate unless they chose the digest)."""
+    """Every kind with how the user hears about it (`frequency_of`)."""
     chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "frequency"))
-    return {kind: chosen.get(kind, Frequency.IMMEDIATE) for kind in NotificationKind.values}
+    return {kind: frequency_of(kind, chosen.get(kind)) for kind in NotificationKind.values}
 
 
 @transaction.atomic
 def preferences_set(*, user: User, choices: dict[str, str]) -> dict[str, str]:
-    """Save immediate/daily per kind; unknown kinds or values are ignored."""
+    """Save immediate, daily or off per kind; unknown kinds or values are ignored.
+
+    Raises ValidationError, saving nothing, when a kind in `ALWAYS_ON` is turned off.
+    """
+    refused = {
+        kind: [off_refused(kind)]
+        for kind, frequency in choices.items()
+        if frequency == Frequency.OFF and kind in ALWAYS_ON
+    }
+    if refused:
+        raise ValidationError(refused)
     for kind, frequency in choices.items():
         if kind not in NotificationKind.values or frequency not in Frequency.values:
             continue

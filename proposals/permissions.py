@@ -168,6 +168,15 @@ def can_support(user: User, proposal: Proposal) -> bool:
     return proposal.status in SUPPORT_STATES and may_support(user, proposal)
 
 
+FOLLOW_STATES = frozenset(Status) - {Status.DRAFT}
+
+
+def may_follow(user: User, proposal: Proposal) -> bool:
+    """Anyone who may write and did not write it: its authors and co-authors are
+    told already (`messages.authors_of`), so following would tell them twice."""
+    return can_write(user) and not is_author(user, proposal)
+
+
 def can_plan_experiment(user: User, proposal: Proposal) -> bool:
     return is_department_lead(user, proposal) and proposal.status in {
         Status.APPROVED,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import REVIEW_ROLES, Invitation, Role, User
@@ -60,6 +60,34 @@ def proposals_visible_to(user: User | AnonymousUser) -> QuerySet[Proposal]:
     if rule is None:
         return Proposal.objects.none()
     return Proposal.objects.filter(rule)
+
+
+# Followers checked per query: each is one boolean column of the visibility rule.
+_FOLLOWERS_PER_QUERY = 100
+
+
+def followers_who_may_see(proposal: Proposal) -> list[User]:
+    """The proposal's followers who may see it now, by `visibility_filter`, in the
+    order they followed: someone who followed it and can no longer see it (moved
+    department, made department-only, deactivated) is told nothing. Two queries
+    for up to 100 followers, one more for each hundred after."""
+    followers = list(
+        User.objects.filter(follows__proposal=proposal, is_active=True).order_by(
+            "follows__created_at", "pk"
+        )
+    )
+    may_see: set[int] = set()
+    for start in range(0, len(followers), _FOLLOWERS_PER_QUERY):
+        checks: dict[str, ExpressionWrapper[Q]] = {}
+        for user in followers[start : start + _FOLLOWERS_PER_QUERY]:
+            rule = visibility_filter(user)
+            if rule is not None:
+                checks[f"may_{user.pk}"] = ExpressionWrapper(rule, output_field=BooleanField())
+        if not checks:
+            continue
+        row = Proposal.objects.filter(pk=proposal.pk).annotate(**checks).values(*checks).first()
+        may_see |= {int(name[4:]) for name, allowed in (row or {}).items() if allowed}
+    return [user for user in followers if user.pk in may_see]
 
 
 def proposal_for(user: User | AnonymousUser, reference: str) -> Proposal:

@@ -292,6 +292,7 @@ PROPOSAL_RULES: dict[str, Rule] = {
         Rule("delete", "Delete draft", DELETE_SOURCES, perms.is_writing_author),
         Rule("comment", "Add comment", perms.COMMENT_STATES, perms.may_comment),
         Rule("support", "Support this proposal", perms.SUPPORT_STATES, perms.may_support),
+        Rule("follow", "Follow this proposal", perms.FOLLOW_STATES, perms.may_follow),
         Rule(
             "propose_again",
             "Propose again",

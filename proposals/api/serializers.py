@@ -279,8 +279,19 @@ class CloseIn(serializers.Serializer):
     next_step = serializers.ChoiceField(choices=NextStep.choices)
 
 
+FOLLOW_HELP = (
+    "`true`: you follow the proposal too, as `follow/` does, and are told what happens "
+    "to it. Its authors are told already, so for them it changes nothing."
+)
+
+
 class CommentIn(serializers.Serializer):
     body = Text(max_length=5000)
+    follow = Boolean(required=False, default=False, help_text=FOLLOW_HELP)
+
+
+class SupportIn(serializers.Serializer):
+    follow = Boolean(required=False, default=False, help_text=FOLLOW_HELP)
 
 
 class ReportFiltersIn(serializers.Serializer):
@@ -522,6 +533,13 @@ class CommentOut(serializers.Serializer):
 class SupportOut(serializers.Serializer):
     count = serializers.IntegerField()
     supported_by_you = serializers.BooleanField()
+
+
+class FollowOut(serializers.Serializer):
+    following = serializers.BooleanField(
+        help_text="Whether you follow the proposal: told when its status changes, a "
+        "decision is made, an experiment starts or an outcome is published."
+    )
 
 
 class DepartmentOut(serializers.Serializer):

@@ -50,6 +50,7 @@ from proposals.models import (
     Criterion,
     EvaluationPlan,
     Experiment,
+    Follow,
     Outcome,
     Proposal,
     Report,
@@ -116,6 +117,16 @@ def no_body(request: AuthedRequest) -> None:
     data = request.data
     if data not in (None, {}) and not isinstance(data, dict):
         raise ValidationError({"non_field_errors": ["Send no body, or an empty JSON object"]})
+
+
+def _body_or_empty(request: AuthedRequest) -> Any:
+    """An action whose body is optional: nothing sent reads as `{}`."""
+    data = request.data
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": ["Send no body, or a JSON object"]})
+    return data
 
 
 def _visible_proposal(request: AuthedRequest, reference: str) -> Proposal:
@@ -488,7 +499,10 @@ class ProposalViewSet(viewsets.GenericViewSet):
             serializer = s.CommentIn(data=request.data)
             serializer.is_valid(raise_exception=True)
             comment = services.comment_add(
-                proposal=proposal, author=request.user, body=serializer.validated_data["body"]
+                proposal=proposal,
+                author=request.user,
+                body=serializer.validated_data["body"],
+                follow=serializer.validated_data["follow"],
             )
             return Response(_comment_rows(Comment.objects.filter(pk=comment.pk))[0], status=201)
         return Response(_comment_rows(Comment.objects.filter(proposal=proposal)))
@@ -501,9 +515,10 @@ class ProposalViewSet(viewsets.GenericViewSet):
     )
     @extend_schema(
         methods=["POST"],
-        request=None,
+        request=s.SupportIn,
         responses={201: s.SupportOut},
         summary="Support the proposal (once per person; again changes nothing)",
+        description='Send no body, or `{"follow": true}` to follow the proposal too.',
     )
     @extend_schema(
         methods=["DELETE"],
@@ -514,13 +529,18 @@ class ProposalViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get", "post", "delete"], pagination_class=None)
     def supports(self, request: AuthedRequest, reference: str) -> Response:
         proposal = _visible_proposal(request, reference)
-        no_body(request)
         code = 200
         if request.method == "POST":
             workflow.check(request.user, "support", proposal)
-            services.support_add(proposal=proposal, user=request.user)
+            serializer = s.SupportIn(data=_body_or_empty(request))
+            serializer.is_valid(raise_exception=True)
+            services.support_add(
+                proposal=proposal, user=request.user, follow=serializer.validated_data["follow"]
+            )
             code = 201
-        elif request.method == "DELETE":
+        else:
+            no_body(request)
+        if request.method == "DELETE":
             services.support_remove(proposal=proposal, user=request.user)
         supports = Support.objects.filter(proposal=proposal)
         return Response(
@@ -530,6 +550,43 @@ class ProposalViewSet(viewsets.GenericViewSet):
             },
             status=code,
         )
+
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses={200: s.FollowOut},
+        summary="Whether you follow the proposal",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=None,
+        responses={201: s.FollowOut},
+        summary="Follow the proposal (once per person; again changes nothing)",
+        description="Anyone who may see the proposal and write, except its authors (who "
+        "are told already), may follow it: they are then told, by email and in their "
+        "notifications (kind `followed_proposal_changed`), when its status changes, a "
+        "decision is made, an experiment starts or an outcome is published — while they "
+        "may still see it.",
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        request=None,
+        responses={200: s.FollowOut},
+        summary="Stop following the proposal",
+    )
+    @action(detail=True, methods=["get", "post", "delete"], pagination_class=None)
+    def follow(self, request: AuthedRequest, reference: str) -> Response:
+        proposal = _visible_proposal(request, reference)
+        no_body(request)
+        code = 200
+        if request.method == "POST":
+            workflow.check(request.user, "follow", proposal)
+            services.follow_add(proposal=proposal, user=request.user)
+            code = 201
+        elif request.method == "DELETE":
+            services.follow_remove(proposal=proposal, user=request.user)
+        following = Follow.objects.filter(proposal=proposal, user=request.user).exists()
+        return Response({"following": following}, status=code)
 
 
 def _checked_answers(

@@ -6,7 +6,9 @@ from typing import Any
 
 from django import forms
 
+from proposals import notifications
 from proposals.enums import (
+    ALWAYS_ON,
     Frequency,
     NotificationKind,
     WebhookEvent,
@@ -14,17 +16,27 @@ from proposals.enums import (
 
 
 class PreferencesForm(forms.Form):
-    """One immediate/daily choice per kind of message."""
+    """One immediately/daily/off choice per kind of message; the kinds in
+    `ALWAYS_ON` offer no "off", say why, and refuse one sent all the same."""
 
     def __init__(self, *args: Any, initial_choices: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for kind in NotificationKind:
+            always_on = kind.value in ALWAYS_ON
             self.fields[kind.value] = forms.ChoiceField(
                 label=kind.label,
-                choices=Frequency.choices,
+                choices=[c for c in Frequency.choices if not (always_on and c[0] == Frequency.OFF)],
                 widget=forms.RadioSelect,
                 initial=initial_choices.get(kind.value, Frequency.IMMEDIATE),
-                error_messages={"required": f"Select how often to get “{kind.label}”"},
+                help_text=f"You cannot turn these off. {ALWAYS_ON[kind.value]}"
+                if always_on
+                else "",
+                error_messages={
+                    "required": f"Select how often to get “{kind.label}”",
+                    "invalid_choice": notifications.off_refused(kind.value)
+                    if always_on
+                    else f"Select how often to get “{kind.label}”",
+                },
             )
 
     def choices(self) -> dict[str, str]:

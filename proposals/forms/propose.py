@@ -359,3 +359,19 @@ class CommentForm(forms.Form):
             "max_length": _too_long("Comment", 5000),
         },
     )
+    # Shown only to those who may follow and do not yet (the page decides).
+    follow = forms.BooleanField(
+        label="Tell me what happens to this proposal",
+        help_text="We will tell you when its status changes, a decision is made, an "
+        "experiment starts or an outcome is published.",
+        required=False,
+    )
+
+
+class SupportForm(forms.Form):
+    follow = forms.BooleanField(
+        label="Tell me what happens to this proposal",
+        help_text="We will tell you when its status changes, a decision is made, an "
+        "experiment starts or an outcome is published.",
+        required=False,
+    )

@@ -54,6 +54,7 @@ from proposals.services.experiments import (
     proposal_adopt,
 )
 from proposals.services.feed import change_log_compact
+from proposals.services.follows import follow_add, follow_remove
 from proposals.services.invitations import (
     invitation_accept,
     invitation_create,
@@ -121,6 +122,8 @@ __all__ = [
     "experiment_start",
     "experiment_stop",
     "feedback_release",
+    "follow_add",
+    "follow_remove",
     "hash_token",
     "invitation_accept",
     "invitation_create",

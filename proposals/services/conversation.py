@@ -17,12 +17,14 @@ from proposals.models import (
 )
 from proposals.notifications import send
 from proposals.services.base import audit, enforce
+from proposals.services.follows import follow_if_asked
 
 # --- comments and supports -----------------------------------------------------------------
 
 
 @transaction.atomic
-def comment_add(*, proposal: Proposal, author: User, body: str) -> Comment:
+def comment_add(*, proposal: Proposal, author: User, body: str, follow: bool = False) -> Comment:
+    """A comment; with `follow`, its author follows the proposal too (not its own authors)."""
     body = body.strip()
     if not body:
         raise ValidationError({"body": ["Enter a comment"]})
@@ -32,6 +34,7 @@ def comment_add(*, proposal: Proposal, author: User, body: str) -> Comment:
     comment = Comment.objects.create(proposal=proposal, author=author, body=body)
     audit(actor=author, action="comment", obj=comment, proposal=proposal)
     send(messages.comment_added(proposal, author=author, body=body))
+    follow_if_asked(proposal=proposal, user=author, follow=follow)
     return comment
 
 
@@ -59,9 +62,11 @@ def comment_edit(*, comment: Comment, author: User, body: str) -> Comment:
 
 
 @transaction.atomic
-def support_add(*, proposal: Proposal, user: User) -> Support:
-    """One support per person: a second press changes nothing."""
+def support_add(*, proposal: Proposal, user: User, follow: bool = False) -> Support:
+    """One support per person: a second press changes nothing (but `follow`, which
+    follows the proposal too, is kept either way)."""
     enforce(user, "support", proposal)
+    follow_if_asked(proposal=proposal, user=user, follow=follow)
     existing = Support.objects.filter(proposal=proposal, user=user).first()
     if existing is not None:
         return existing

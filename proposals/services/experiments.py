@@ -34,6 +34,7 @@ from proposals.models import (
     Proposal,
 )
 from proposals.services.base import audit, enforce, lock_proposal
+from proposals.services.follows import followers_told_of_experiment, followers_told_of_outcome
 from proposals.services.proposals import proposal_create_draft, proposal_transition
 from proposals.services.webhooks import emit_webhook
 from proposals.workflow import EXPERIMENT_TRANSITIONS
@@ -216,6 +217,7 @@ def experiment_start(*, experiment: Experiment, actor: User) -> Experiment:
     )
     if locked.proposal.status == Status.APPROVED:
         proposal_transition(proposal=locked.proposal, actor=actor, action="start_experiment")
+    followers_told_of_experiment(experiment=locked, actor=actor)
     return locked
 
 
@@ -349,6 +351,7 @@ def outcome_publish(*, outcome: Outcome, actor: User) -> Outcome:
     )
     emit_webhook(event=WebhookEvent.OUTCOME_PUBLISHED, proposal=proposal, outcome=outcome)
     dispatch.index_similarity_on_commit(proposal.pk)
+    followers_told_of_outcome(outcome=outcome, actor=actor)
     return outcome
 
 

@@ -29,6 +29,7 @@ from proposals.models import (
 )
 from proposals.notifications import send
 from proposals.services.base import audit, enforce, lock_proposal
+from proposals.services.follows import followers_told_of_status
 from proposals.services.webhooks import emit_webhook
 from proposals.workflow import TRANSITIONS
 
@@ -260,7 +261,14 @@ def proposal_transition(
         followup()
     if locked.status != Status.DRAFT or before != Status.DRAFT:
         dispatch.index_similarity_on_commit(locked.pk)
+    if action not in FOLLOWERS_TOLD_BY_CALLER:
+        followers_told_of_status(proposal=locked, actor=actor)
     return locked
+
+
+# Transitions whose caller tells the followers in its own words: starting an
+# experiment moves the proposal, and "an experiment has started" says more.
+FOLLOWERS_TOLD_BY_CALLER = frozenset({"start_experiment"})
 
 
 # The extra fields an effect changed: name → (before, after), for the audit event.

@@ -42,4 +42,6 @@ urlpatterns = [
         detail.support_withdraw,
         name="support_withdraw",
     ),
+    path("proposals/<ref:reference>/follow/", detail.follow, name="follow"),
+    path("proposals/<ref:reference>/follow/stop/", detail.unfollow, name="unfollow"),
 ]

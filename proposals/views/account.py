@@ -45,9 +45,13 @@ def notifications_page(request: HttpRequest) -> HttpResponse:
             )
             return redirect("account:notifications")
         if action == "preferences" and preferences.is_valid():
-            notifications.preferences_set(user=user, choices=preferences.choices())  # type: ignore[arg-type]
-            messages.success(request, "Your email preferences have been saved")
-            return redirect("account:notifications")
+            try:
+                notifications.preferences_set(user=user, choices=preferences.choices())  # type: ignore[arg-type]
+            except ValidationError as error:
+                add_service_errors(preferences, error)
+            else:
+                messages.success(request, "Your email preferences have been saved")
+                return redirect("account:notifications")
     mine = notifications.notifications_for(user)  # type: ignore[arg-type]
     page = Paginator(mine, 25).get_page(request.GET.get("page"))
     return render(

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -18,8 +18,8 @@ from proposals import dashboards, selectors, services, similarity, workflow
 from proposals import permissions as perms
 from proposals.enums import DecisionKind
 from proposals.forms.common import add_service_errors
-from proposals.forms.propose import CommentForm
-from proposals.models import Comment, Metric, Proposal, Support
+from proposals.forms.propose import CommentForm, SupportForm
+from proposals.models import Comment, Follow, Metric, Proposal
 from proposals.views._common import guard, user_of
 from proposals.views.propose import STEPS, answer_rows
 
@@ -64,6 +64,8 @@ TIMELINE_TEXT = {
     "detach": "Removed a file",
     "assign": "Assigned an assessor",
     "release_feedback": "Released the assessors’ feedback",
+    "follow": "Followed the proposal",
+    "unfollow": "Stopped following the proposal",
 }
 
 
@@ -124,9 +126,18 @@ def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> 
         )
     )
     outcomes = selectors.outcomes_of(user, proposal)
-    support = Support.objects.filter(proposal=proposal).aggregate(
-        total=Count("id"), mine=Count("id", filter=Q(user_id=user.pk))
+    # One query for the support count, yours, and whether you follow it.
+    support = (
+        Proposal.objects.filter(pk=proposal.pk)
+        .annotate(
+            total=Count("supports"),
+            mine=Count("supports", filter=Q(supports__user_id=user.pk)),
+            following=Exists(Follow.objects.filter(proposal=OuterRef("pk"), user_id=user.pk)),
+        )
+        .values("total", "mine", "following")
+        .get()
     )
+    following = bool(support["following"])
     comments = list(Comment.objects.filter(proposal=proposal).select_related("author__department"))
     for comment in comments:
         # For the template's "Change" link.
@@ -150,6 +161,8 @@ def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> 
         "supported": bool(support["mine"]),
         # Every button from the rules table (workflow.may), never from a copied state set.
         "can_support": workflow.may(user, "support", proposal),
+        "can_follow": workflow.may(user, "follow", proposal),
+        "following": following,
         "can_comment": workflow.may(user, "comment", proposal),
         "can_edit": workflow.may(user, "edit", proposal),
         "can_delete": workflow.may(user, "delete", proposal),
@@ -158,6 +171,7 @@ def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> 
         "edit_url": reverse("proposals:edit", args=[proposal.reference, STEPS[0].slug]),
         "actions": _action_links(user, proposal),
         "comment_form": CommentForm(),
+        "support_form": SupportForm(auto_id="id_support_%s"),
         "user": user,
         "related": similarity.similar_to_proposal(user, proposal),
     }
@@ -185,7 +199,10 @@ def comment_add(request: HttpRequest, reference: str) -> HttpResponse:
     if form.is_valid():
         try:
             services.comment_add(
-                proposal=proposal, author=user_of(request), body=form.cleaned_data["body"]
+                proposal=proposal,
+                author=user_of(request),
+                body=form.cleaned_data["body"],
+                follow=form.cleaned_data["follow"],
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -237,8 +254,14 @@ def support(request: HttpRequest, reference: str) -> HttpResponse:
     refused = guard(request, "support", proposal)
     if refused is not None:
         return refused
-    services.support_add(proposal=proposal, user=user_of(request))
-    messages.success(request, f"You support {proposal.reference}")
+    form = SupportForm(request.POST)
+    follow = form.is_valid() and form.cleaned_data["follow"]
+    services.support_add(proposal=proposal, user=user_of(request), follow=follow)
+    messages.success(
+        request,
+        f"You support {proposal.reference}"
+        + (", and we will tell you what happens to it" if follow else ""),
+    )
     return redirect(f"{proposal.get_absolute_url()}#support")
 
 
@@ -249,3 +272,24 @@ def support_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     services.support_remove(proposal=proposal, user=user_of(request))
     messages.success(request, f"You no longer support {proposal.reference}")
     return redirect(f"{proposal.get_absolute_url()}#support")
+
+
+@login_required
+@require_POST
+def follow(request: HttpRequest, reference: str) -> HttpResponse:
+    proposal = selectors.proposal_for(user_of(request), reference)
+    refused = guard(request, "follow", proposal)
+    if refused is not None:
+        return refused
+    services.follow_add(proposal=proposal, user=user_of(request))
+    messages.success(request, f"You follow {proposal.reference}: we will tell you what happens")
+    return redirect(f"{proposal.get_absolute_url()}#follow")
+
+
+@login_required
+@require_POST
+def unfollow(request: HttpRequest, reference: str) -> HttpResponse:
+    proposal = selectors.proposal_for(user_of(request), reference)
+    services.follow_remove(proposal=proposal, user=user_of(request))
+    messages.success(request, f"You no longer follow {proposal.reference}")
+    return redirect(f"{proposal.get_absolute_url()}#follow")

@@ -16,7 +16,7 @@ import pytest
 from django.urls import URLPattern, URLResolver
 
 from proposals.api import urls as api_urls
-from proposals.models import Comment, Proposal, Support
+from proposals.models import Comment, Follow, Proposal, Support
 from tests.api.world import ROLES, TARGETS, VISIBLE, World, build_world
 
 Expect = Callable[[str, str | None], int]  # (role, target) → status when visible
@@ -174,6 +174,18 @@ CASES: dict[tuple[str, str], Case] = {
     ("proposal-supports", "DELETE"): Case(
         _proposal_path("supports/"), always(200), per_target=True
     ),
+    ("proposal-follow", "GET"): Case(_proposal_path("follow/"), always(200), per_target=True),
+    ("proposal-follow", "POST"): Case(
+        _proposal_path("follow/"),
+        # Not its authors (told already), and not an analyst (read-only).
+        lambda role, target: (
+            403
+            if role == "ana" or role == ("bob" if target == "ho_department" else "alice")
+            else 201
+        ),
+        per_target=True,
+    ),
+    ("proposal-follow", "DELETE"): Case(_proposal_path("follow/"), always(200), per_target=True),
     # --- reference data ---
     ("department-list", "GET"): Case(_fixed("/api/v1/departments/"), always(200)),
     ("department-detail", "GET"): Case(_fixed("/api/v1/departments/dfe/"), always(200)),
@@ -303,6 +315,7 @@ def _snapshot(proposal: Proposal) -> tuple[Any, ...]:
         fresh,
         Comment.objects.filter(proposal_id=proposal.pk).count(),
         Support.objects.filter(proposal_id=proposal.pk).count(),
+        Follow.objects.filter(proposal_id=proposal.pk).count(),
     )
 
 

@@ -22,7 +22,9 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-OPERATIONS = 43  # with the change feed, criteria, evaluations, experiment start, rotation, similar
+OPERATIONS = (
+    46  # with the change feed, criteria, evaluations, experiment start, secrets, similar, follow
+)
 # The run is bounded by the number of examples per operation, not by a clock, so
 # it tests the same cases on a fast machine and a loaded one (the seed is fixed).
 MAX_EXAMPLES = 10

@@ -150,6 +150,11 @@ ACTIONS: dict[str, Action] = {
         api=lambda c, o: c.post(_api(o, "supports/")),
         api_ok=201,
     ),
+    "follow": Action(
+        page=lambda c, o: c.post(_url(o, "follow/")),
+        api=lambda c, o: c.post(_api(o, "follow/")),
+        api_ok=201,
+    ),
     "withdraw": Action(
         page=lambda c, o: c.post(_url(o, "withdraw/")),
         api=lambda c, o: c.post(_api(o, "withdraw/")),
@@ -238,6 +243,13 @@ ROWS = [
     Row("support", "amir", "co_authored", "forbidden"),
     Row("support", "bob", "withdrawn", "conflict"),
     Row("support", "hugo", "department_only", "not_visible"),
+    # Follow: anyone who may see it and write, but not its authors (told already).
+    Row("follow", "bob", "submitted", "allowed"),
+    Row("follow", "rita", "withdrawn", "allowed"),
+    Row("follow", "alice", "submitted", "forbidden"),
+    Row("follow", "ana", "submitted", "forbidden"),
+    Row("follow", "alice", "draft", "forbidden"),
+    Row("follow", "hugo", "department_only", "not_visible"),
     # Withdraw: authors; a second withdraw is a state conflict, never a 403.
     Row("withdraw", "alice", "submitted", "allowed"),
     Row("withdraw", "alice", "withdrawn", "conflict"),

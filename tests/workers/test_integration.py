@@ -25,6 +25,7 @@ from proposals import dispatch, notifications, services
 from proposals.enums import (
     AttemptOutcome,
     DeliveryStatus,
+    Frequency,
     NotificationKind,
     ReportStatus,
     Status,
@@ -33,6 +34,7 @@ from proposals.enums import (
 from proposals.models import (
     BenefitReview,
     Notification,
+    NotificationPreference,
     Proposal,
     Report,
     WebhookAttempt,
@@ -110,6 +112,24 @@ def test_submitted_proposals_email_arrives(shared_broker, worker_factory, alice,
     assert f"/proposals/{proposal.reference}/" in text
     rows_sent = Notification.objects.filter(proposal=proposal, status=DeliveryStatus.SENT)
     wait_for(lambda: rows_sent.count() == 2, timeout=10, what="rows marked sent")
+
+
+def test_a_kind_turned_off_is_not_emailed_by_the_worker(shared_broker, worker_factory, alice, rita):
+    NotificationPreference.objects.create(
+        user=alice, kind=NotificationKind.SUBMITTED, frequency=Frequency.OFF
+    )
+    worker = worker_factory(*shared_broker).start()
+
+    proposal = submitted(alice)
+
+    [row] = Notification.objects.filter(proposal=proposal)
+    assert row.recipient == rita
+    sent = Notification.objects.filter(pk=row.pk, status=DeliveryStatus.SENT)
+    wait_for(lambda: sent.count() == 1, timeout=60, what="rita's email marked sent")
+    assert dict(sent_keys(worker.email_dir)) == {str(row.pk): 1}
+    text = "".join(p.read_text() for p in worker.email_dir.glob("*.log"))
+    assert "To: rita@dfe.example" in text
+    assert "alice@dfe.example" not in text
 
 
 def test_webhook_retried_by_the_worker_keeps_every_attempt(

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 from celery.exceptions import Retry
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from notifications_python_client.authentication import decode_jwt_token, get_token_issuer
 
@@ -474,6 +475,75 @@ def test_preferences_default_to_immediate_and_ignore_unknown_values(alice):
     assert chosen["comment"] == Frequency.DAILY
     assert chosen["decision"] == Frequency.IMMEDIATE
     assert set(chosen) == set(NotificationKind.values)
+
+
+@pytest.mark.django_db
+def test_off_preference_writes_no_row_and_sends_no_email(alice, rita, lena):
+    NotificationPreference.objects.create(
+        user=rita, kind=NotificationKind.NEW_SUBMISSION, frequency=Frequency.OFF
+    )
+
+    proposal = submitted(alice)
+    delivered = deliver_all()
+
+    assert [n.recipient.email for n in rows(proposal=proposal)] == [
+        "alice@dfe.example",
+        "lena@dfe.example",
+    ]
+    assert delivered == 2
+    assert sorted(email.to[0] for email in mail.outbox) == ["alice@dfe.example", "lena@dfe.example"]
+
+
+@pytest.mark.django_db
+def test_off_is_per_kind(alice, rita):
+    NotificationPreference.objects.create(
+        user=rita, kind=NotificationKind.COMMENT, frequency=Frequency.OFF
+    )
+
+    submitted(alice)
+
+    assert [n.kind for n in rows(recipient=rita)] == [NotificationKind.NEW_SUBMISSION]
+
+
+@pytest.mark.django_db
+def test_a_kind_someone_waits_on_is_sent_even_when_saved_as_off(alice, rita, ravi, lena):
+    # Saved past the form (the admin, an old row): the rule in notify still sends it.
+    NotificationPreference.objects.create(
+        user=rita, kind=NotificationKind.ASSIGNED, frequency=Frequency.OFF
+    )
+    proposal = submitted(alice)
+
+    services.proposal_transition(
+        proposal=proposal, actor=lena, action="accept", data={"assessors": [rita.pk]}
+    )
+
+    [assigned] = rows(kind=NotificationKind.ASSIGNED)
+    assert (assigned.recipient, assigned.status) == (rita, DeliveryStatus.PENDING)
+    assert notifications.preferences_for(rita)[NotificationKind.ASSIGNED] == Frequency.IMMEDIATE
+
+
+@pytest.mark.django_db
+def test_preferences_refuse_off_for_a_kind_someone_waits_on_and_save_nothing(alice):
+    with pytest.raises(ValidationError) as refused:
+        notifications.preferences_set(
+            user=alice, choices={"comment": "off", "more_info": "off", "assigned": "daily"}
+        )
+
+    assert refused.value.message_dict == {
+        "more_info": [
+            "You cannot turn off “More information was requested”. Someone is waiting for "
+            "you to add the information they asked for."
+        ]
+    }
+    assert not NotificationPreference.objects.filter(user=alice).exists()
+
+
+@pytest.mark.django_db
+def test_preferences_save_off(alice):
+    chosen = notifications.preferences_set(user=alice, choices={"comment": "off"})
+
+    assert chosen["comment"] == Frequency.OFF
+    assert chosen["decision"] == Frequency.IMMEDIATE
 
 
 @pytest.mark.django_db

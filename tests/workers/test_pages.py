@@ -221,6 +221,55 @@ def test_preferences_with_a_missing_choice_show_an_error(client, alice):
     assert "Select how often to get" in response.content.decode()
 
 
+@pytest.mark.django_db
+def test_preferences_offer_off_per_kind_except_what_someone_waits_on(client, alice):
+    client.force_login(alice)
+
+    html = client.get("/account/notifications/").content.decode()
+
+    assert 'name="comment" type="radio" value="off"' in html
+    assert 'name="report_ready" type="radio" value="off"' in html
+    assert 'name="more_info" type="radio" value="off"' not in html
+    assert 'name="assigned" type="radio" value="off"' not in html
+    assert 'name="assigned" type="radio" value="daily"' in html
+    assert "You cannot turn these off. Someone is waiting for you to assess the proposal." in html
+    assert "Off: we do not email you about it, and it does not appear on this page." in html
+
+
+@pytest.mark.django_db
+def test_preferences_saved_as_off_are_shown_checked(client, alice):
+    client.force_login(alice)
+    choices = dict.fromkeys(NotificationKind.values, "immediate") | {"comment": "off"}
+
+    response = client.post("/account/notifications/", {"action": "preferences", **choices})
+
+    assert response.status_code == 302
+    assert NotificationPreference.objects.get(user=alice, kind="comment").frequency == "off"
+    page = client.get("/account/notifications/").content.decode()
+    assert 'name="comment" type="radio" value="off" checked' in page
+
+
+@pytest.mark.django_db
+def test_preferences_refuse_off_for_a_kind_someone_waits_on(client, alice):
+    client.force_login(alice)
+    choices = dict.fromkeys(NotificationKind.values, "immediate") | {
+        "comment": "off",
+        "assigned": "off",
+    }
+
+    response = client.post("/account/notifications/", {"action": "preferences", **choices})
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    message = (
+        "You cannot turn off “You were assigned to assess a proposal”. "
+        "Someone is waiting for you to assess the proposal."
+    )
+    assert f'<a href="#id_assigned_0">{message}</a>' in html
+    assert 'class="govuk-error-message"' in html
+    assert not NotificationPreference.objects.filter(user=alice).exists()
+
+
 # --- /account/webhooks/ ---------------------------------------------------------------------------
 
 
