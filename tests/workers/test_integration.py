@@ -37,6 +37,7 @@ from proposals.models import (
     NotificationPreference,
     Proposal,
     Report,
+    SimilarityVector,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -130,6 +131,17 @@ def test_a_kind_turned_off_is_not_emailed_by_the_worker(shared_broker, worker_fa
     text = "".join(p.read_text() for p in worker.email_dir.glob("*.log"))
     assert "To: rita@dfe.example" in text
     assert "alice@dfe.example" not in text
+
+
+def test_the_similarity_worker_indexes_a_submitted_proposal(shared_broker, worker_factory, alice):
+    """Its own queue, on commit: the vector is in the database without a page asking."""
+    worker_factory(*shared_broker).start()
+    proposal = submitted(alice)
+    vectors = SimilarityVector.objects.filter(proposal=proposal, outcome=None)
+    wait_for(lambda: vectors.count() == 1, timeout=90, what="the proposal's vector")
+    first = vectors.get()
+    services.proposal_update(proposal=proposal, actor=alice, data={"title": "A changed title"})
+    wait_for(lambda: vectors.get().digest != first.digest, timeout=60, what="the recomputed vector")
 
 
 def test_webhook_retried_by_the_worker_keeps_every_attempt(
