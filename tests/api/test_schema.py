@@ -134,7 +134,8 @@ def test_docs_page_uses_bundled_swagger_ui_and_no_inline_code() -> None:
     assert all(
         s.startswith("/static/drf_spectacular_sidecar/")
         or s.startswith("/api/docs/")
-        or s == "/static/css/api-docs.css"  # our contrast fixes
+        or s == "/static/css/api-docs.css"  # our contrast and target-size fixes
+        or s == "/static/js/api-docs.js"  # our settings and accessibility plugin
         for s in sources
     )
     for source in sources:
@@ -143,3 +144,6 @@ def test_docs_page_uses_bundled_swagger_ui_and_no_inline_code() -> None:
     assert script.status_code == 200
     assert script["Content-Type"].startswith("application/javascript")
     assert "/api/schema/" in script.content.decode()
+    # The start-up script takes its settings from static/js/api-docs.js, loaded before it.
+    assert "const swaggerSettings = window.appApiDocsSettings;" in script.content.decode()
+    assert sources.index("/static/js/api-docs.js") < sources.index("/api/docs/?script=")

@@ -89,7 +89,13 @@ def test_accessibility_statement_follows_the_govuk_model_and_claims_only_what_ho
     assert "400%" not in html
     assert "JAWS" not in html
     # Each known problem names the success criterion it fails.
-    assert html.count("WCAG 2.2 success criterion") >= 2
+    listed = html.split("Non-compliance with the accessibility regulations", 1)[1]
+    listed = listed.split("</ul>", 1)[0]
+    for problem in listed.split("<li>")[1:]:
+        assert "WCAG 2.2 success criterion" in problem, problem
+    # The API reference's nested controls and small targets are fixed (static/js/api-docs.js,
+    # static/css/api-docs.css; tests/browser/test_api_docs.py runs axe's WCAG 2.2 AA set).
+    assert "nested" not in html
 
 
 @pytest.mark.django_db
