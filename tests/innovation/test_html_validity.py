@@ -26,7 +26,7 @@ from django.utils import timezone
 from accounts.models import TokenScope, User
 from proposals import services
 from proposals.enums import DeliveryStatus, ReportStatus
-from proposals.models import Challenge, Report, WebhookDelivery
+from proposals.models import BenefitReview, Challenge, Report, WebhookDelivery
 from tests.conftest import skip_or_fail
 from tests.factories import ProposalFactory
 from tests.proposals import review_world as rw
@@ -42,6 +42,8 @@ EXPECTED_STATUS = {
     "forbidden": 403,
     "conflict": 409,
     "locked-out": 429,
+    "too-big": 413,
+    "csrf-failure": 403,
 }
 MEDIA_TYPES = {"html": "text/html", "svg": "image/svg+xml"}
 ERROR_STATES = ("-empty", "-bad", "-wrong-password", "-incomplete")
@@ -182,6 +184,20 @@ def _pages(
             client.post("/accounts/login/", wrong)
         return client.post("/accounts/login/", wrong)
 
+    def too_big() -> Any:
+        client.logout()
+        client.force_login(people["alice"])
+        limit = settings.REQUEST_BODY_MAX_BYTES
+        settings.REQUEST_BODY_MAX_BYTES = 10
+        try:
+            return client.post(f"/proposals/{a_draft}/edit/about/", {"title": "x" * 20})
+        finally:
+            settings.REQUEST_BODY_MAX_BYTES = limit
+
+    def csrf_failure() -> Any:
+        strict = Client(enforce_csrf_checks=True)
+        return strict.post("/accounts/login/", {"username": "lena@dfe.example"})
+
     def token_created() -> Any:
         client.logout()
         client.force_login(people["alice"])
@@ -189,6 +205,8 @@ def _pages(
         return client.post("/account/tokens/new/", form, follow=True)
 
     step = f"/proposals/{a_draft}/edit"
+    review = BenefitReview.objects.filter(outcome=world.outcome).order_by("due_on").first()
+    assert review is not None, "recording an outcome schedules its benefit reviews"
     return {
         # Signed out
         "start": get(None, "/"),
@@ -210,6 +228,9 @@ def _pages(
         "forbidden": get("alice", "/review/panel/"),
         "conflict": get("alice", f"/proposals/{submitted}/delete/"),
         "locked-out": locked_out,
+        "too-big": too_big,
+        "csrf-failure": csrf_failure,
+        "password-reset-complete": get(None, "/accounts/password-reset/complete/"),
         "password-reset-bad-link": get(None, "/accounts/password-reset/MQ/bad-token/"),
         # Home and finding
         "home-submitter": get("alice", "/"),
@@ -297,6 +318,14 @@ def _pages(
         "outcome": get("lena", f"/experiments/{world.running.pk}/outcome/"),
         "outcome-empty": post("lena", f"/experiments/{world.running.pk}/outcome/", {"result": ""}),
         "stop": get("lena", f"/experiments/{world.running.pk}/stop/"),
+        "benefit-review": get(
+            "lena", f"/experiments/{review.outcome.experiment_id}/benefits/{review.pk}/"
+        ),
+        "benefit-review-bad": post(
+            "lena",
+            f"/experiments/{review.outcome.experiment_id}/benefits/{review.pk}/",
+            {"realised_benefit_gbp": "lots"},
+        ),
         "lessons": get("ana", "/lessons/"),
         "lessons-searched": get("ana", "/lessons/?search=handwriting"),
         "lesson": get("lena", f"/lessons/{world.outcome.pk}/"),

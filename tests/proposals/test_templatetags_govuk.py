@@ -70,6 +70,26 @@ def test_widget_type_names_the_govuk_component(name, expected):
     assert widget_type(ExampleForm()[name]) == expected
 
 
+def test_number_fields_are_text_inputs_with_an_inputmode_keeping_what_was_typed():
+    # GOV.UK: never type="number". What was typed wrong comes back as it was typed,
+    # which a number input's value may not hold (the Nu HTML Checker's error).
+    class Amounts(forms.Form):
+        pounds = forms.IntegerField(label="Pounds", min_value=0, max_value=10)
+        weight = forms.DecimalField(label="Weight", max_digits=4, decimal_places=2)
+
+    form = Amounts({"pounds": "lots", "weight": "1.5"})
+    form.is_valid()
+    pounds = field_html(form, "pounds")
+    weight = field_html(form, "weight")
+
+    assert 'type="text" name="pounds" value="lots"' in pounds
+    assert 'inputmode="numeric"' in pounds
+    assert 'type="number"' not in pounds + weight
+    assert "min=" not in pounds and "max=" not in pounds and "step=" not in weight
+    assert 'type="text" name="weight" value="1.5"' in weight
+    assert 'inputmode="decimal"' in weight
+
+
 def test_text_field_has_label_hint_and_described_input():
     html = field_html(ExampleForm(), "title", 'classes="govuk-input--width-20"')
 
