@@ -132,21 +132,26 @@ def govuk_widget(
         attrs["autocomplete"] = autocomplete
     if spellcheck:
         attrs["spellcheck"] = spellcheck
-    widget = bound_field.field.widget
-    if isinstance(widget, forms.NumberInput):
-        return bound_field.as_widget(widget=numeric_text_input(bound_field.field), attrs=attrs)
+    if isinstance(bound_field.field.widget, forms.NumberInput | forms.URLInput):
+        return bound_field.as_widget(widget=text_input_for(bound_field.field), attrs=attrs)
     return bound_field.as_widget(attrs=attrs)
 
 
-def numeric_text_input(field: forms.Field) -> forms.TextInput:
-    """A number field's input as GOV.UK asks: `type="text"` with an `inputmode`
-    (numeric, or decimal for a decimal field), never `type="number"`. Besides what
-    the Design System says of number inputs (scrolling changes them, browsers
-    round them), a number input given back what someone typed wrong ("lots") is
-    invalid HTML: its `value` must be a number. `min`, `max` and `step` belong to
-    number inputs only; the form checks the range."""
+def text_input_for(field: forms.Field) -> forms.TextInput:
+    """A number or web address field's input as `type="text"` with an `inputmode`
+    (numeric, decimal for a decimal field, or url), so phones still show the right
+    keyboard. GOV.UK asks for no `type="number"` (scrolling changes the value,
+    browsers round it); and a number or url input given back what someone typed
+    wrong ("lots", "hooks dot example") is invalid HTML, as its `value` must be a
+    number or an absolute URL. `min`, `max` and `step` belong to number inputs
+    only; the form checks the range."""
     kept = {k: v for k, v in field.widget.attrs.items() if k not in {"min", "max", "step"}}
-    mode = "decimal" if isinstance(field, forms.DecimalField | forms.FloatField) else "numeric"
+    if isinstance(field.widget, forms.URLInput):
+        mode = "url"
+    elif isinstance(field, forms.DecimalField | forms.FloatField):
+        mode = "decimal"
+    else:
+        mode = "numeric"
     return forms.TextInput(attrs={**kept, "inputmode": mode})
 
 

@@ -46,7 +46,7 @@ EXPECTED_STATUS = {
     "csrf-failure": 403,
 }
 MEDIA_TYPES = {"html": "text/html", "svg": "image/svg+xml"}
-ERROR_STATES = ("-empty", "-bad", "-wrong-password", "-incomplete")
+ERROR_STATES = ("-empty", "-bad", "-bad-address", "-wrong-password", "-incomplete")
 
 
 def checker_command() -> list[str]:
@@ -215,6 +215,7 @@ def _pages(
             None, "/accounts/login/", {"username": "lena@dfe.example", "password": "wrong"}
         ),
         "login-empty": post(None, "/accounts/login/", {"username": "", "password": ""}),
+        "login-bad": post(None, "/accounts/login/", {"username": "lena at dfe", "password": "x"}),
         "password-reset": get(None, "/accounts/password-reset/"),
         "password-reset-sent": get(None, "/accounts/password-reset/sent/"),
         "privacy": get(None, "/privacy/"),
@@ -308,6 +309,11 @@ def _pages(
         "experiment-running": get("lena", f"/experiments/{world.running.pk}/"),
         "experiment-done": get("lena", f"/experiments/{world.outcome.experiment_id}/"),
         "experiment-plan": get("lena", f"/proposals/{approved}/experiments/new/"),
+        "experiment-plan-bad": post(
+            "lena",
+            f"/proposals/{approved}/experiments/new/",
+            {"title": "Pilot", "budget_gbp": "lots", "starts_on-day": "31", "starts_on-month": "2"},
+        ),
         "experiment-plan-empty": post(
             "lena", f"/proposals/{approved}/experiments/new/", {"title": ""}
         ),
@@ -342,6 +348,9 @@ def _pages(
         "notifications": get("rita", "/account/notifications/"),
         "webhooks": get("lena", "/account/webhooks/"),
         "webhooks-bad": post("lena", "/account/webhooks/", {"url": "http://x", "events": []}),
+        "webhooks-bad-address": post(
+            "lena", "/account/webhooks/", {"url": "hooks dot example", "events": ["x"]}
+        ),
         "department-settings": get("lena", "/department/settings/"),
         "move-person": get("lena", "/department/settings/move/"),
         # Last, as it changes what the pages above show: a success banner.

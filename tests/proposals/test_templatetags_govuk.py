@@ -70,17 +70,19 @@ def test_widget_type_names_the_govuk_component(name, expected):
     assert widget_type(ExampleForm()[name]) == expected
 
 
-def test_number_fields_are_text_inputs_with_an_inputmode_keeping_what_was_typed():
+def test_number_and_url_fields_are_text_inputs_with_an_inputmode_keeping_what_was_typed():
     # GOV.UK: never type="number". What was typed wrong comes back as it was typed,
-    # which a number input's value may not hold (the Nu HTML Checker's error).
+    # which a number or url input's value may not hold (the Nu HTML Checker's error).
     class Amounts(forms.Form):
         pounds = forms.IntegerField(label="Pounds", min_value=0, max_value=10)
         weight = forms.DecimalField(label="Weight", max_digits=4, decimal_places=2)
+        address = forms.URLField(label="Address", assume_scheme="https")
 
-    form = Amounts({"pounds": "lots", "weight": "1.5"})
+    form = Amounts({"pounds": "lots", "weight": "1.5", "address": "hooks dot example"})
     form.is_valid()
     pounds = field_html(form, "pounds")
     weight = field_html(form, "weight")
+    address = field_html(form, "address")
 
     assert 'type="text" name="pounds" value="lots"' in pounds
     assert 'inputmode="numeric"' in pounds
@@ -88,6 +90,8 @@ def test_number_fields_are_text_inputs_with_an_inputmode_keeping_what_was_typed(
     assert "min=" not in pounds and "max=" not in pounds and "step=" not in weight
     assert 'type="text" name="weight" value="1.5"' in weight
     assert 'inputmode="decimal"' in weight
+    assert 'type="text" name="address" value="hooks dot example"' in address
+    assert 'inputmode="url"' in address
 
 
 def test_text_field_has_label_hint_and_described_input():
