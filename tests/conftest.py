@@ -13,7 +13,7 @@ from django.core.cache import caches
 
 from accounts import lockout
 from accounts.models import Department, Role, User
-from proposals import dispatch
+from proposals import dispatch, similarity
 from tests.factories import UserFactory
 from tests.reference_data import load_reference_data
 
@@ -149,6 +149,15 @@ def _static_files_without_manifest(settings) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _similarity_index_forgotten():
+    """Each process keeps the vectors it has read (proposals.similarity.INDEX); a test
+    must not see the vectors of an earlier test's rolled-back rows."""
+    similarity.INDEX.reset()
+    yield
+    similarity.INDEX.reset()
 
 
 @pytest.fixture(autouse=True)

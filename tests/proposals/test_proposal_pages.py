@@ -226,9 +226,9 @@ def test_proposal_page_runs_a_fixed_number_of_queries(client, alice, bob, amir):
     assert small == large
     # 15, the review panel's experiments, the outcomes each may show (selectors.outcomes_of),
     # adoptions both ways: where it was adopted from, and who adopted its lessons, and
-    # "Related" (similarity: the vectors changed since, the words, the visible proposals;
-    # a fourth for lessons when any is near).
-    assert large == 22
+    # "Related" (similarity: the vectors changed since, the title's words, the visible
+    # proposals and the visible lessons near it, asked whether or not any is near).
+    assert large == 24
 
 
 def _file(name: str, content: bytes):

@@ -117,7 +117,8 @@ def test_committed_transition_queues_each_notification(
     draft = services.proposal_create_draft(author=alice, data=ANSWERS)
     with django_capture_on_commit_callbacks() as callbacks:
         services.proposal_transition(proposal=draft, actor=alice, action="submit")
-    assert len(callbacks) == 2  # the author's receipt, and the panel's notice
+    # The author's receipt, the panel's notice, and the similarity worker's turn.
+    assert len(callbacks) == 3
     assert Notification.objects.count() == 2
 
 
