@@ -368,7 +368,7 @@ class Command(BaseCommand):
             "expected_benefits": idea.benefits,
         }
         theme_ids = ctx.themes_for(idea)
-        cost_band = rng.choice(CostBand.values)
+        cost_band = rng.choice(COST_BANDS)
         if lesson is not None:
             # As `proposal_adopt` words it: a copy that credits the original.
             original = lesson.proposal
@@ -500,7 +500,7 @@ class Command(BaseCommand):
         assert tl.submitted is not None
         until = min(tl.last + dt.timedelta(days=30), ctx.now)
         if rng.random() < 0.25:
-            for _ in range(rng.choice([1, 1, 2, 3])):
+            for _ in range(rng.choice([1, 1, 2])):
                 w.add(
                     Comment,
                     proposal_id=pid,
@@ -652,7 +652,7 @@ class Command(BaseCommand):
                 states = ["scored" if rng.random() < 0.4 else "pending" for _ in range(2)]
             else:
                 states = ["scored", "scored"]
-            chosen = rng.sample(panel, min(len(panel), rng.choice([1, 2, 2, 3])))
+            chosen = rng.sample(panel, min(len(panel), rng.choice([1, 2])))
             seats = list(zip(chosen, [*states, "scored"], strict=False))
         # How good the panel finds it: approved ideas score well, rejected ones badly.
         quality = (
@@ -747,7 +747,7 @@ class Command(BaseCommand):
         completed = plan.status == Status.COMPLETED
         pid, cost_band = proposal.pid, proposal.cost_band
         eid = w.next_id(Experiment)
-        result = rng.choices(OutcomeResult.values, [35, 25, 25, 15])[0]
+        result = rng.choices(RESULTS, [35, 25, 25, 15])[0]
         stopped = (
             tl.started + (tl.ends - tl.started) * rng.uniform(0.4, 0.8)
             if completed and result == OutcomeResult.NOT_MET and rng.random() < 0.4
@@ -988,6 +988,9 @@ PANEL_SCENARIOS: tuple[tuple[tuple[str | None, str], ...], ...] = (
     (("reviewer@dfe.example", "pending"), ("assessor@dfe.example", "scored")),
     (("reviewer@dfe.example", "low"), (None, "high"), ("assessor@dfe.example", "pending")),
 )
+# Read once: an enum's `.values` walks its members on every use.
+COST_BANDS = CostBand.values
+RESULTS = OutcomeResult.values
 # Statuses an adopted lesson's copy may have reached by now.
 ADOPTABLE = {Status.DRAFT, Status.SUBMITTED, Status.IN_REVIEW, Status.APPROVED}
 BUDGETS = {
@@ -1086,6 +1089,7 @@ class _Context:
     open: dict[int, list[_Open]] = field(default_factory=lambda: defaultdict(list))
     lessons: list[_Lesson] = field(default_factory=list)
     titles: set[str] = field(default_factory=set)
+    combinations: dict[tuple[str, ...], list[tuple[str, str]]] = field(default_factory=dict)
     ideas: dict[str, tuple[tuple[content.Idea, ...], tuple[content.Idea, ...]]] = field(
         default_factory=dict
     )
@@ -1156,25 +1160,26 @@ class _Context:
         return self.rng.choice(own if own and self.rng.random() < 0.65 else anyone)
 
     def unique_title(self, idea: content.Idea) -> tuple[str, str]:
-        """The idea in a place, in words no other proposal of this chunk used (if any is left).
+        """The idea in a place, in words no other proposal of this chunk used (while any are
+        left: then in a place at random).
 
-        A few random draws, then the idea's combinations in turn from a random one:
-        a popular idea runs short of new places long before the draws would notice.
+        Each idea's combinations are shuffled once and taken in turn, so a popular
+        idea costs no more than a rare one.
         """
-        rng, places, titles = self.rng, content.PLACES, idea.titles
-        for _ in range(3):
-            place = rng.choice(places)
-            title = f"{rng.choice(titles)} {place}"
+        rng = self.rng
+        unused = self.combinations.get(idea.titles)
+        if unused is None:
+            unused = [(t, p) for t in idea.titles for p in content.PLACES]
+            rng.shuffle(unused)
+            self.combinations[idea.titles] = unused
+        while unused:
+            words, place = unused.pop()
+            title = f"{words} {place}"
             if title not in self.titles:
                 break
         else:
-            start = rng.randrange(len(places) * len(titles))
-            for i in range(len(places) * len(titles)):
-                n = (start + i) % (len(places) * len(titles))
-                place = places[n // len(titles)]
-                title = f"{titles[n % len(titles)]} {place}"
-                if title not in self.titles:
-                    break
+            place = rng.choice(content.PLACES)
+            title = f"{rng.choice(idea.titles)} {place}"
         self.titles.add(title)
         return title, place
 
