@@ -230,10 +230,11 @@ def test_the_dfe_panel_has_varied_scores_a_moderation_flag_and_work_left(demo, c
     lead = _user("lead@dfe.example")
     sheet = list(
         dashboards.panel_sheet(lead).values(  # type: ignore[misc]  # annotations
-            "pk", "flagged", "assessments_done", "mean_score", "conflicts"
+            "pk", "flagged", "assessments_done", "mean_score", "conflicts", "scores_hidden"
         )
     )
     assert len(sheet) >= 10
+    assert not any(row["scores_hidden"] for row in sheet)  # the lead wrote none of them
     # The moderation rule is the panel sheet's (dashboards.with_panel_scores).
     flagged = [row for row in sheet if row["flagged"]]
     assert flagged

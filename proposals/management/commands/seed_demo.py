@@ -313,7 +313,7 @@ class Command(BaseCommand):
                     adopt=status in ADOPTABLE and rng.random() < 0.01,
                 )
             if plan.submitter is None:
-                plan.submitter = rng.choice(ctx.people[plan.department.pk])
+                plan.submitter = rng.choice(ctx.authors[plan.department.pk])
             self._proposal(ctx, w, plan)
         w.flush()
         for sequence in ctx.sequences.values():
@@ -1074,6 +1074,7 @@ class _Context:
     rng: random.Random
     now: dt.datetime
     people: dict[int, list[int]]
+    authors: dict[int, list[int]]  # who proposes at random
     reviewers: dict[int, list[int]]
     leads: dict[int, int]
     departments: list[Department]
@@ -1112,6 +1113,16 @@ class _Context:
                 leads[department_id] = pk
         # Only departments with someone active in them can have proposals.
         departments = [d for d in Department.objects.all() if people.get(d.pk)]
+        demo = dict(
+            User.objects.filter(email__in=[a[0] for a in DEMO_ACCOUNTS]).values_list("email", "pk")
+        )
+        # The demo's reviewers and leads propose nothing at random: what they see
+        # on the panel sheet would be hidden from them as its authors.
+        panel = {pk for email, pk in demo.items() if not email.startswith("submitter@")}
+        authors = {
+            department: [pk for pk in pks if pk not in panel] or pks
+            for department, pks in people.items()
+        }
         criteria: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
         for pk, department_id, weight in Criterion.objects.filter(active=True).values_list(
             "pk", "department_id", "weight"
@@ -1128,7 +1139,8 @@ class _Context:
                 20 if d.slug == "dfe" else 15 if d.slug == "home-office" else 2 for d in departments
             ],
             all_people=[pk for pks in people.values() for pk in pks],
-            demo=dict(User.objects.filter(email__endswith=".example").values_list("email", "pk")),
+            demo=demo,
+            authors=authors,
             criteria=criteria,
             theme_ids=dict(Theme.objects.values_list("slug", "pk")),
             challenges=list(
