@@ -715,13 +715,15 @@ class Command(BaseCommand):
                 created_at=tl.triaged,
                 submitted_at=submitted,
             )
-            for (criterion, _), score in zip(criteria, scores, strict=True):
+            for i, ((criterion, _), score) in enumerate(zip(criteria, scores, strict=True)):
+                comments = content.SCORE_COMMENTS[score]
                 w.add(
                     Score,
                     assessment_id=aid,
                     criterion_id=criterion,
                     score=score,
-                    comment=rng.choice(content.SCORE_COMMENTS[score]),
+                    # Varied without a draw per score: this runs for every criterion.
+                    comment=comments[(aid + i) % len(comments)],
                 )
             done += 1
         return done

@@ -30,11 +30,9 @@ class Timeline:
 
     @property
     def last(self) -> dt.datetime:
-        return max(
-            getattr(self, f.name)
-            for f in fields(self)
-            if getattr(self, f.name) is not None and f.name != "ends"
-        )
+        """The latest step that has happened (a planned end is not one)."""
+        steps = (self.submitted, self.triaged, self.decided, self.started, self.published)
+        return max([self.created, *(t for t in (*steps, self.closed) if t is not None)])
 
     def fit_after(self, earliest: dt.datetime, now: dt.datetime) -> None:
         """Squeeze the whole history in between `earliest` and now, keeping its order."""
