@@ -11,17 +11,22 @@ assessments (nothing could be scored), one without active people gets no
 proposals, no themes means untagged proposals. What it cannot work without (the
 demo accounts' departments) it says before writing anything, and everything is
 one transaction: a failure part-way leaves the database as it was.
+
+What the demo says comes from `proposals.management.demo.content` (ideas, each
+with its own experiment, metrics and lessons), when it happened from
+`…demo.timeline` (every history in the lifecycle's order, nothing in the
+future but a running experiment's planned end), and the writing from
+`…demo.bulk`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -29,9 +34,8 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DatabaseError, connection, models, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
 from accounts.models import Department, Role, User
 from proposals import scoring
@@ -47,7 +51,11 @@ from proposals.enums import (
     Status,
     Visibility,
 )
+from proposals.management.demo import content
+from proposals.management.demo.bulk import BulkWriter
+from proposals.management.demo.timeline import Timeline, timeline
 from proposals.models import (
+    Adoption,
     Assessment,
     Assignment,
     AuditEvent,
@@ -95,57 +103,6 @@ REVIEWED = {Status.APPROVED, Status.EXPERIMENTING, Status.COMPLETED}
 DECIDED = REVIEWED | {Status.REJECTED}
 CHUNK = 20_000
 
-ACTIONS = [
-    "Automate",
-    "Use AI to triage",
-    "Digitise",
-    "Share data on",
-    "Simplify",
-    "Pilot a chatbot for",
-    "Predict demand for",
-    "Replace paper forms for",
-    "Join up records for",
-    "Use open standards for",
-]
-SUBJECTS = [
-    "school admissions appeals",
-    "visa applications",
-    "grant payments",
-    "freedom of information requests",
-    "procurement approvals",
-    "staff onboarding",
-    "flood risk alerts",
-    "court listings",
-    "benefit change of circumstances",
-    "correspondence with ministers",
-    "fleet maintenance",
-    "energy use in offices",
-    "apprenticeship matching",
-    "case file transfers",
-    "complaints handling",
-]
-USERS = [
-    "caseworkers",
-    "contact centre staff",
-    "citizens applying online",
-    "finance teams",
-    "school business managers",
-    "policy officials",
-    "local authorities",
-]
-PROBLEMS = [
-    "is re-keyed by hand from scanned documents, which takes hours and causes errors",
-    "waits in shared inboxes for weeks because nobody owns the queue",
-    "relies on spreadsheets emailed between teams, so nobody has the latest version",
-    "needs the same information entered in three systems",
-    "is checked manually although most cases are straightforward",
-]
-BENEFITS = [
-    "Fewer errors and faster decisions",
-    "Thousands of staff hours saved a year",
-    "A better experience for the public and fewer repeat contacts",
-    "Lower cost per case and better data for planning",
-]
 FIRST = ["Alex", "Bea", "Chen", "Dev", "Ella", "Femi", "Gita", "Hal", "Iris", "Jon", "Kai", "Lola"]
 LAST = ["Smith", "Jones", "Patel", "Khan", "Evans", "Brown", "Taylor", "Singh", "Wright", "Hall"]
 
@@ -301,351 +258,569 @@ class Command(BaseCommand):
 
     def _chunk(self, size: int, *, first: bool) -> None:
         rng = self.rng
-        now = timezone.now()
-        people: dict[int, list[int]] = defaultdict(list)
-        reviewers: dict[int, list[int]] = defaultdict(list)
-        leads: dict[int, int] = {}
-        for pk, department_id, role in User.objects.filter(is_active=True).values_list(
-            "pk", "department_id", "role"
-        ):
-            if role == Role.ANALYST:
-                continue
-            people[department_id].append(pk)
-            if role in {Role.REVIEWER, Role.LEAD}:
-                reviewers[department_id].append(pk)
-            if role == Role.LEAD:
-                leads[department_id] = pk
-        # Only departments with someone active in them can have proposals.
-        departments = [d for d in Department.objects.all() if people.get(d.pk)]
-        dept_weights = [
-            20 if d.slug == "dfe" else 15 if d.slug == "home-office" else 2 for d in departments
-        ]
-        all_people = [pk for pks in people.values() for pk in pks]
-        demo = dict(User.objects.filter(email__endswith=".example").values_list("email", "pk"))
-        criteria: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
-        for pk, department_id, weight in Criterion.objects.filter(active=True).values_list(
-            "pk", "department_id", "weight"
-        ):
-            criteria[department_id].append((pk, weight))
-        theme_ids = list(Theme.objects.values_list("pk", flat=True))
-        challenge_ids = list(Challenge.objects.values_list("pk", flat=True))
-        statuses = list(STATUS_WEIGHTS)
-        status_weights = list(STATUS_WEIGHTS.values())
-        sequences = {
-            (s.department_id, s.year): s for s in ReferenceSequence.objects.select_for_update()
-        }
-
-        w = _BulkWriter()
-        last_open: dict[int, uuid.UUID] = {}
-        dfe = next(d for d in departments if d.slug == "dfe")
-        home_office = next(d for d in departments if d.slug == "home-office")
-        # The first chunk gives the demo accounts something in every state.
-        scripted: list[tuple[Department, Status, int]] = []
+        ctx = _Context.load(rng)
+        demo = ctx.demo
+        dfe = next(d for d in ctx.departments if d.slug == "dfe")
+        home_office = next(d for d in ctx.departments if d.slug == "home-office")
+        # The first chunk gives the demo accounts something in every state, and a
+        # newcomer every feature: a triage queue partly overdue, a DfE panel with
+        # assessments to do, disagree about and moderate, an overdue experiment,
+        # released feedback, a merged duplicate and adoptions both ways.
+        scripted: list[_Plan] = []
         if first:
-            for status in statuses:
-                scripted.append((dfe, status, demo["submitter@dfe.example"]))
+            for overdue in (True, False, True, False):
+                scripted.append(_Plan(dfe, Status.SUBMITTED, None, triage_overdue=overdue))
+                scripted.append(_Plan(dfe, Status.IN_REVIEW, None))
+            scripted.append(_Plan(dfe, Status.EXPERIMENTING, None, experiment_overdue=True))
+            for status in STATUS_WEIGHTS:
+                scripted.append(
+                    _Plan(
+                        dfe,
+                        status,
+                        demo["submitter@dfe.example"],
+                        feedback=status in DECIDED,
+                        triage_overdue=status == Status.SUBMITTED,
+                    )
+                )
             for status in (Status.DRAFT, Status.SUBMITTED, Status.COMPLETED, Status.REJECTED):
-                scripted.append((home_office, status, demo["submitter@homeoffice.example"]))
-            for _ in range(4):  # a triage queue and assessments waiting for the DfE panel
-                scripted.append((dfe, Status.SUBMITTED, rng.choice(people[dfe.pk])))
-                scripted.append((dfe, Status.IN_REVIEW, rng.choice(people[dfe.pk])))
+                scripted.append(
+                    _Plan(
+                        home_office,
+                        status,
+                        demo["submitter@homeoffice.example"],
+                        feedback=status == Status.REJECTED,
+                    )
+                )
+            scripted.append(_Plan(dfe, Status.SUBMITTED, demo["submitter@dfe.example"], adopt=True))
+            scripted.append(
+                _Plan(home_office, Status.DRAFT, demo["submitter@homeoffice.example"], adopt=True)
+            )
 
+        w = BulkWriter()
         for index in range(size):
             if index < len(scripted):
-                department, status, submitter = scripted[index]
+                plan = scripted[index]
             else:
-                department = rng.choices(departments, dept_weights)[0]
-                status = rng.choices(statuses, status_weights)[0]
-                submitter = rng.choice(people[department.pk])
-            created = now - dt.timedelta(days=rng.uniform(1, 700))
-            year = created.year
-            sequence = sequences.get((department.pk, year))
-            if sequence is None:
-                sequence = ReferenceSequence.objects.create(
-                    department=department, year=year, last_number=0
-                )
-                sequences[(department.pk, year)] = sequence
-            sequence.last_number += 1
-            reference = f"{department.reference_prefix}-{year}-{sequence.last_number:04d}"
-            action, subject = rng.choice(ACTIONS), rng.choice(SUBJECTS)
-            who = rng.choice(USERS)
-            submitted = (
-                None
-                if status == Status.DRAFT
-                else min(created + dt.timedelta(days=rng.uniform(0.5, 10)), now)
-            )
-            decided = (
-                min(submitted + dt.timedelta(days=rng.uniform(5, 45)), now)
-                if status in DECIDED and submitted
-                else None
-            )
-            updated = max(t for t in (created, submitted, decided) if t is not None)
-            pid = uuid.UUID(int=rng.getrandbits(128), version=4)
-            merged_into = last_open.get(department.pk) if status == Status.MERGED else None
-            if merged_into is None and status == Status.MERGED:
-                status = Status.WITHDRAWN
-            estimated = rng.choice([None, 5_000, 20_000, 80_000, 250_000, 1_200_000])
-            w.add(
-                Proposal,
-                id=pid,
-                # Counted up by the database as the supports below are written.
-                support_count=0,
-                reference=reference,
-                title=f"{action} {subject}"[:150],
-                summary=f"{action} {subject} so that {who} spend less time on routine work.",
-                problem=f"Today {subject} {rng.choice(PROBLEMS)}.",
-                who_has_the_problem=f"{who.capitalize()} in {department.name}.",
-                proposed_solution=f"{action} {subject}, starting with a 12-week pilot.",
-                expected_benefits=rng.choice(BENEFITS),
-                cost_band=rng.choice(CostBand.values),
-                estimated_benefit_gbp=estimated,
-                hours_saved_per_year=rng.choice([None, 500, 2_000, 10_000]),
-                department_id=department.pk,
-                submitter_id=submitter,
-                challenge_id=rng.choice(challenge_ids)
-                if challenge_ids and rng.random() < 0.1
-                else None,
-                visibility=Visibility.DEPARTMENT if rng.random() < 0.15 else Visibility.GOVERNMENT,
-                status=status,
-                merged_into_id=merged_into,
-                previous_id=None,
-                feedback_released=status in DECIDED and rng.random() < 0.5,
-                next_step=rng.choice(NextStep.values) if status == Status.COMPLETED else "",
-                created_at=created,
-                updated_at=updated,
-                submitted_at=submitted,
-                decided_at=decided,
-                version=1,
-            )
-            if status in {Status.SUBMITTED, Status.IN_REVIEW, Status.MORE_INFO}:
-                last_open[department.pk] = pid
-            for theme in rng.sample(theme_ids, min(len(theme_ids), rng.choice([1, 1, 2]))):
-                w.add(Proposal.themes.through, proposal_id=pid, theme_id=theme)
-
-            lead = leads.get(department.pk) or rng.choice(people[department.pk])
-            self._history(
-                w, pid, reference, department, submitter, lead, status, created, submitted, decided
-            )
-            if (
-                status in REVIEWED
-                or status == Status.IN_REVIEW
-                or (status == Status.REJECTED and rng.random() < 0.5)
-            ):
-                self._assessments(
-                    w,
-                    pid,
+                department = rng.choices(ctx.departments, ctx.department_weights)[0]
+                status = rng.choices(ctx.statuses, ctx.status_weights)[0]
+                plan = _Plan(
                     department,
-                    submitter,
                     status,
-                    submitted,
-                    decided,
-                    reviewers,
-                    criteria,
-                    demo,
+                    None,
+                    rejected_at_triage=status == Status.REJECTED and rng.random() < 0.3,
+                    experiment_overdue=rng.random() < 0.25,
+                    # Now and then a department reuses a lesson instead of a new idea.
+                    adopt=status in ADOPTABLE and rng.random() < 0.01,
                 )
-            if status in {Status.EXPERIMENTING, Status.COMPLETED}:
-                self._experiment(w, pid, lead, status, decided or now, now, department.pk)
-            if status not in {Status.DRAFT} and rng.random() < 0.25:
+            if plan.submitter is None:
+                plan.submitter = rng.choice(ctx.authors[plan.department.pk])
+            self._proposal(ctx, w, plan)
+        w.flush()
+        for sequence in ctx.sequences.values():
+            sequence.save(update_fields=["last_number"])
+
+    def _proposal(self, ctx: _Context, w: BulkWriter, plan: _Plan) -> None:
+        rng = self.rng
+        now = ctx.now
+        department, status, submitter = plan.department, plan.status, plan.submitter
+        assert submitter is not None
+        tl = timeline(
+            status,
+            rng,
+            now,
+            rejected_at_triage=plan.rejected_at_triage,
+            triage_overdue=plan.triage_overdue,
+            experiment_overdue=plan.experiment_overdue,
+            triage_target_days=department.triage_target_days,
+        )
+        survivor = None
+        if status == Status.MERGED:
+            survivor = ctx.survivor_for(department.pk, submitter)
+            if survivor is None:
+                status = Status.WITHDRAWN
+                tl = timeline(status, rng, now)
+            else:
+                tl.fit_after(survivor.submitted, now)  # a duplicate of what came first
+        lesson = ctx.lesson_for(department.pk) if plan.adopt else None
+        if lesson is not None:
+            tl.fit_after(lesson.published, now)
+        pid = uuid.UUID(int=rng.getrandbits(128), version=4)
+        reference = ctx.reference(department, tl.created.year)
+        lead = ctx.leads.get(department.pk) or rng.choice(ctx.people[department.pk])
+
+        if survivor is not None:
+            # The duplicate says the same thing, in the same place, in other words.
+            idea, place = survivor.idea, survivor.place
+            variants = [f"{t} {place}" for t in idea.titles if not survivor.title.startswith(t)]
+            title = (
+                ctx.fresh([*variants, f"{variants[0]}, as a shared pilot"])
+                if variants
+                else (f"{survivor.title}, as a shared pilot")
+            )
+        else:
+            idea = ctx.idea_for(department.slug)
+            title, place = ctx.unique_title(idea)
+        texts = {
+            "summary": idea.summary,
+            "problem": idea.problem,
+            "who_has_the_problem": idea.who,
+            "proposed_solution": f"{idea.solution} We would start with a pilot {place}.",
+            "expected_benefits": idea.benefits,
+        }
+        theme_ids = ctx.themes_for(idea)
+        cost_band = rng.choice(COST_BANDS)
+        if lesson is not None:
+            # As `proposal_adopt` words it: a copy that credits the original.
+            original = lesson.proposal
+            title = f"Adopt: {original.title}"[:150]
+            texts = dict(original.texts)
+            texts["proposed_solution"] = (
+                f"Adopt {original.reference} from {lesson.department_name}, whose experiment "
+                f"“{lesson.experiment_title}” found: {lesson.lessons}\n\n"
+                f"{original.texts['proposed_solution']}"
+            )
+            theme_ids, cost_band = original.theme_ids, original.cost_band
+        visibility = Visibility.DEPARTMENT if rng.random() < 0.15 else Visibility.GOVERNMENT
+
+        submitted_assessments = 0
+        if (
+            status in REVIEWED
+            or status == Status.IN_REVIEW
+            or (status == Status.REJECTED and not plan.rejected_at_triage)
+        ):
+            submitted_assessments = self._assessments(ctx, w, pid, plan, status, tl)
+        released = None
+        if status in DECIDED and submitted_assessments:
+            wanted = plan.feedback if plan.feedback is not None else rng.random() < 0.4
+            if wanted:
+                decided = tl.decided or now
+                released = min(decided + (now - decided) * rng.uniform(0.01, 0.2), now)
+        outcome = None
+        if status in {Status.EXPERIMENTING, Status.COMPLETED}:
+            outcome = self._experiment(
+                ctx,
+                w,
+                plan,
+                _Written(pid, reference, title, texts, theme_ids, cost_band),
+                idea,
+                place,
+                lead,
+                tl,
+            )
+
+        updated = max(t for t in (tl.last, released) if t is not None)
+        row = w.add(
+            Proposal,
+            id=pid,
+            # Counted up by the database as the supports below are written.
+            support_count=0,
+            reference=reference,
+            title=title[:150],
+            **texts,
+            cost_band=cost_band,
+            estimated_benefit_gbp=rng.choice([None, 5_000, 20_000, 80_000, 250_000, 1_200_000]),
+            hours_saved_per_year=rng.choice([None, 500, 2_000, 10_000]),
+            department_id=department.pk,
+            submitter_id=submitter,
+            challenge_id=ctx.challenge_for(department.pk, tl.created.date()),
+            visibility=visibility,
+            status=status,
+            merged_into_id=survivor.pid if survivor is not None else None,
+            previous_id=None,
+            feedback_released=released is not None,
+            next_step=outcome or "",
+            created_at=tl.created,
+            updated_at=updated,
+            submitted_at=tl.submitted,
+            decided_at=tl.decided,
+            version=1,
+        )
+        if status in {Status.SUBMITTED, Status.IN_REVIEW, Status.MORE_INFO} and lesson is None:
+            ctx.open[department.pk].append(
+                _Open(pid, reference, submitter, idea, place, title, tl.submitted or now, row)
+            )
+        for theme in theme_ids:
+            w.add(Proposal.themes.through, proposal_id=pid, theme_id=theme)
+        if lesson is not None:
+            adoption = w.next_id(Adoption)
+            w.add(
+                Adoption,
+                id=adoption,
+                outcome_id=lesson.outcome_id,
+                proposal_id=pid,
+                department_id=department.pk,
+                adopted_by_id=submitter,
+                created_at=tl.created,
+            )
+            _event(
+                w,
+                pid,
+                reference,
+                department.pk,
+                submitter,
+                "adopt",
+                tl.created,
+                {"adopted_from": [None, lesson.proposal.reference]},
+                AuditAudience.AUTHORS,
+                object_type="adoption",
+                object_id=str(adoption),
+            )
+        self._history(w, pid, reference, department, submitter, lead, status, tl, plan, survivor)
+        if released is not None:
+            _event(
+                w,
+                pid,
+                reference,
+                department.pk,
+                lead,
+                "release_feedback",
+                released,
+                {"feedback_released": [False, True]},
+                AuditAudience.AUTHORS,
+            )
+        if status not in {Status.DRAFT, Status.MERGED}:
+            self._conversation(ctx, w, pid, department.pk, submitter, status, visibility, tl)
+
+    def _conversation(
+        self,
+        ctx: _Context,
+        w: BulkWriter,
+        pid: uuid.UUID,
+        department_id: int,
+        submitter: int,
+        status: Status,
+        visibility: str,
+        tl: Timeline,
+    ) -> None:
+        """Comments and supports from people who can see it, while it was open."""
+        rng = self.rng
+        audience = (
+            ctx.people[department_id] if visibility == Visibility.DEPARTMENT else ctx.all_people
+        )
+        assert tl.submitted is not None
+        until = min(tl.last + dt.timedelta(days=30), ctx.now)
+        if rng.random() < 0.25:
+            for _ in range(rng.choice([1, 1, 2])):
                 w.add(
                     Comment,
                     proposal_id=pid,
-                    author_id=rng.choice(all_people),
-                    body="We tried something similar last year; happy to share what we learned.",
-                    created_at=updated,
+                    author_id=rng.choice(audience),
+                    body=rng.choice(content.COMMENTS),
+                    created_at=tl.submitted + (until - tl.submitted) * rng.random(),
                     edited_at=None,
                 )
-            if status not in {Status.DRAFT, Status.WITHDRAWN} and rng.random() < 0.35:
-                for supporter in set(rng.sample(all_people, rng.randint(1, 3))) - {submitter}:
-                    w.add(Support, proposal_id=pid, user_id=supporter, created_at=updated)
-        w.flush()
-        for sequence in sequences.values():
-            sequence.save(update_fields=["last_number"])
+        if status != Status.WITHDRAWN and rng.random() < 0.35:
+            for supporter in set(rng.sample(audience, min(len(audience), rng.randint(1, 3)))) - {
+                submitter
+            }:
+                w.add(
+                    Support,
+                    proposal_id=pid,
+                    user_id=supporter,
+                    created_at=tl.submitted + (until - tl.submitted) * rng.random(),
+                )
 
     def _history(
         self,
-        w: _BulkWriter,
+        w: BulkWriter,
         pid: uuid.UUID,
         reference: str,
         department: Department,
         submitter: int,
         lead: int,
         status: Status,
-        created: dt.datetime,
-        submitted: dt.datetime | None,
-        decided: dt.datetime | None,
+        tl: Timeline,
+        plan: _Plan,
+        survivor: _Open | None,
     ) -> None:
+        """The proposal's timeline: one audit event per transition, at its time."""
+        rng = self.rng
+
         def event(
             actor: int,
             action: str,
-            when: dt.datetime,
+            when: dt.datetime | None,
             before: str | None,
             after: str,
             audience: AuditAudience = AuditAudience.EVERYONE,
+            **more: list[Any],
         ) -> None:
-            w.add(
-                AuditEvent,
-                proposal_id=pid,
-                proposal_reference=reference,
-                department_id=department.pk,
-                actor_id=actor,
-                action=action,
-                object_type="proposal",
-                object_id=str(pid),
-                changes={"status": [before, after]},
-                audience=audience,
-                created_at=when,
+            assert when is not None
+            _event(
+                w,
+                pid,
+                reference,
+                department.pk,
+                actor,
+                action,
+                when,
+                {"status": [before, after], **more},
+                audience,
             )
 
-        event(submitter, "create", created, None, Status.DRAFT, AuditAudience.AUTHORS)
-        if submitted is None:
-            return
-        event(submitter, "submit", submitted, Status.DRAFT, Status.SUBMITTED)
-        if status in {Status.WITHDRAWN}:
-            event(submitter, "withdraw", submitted, Status.SUBMITTED, Status.WITHDRAWN)
-        elif status == Status.MORE_INFO:
-            event(lead, "request_info", submitted, Status.SUBMITTED, Status.MORE_INFO)
+        def decision(kind: DecisionKind, when: dt.datetime | None) -> None:
             w.add(
                 Decision,
                 proposal_id=pid,
-                kind=DecisionKind.MORE_INFO,
-                rationale="Please add an estimate of the hours saved.",
+                kind=kind,
+                rationale=rng.choice(content.RATIONALE[kind]),
                 decided_by_id=lead,
-                created_at=submitted,
+                created_at=when,
             )
-        elif status == Status.MERGED:
-            event(lead, "merge", submitted, Status.SUBMITTED, Status.MERGED)
+
+        event(submitter, "create", tl.created, None, Status.DRAFT, AuditAudience.AUTHORS)
+        if tl.submitted is None:
+            return
+        event(submitter, "submit", tl.submitted, Status.DRAFT, Status.SUBMITTED)
+        if status == Status.WITHDRAWN:
+            event(submitter, "withdraw", tl.closed, Status.SUBMITTED, Status.WITHDRAWN)
+        elif status == Status.MORE_INFO:
+            event(lead, "request_info", tl.triaged, Status.SUBMITTED, Status.MORE_INFO)
+            decision(DecisionKind.MORE_INFO, tl.triaged)
+        elif status == Status.MERGED and survivor is not None and tl.triaged is not None:
+            event(
+                lead,
+                "merge",
+                tl.triaged,
+                Status.SUBMITTED,
+                Status.MERGED,
+                merged_into=[None, survivor.reference],
+            )
+            _event(
+                w,
+                survivor.pid,
+                survivor.reference,
+                department.pk,
+                lead,
+                "merge_in",
+                tl.triaged,
+                {"merged_from": [None, reference]},
+            )
+            survivor.row["updated_at"] = max(survivor.row["updated_at"], tl.triaged)
+            survivor.row["version"] += 1
+        elif status == Status.REJECTED and plan.rejected_at_triage:
+            event(lead, "reject_at_triage", tl.triaged, Status.SUBMITTED, Status.REJECTED)
+            decision(DecisionKind.REJECT, tl.triaged)
         elif status in DECIDED or status == Status.IN_REVIEW:
-            event(lead, "accept", submitted, Status.SUBMITTED, Status.IN_REVIEW)
-            if decided is not None:
-                approve = status in REVIEWED
-                event(
-                    lead,
-                    "approve" if approve else "reject",
-                    decided,
-                    Status.IN_REVIEW,
-                    Status.APPROVED if approve else Status.REJECTED,
-                )
-                w.add(
-                    Decision,
-                    proposal_id=pid,
-                    kind=DecisionKind.APPROVE if approve else DecisionKind.REJECT,
-                    rationale="Strong user need and good value for money."
-                    if approve
-                    else "The benefits are not yet clear enough to fund.",
-                    decided_by_id=lead,
-                    created_at=decided,
-                )
+            event(lead, "accept", tl.triaged, Status.SUBMITTED, Status.IN_REVIEW)
+            if tl.decided is None:
+                return
+            approve = status in REVIEWED
+            event(
+                lead,
+                "approve" if approve else "reject",
+                tl.decided,
+                Status.IN_REVIEW,
+                Status.APPROVED if approve else Status.REJECTED,
+            )
+            decision(DecisionKind.APPROVE if approve else DecisionKind.REJECT, tl.decided)
+            if tl.started is not None:
+                event(lead, "start_experiment", tl.started, Status.APPROVED, Status.EXPERIMENTING)
+            if status == Status.COMPLETED:
+                event(lead, "close", tl.closed, Status.EXPERIMENTING, Status.COMPLETED)
 
     def _assessments(
         self,
-        w: _BulkWriter,
+        ctx: _Context,
+        w: BulkWriter,
         pid: uuid.UUID,
-        department: Department,
-        submitter: int,
+        plan: _Plan,
         status: Status,
-        submitted: dt.datetime | None,
-        decided: dt.datetime | None,
-        reviewers: dict[int, list[int]],
-        criteria: dict[int, list[tuple[int, Decimal]]],
-        demo: dict[str, int],
-    ) -> None:
+        tl: Timeline,
+    ) -> int:
+        """The panel's assessments; returns how many were submitted."""
         rng = self.rng
-        panel = [r for r in reviewers.get(department.pk, []) if r != submitter]
-        if not panel or submitted is None or not criteria.get(department.pk):
-            return  # no one to assess, or nothing to score against
-        assessors = rng.sample(panel, min(len(panel), rng.choice([1, 2])))
+        department = plan.department
+        criteria = ctx.criteria.get(department.pk)
+        panel = [r for r in ctx.reviewers.get(department.pk, []) if r != plan.submitter]
+        if not panel or not criteria or tl.triaged is None:
+            return 0  # no one to assess, or nothing to score against
         if status == Status.IN_REVIEW and department.slug == "dfe":
-            assessors = [demo["assessor@dfe.example"]]
-        for assessor in assessors:
-            done = status != Status.IN_REVIEW or rng.random() < 0.4
-            if assessor == demo.get("assessor@dfe.example") and status == Status.IN_REVIEW:
-                done = False  # leave the demo assessor work to do
-            aid = w.next_id(Assessment)
+            # The DfE panel, in turn: every state a newcomer should see on the sheet.
+            scenario = PANEL_SCENARIOS[ctx.dfe_panels % len(PANEL_SCENARIOS)]
+            ctx.dfe_panels += 1
+            others = [r for r in panel if r not in ctx.dfe_panel_demo]
+            seats: list[tuple[int, str]] = []
+            for who, state in scenario:
+                person = ctx.demo.get(who) if who else None
+                if person is None or person not in panel:
+                    person = rng.choice(others or panel)
+                if all(person != p for p, _ in seats):
+                    seats.append((person, state))
+        else:
+            if status == Status.IN_REVIEW:
+                states = ["scored" if rng.random() < 0.4 else "pending" for _ in range(2)]
+            else:
+                states = ["scored", "scored"]
+            chosen = rng.sample(panel, min(len(panel), rng.choice([1, 2])))
+            seats = list(zip(chosen, [*states, "scored"], strict=False))
+        # How good the panel finds it: approved ideas score well, rejected ones badly.
+        quality = (
+            rng.uniform(3.3, 4.8)
+            if status in REVIEWED
+            else rng.uniform(1.3, 3.0)
+            if status == Status.REJECTED
+            else rng.uniform(1.6, 4.7)
+        )
+        until = tl.decided or ctx.now
+        done = 0
+        for assessor, state in seats:
             w.add(
                 Assignment,
                 proposal_id=pid,
                 reviewer_id=assessor,
-                assigned_by_id=assessor,
-                created_at=submitted,
+                assigned_by_id=ctx.leads.get(department.pk, assessor),
+                created_at=tl.triaged,
             )
-            pairs = [(rng.randint(2, 5), weight) for _, weight in criteria[department.pk]]
+            aid = w.next_id(Assessment)
+            submitted = tl.triaged + (until - tl.triaged) * rng.uniform(0.2, 0.9)
+            if state in {"pending", "conflict"}:
+                w.add(
+                    Assessment,
+                    id=aid,
+                    proposal_id=pid,
+                    assessor_id=assessor,
+                    conflict_declared=True if state == "conflict" else None,
+                    conflict_details="I advised the team on an earlier version of this idea."
+                    if state == "conflict"
+                    else "",
+                    recommendation="",
+                    comment="",
+                    weighted_score=None,
+                    created_at=tl.triaged,
+                    submitted_at=None,
+                )
+                continue
+            if state == "high":
+                scores = [rng.choice((4, 5, 5)) for _ in criteria]
+            elif state == "low":
+                scores = [rng.choice((1, 2, 2)) for _ in criteria]
+            else:
+                own = quality + rng.gauss(0, 0.4)
+                scores = [min(5, max(1, round(own + rng.gauss(0, 0.7)))) for _ in criteria]
+            weighted = scoring.weighted_score(
+                (s, weight) for s, (_, weight) in zip(scores, criteria, strict=True)
+            )
+            fund = weighted >= 3
             w.add(
                 Assessment,
                 id=aid,
                 proposal_id=pid,
                 assessor_id=assessor,
-                conflict_declared=False if done else None,
+                conflict_declared=False,
                 conflict_details="",
-                recommendation=(
-                    Recommendation.FUND if status in REVIEWED else Recommendation.DO_NOT_FUND
-                )
-                if done
-                else "",
-                comment="Clear problem; the pilot should measure time saved." if done else "",
-                weighted_score=scoring.weighted_score(pairs) if done else None,
-                created_at=submitted,
-                submitted_at=(decided or submitted) if done else None,
+                recommendation=Recommendation.FUND if fund else Recommendation.DO_NOT_FUND,
+                comment=rng.choice(content.ASSESSMENT_COMMENTS[fund]),
+                weighted_score=weighted,
+                created_at=tl.triaged,
+                submitted_at=submitted,
             )
-            if done:
-                for (criterion, _), (score, _) in zip(criteria[department.pk], pairs, strict=True):
-                    w.add(Score, assessment_id=aid, criterion_id=criterion, score=score, comment="")
+            for i, ((criterion, _), score) in enumerate(zip(criteria, scores, strict=True)):
+                comments = content.SCORE_COMMENTS[score]
+                w.add(
+                    Score,
+                    assessment_id=aid,
+                    criterion_id=criterion,
+                    score=score,
+                    # Varied without a draw per score: this runs for every criterion.
+                    comment=comments[(aid + i) % len(comments)],
+                )
+            done += 1
+        return done
 
     def _experiment(
         self,
-        w: _BulkWriter,
-        pid: uuid.UUID,
+        ctx: _Context,
+        w: BulkWriter,
+        plan: _Plan,
+        proposal: _Written,
+        idea: content.Idea,
+        place: str,
         lead: int,
-        status: Status,
-        approved: dt.datetime,
-        now: dt.datetime,
-        department_id: int,
-    ) -> None:
+        tl: Timeline,
+    ) -> NextStep | None:
+        """The pilot of the idea, its metrics, evaluation plan and (once over) its outcome.
+
+        Returns the outcome's recommendation, the proposal's next step, if it has one.
+        """
         rng = self.rng
+        now = ctx.now
+        assert tl.decided and tl.started and tl.ends
+        completed = plan.status == Status.COMPLETED
+        pid, cost_band = proposal.pid, proposal.cost_band
         eid = w.next_id(Experiment)
-        starts = (approved + dt.timedelta(days=7)).date()
-        completed = status == Status.COMPLETED
-        ends = starts + dt.timedelta(days=rng.choice([42, 84, 120]))
+        result = rng.choices(RESULTS, [35, 25, 25, 15])[0]
+        stopped = (
+            tl.started + (tl.ends - tl.started) * rng.uniform(0.4, 0.8)
+            if completed and result == OutcomeResult.NOT_MET and rng.random() < 0.4
+            else None
+        )
+        starts, ends = tl.started.date(), tl.ends.date()
+        weeks = max(1, round((ends - starts).days / 7))
+        figures = []
+        for spec in idea.metrics:
+            baseline, target = content.metric_plan(spec, rng)
+            figures.append((spec, baseline, target))
+        first = figures[0]
+        falls = "falls" if first[0].direction == Direction.DECREASE else "rises"
+        created = tl.decided + (tl.started - tl.decided) * rng.uniform(0.1, 0.5)
+        last = tl.published or tl.started
+        designs = rng.sample(content.DESIGNS, len(content.DESIGNS))
+        title = ctx.fresh(
+            [f"{weeks}-week {design} of {idea.pilot} {place}"[:150] for design in designs]
+            + [f"{weeks}-week {designs[0]} of {idea.pilot} {place}, second round"[:150]]
+        )
         w.add(
             Experiment,
             id=eid,
             proposal_id=pid,
-            title="12-week pilot in two regional offices",
-            we_believe="giving caseworkers automatic form reading",
-            will_result_in="faster processing with fewer errors",
-            we_will_know_when="processing time falls by a third",
+            title=title,
+            we_believe=idea.believe,
+            will_result_in=idea.result_in,
+            we_will_know_when=(
+                f"{first[0].name.lower()} {falls} from {content.figure(first[1], first[0].unit)} "
+                f"to {content.figure(first[2], first[0].unit)}"
+            ),
             lead_id=lead,
             starts_on=starts,
             ends_on=ends,
-            budget_gbp=rng.choice([10_000, 25_000, 60_000]),
-            status=ExperimentStatus.COMPLETED if completed else ExperimentStatus.RUNNING,
-            started_at=approved,
-            stopped_at=None,
-            created_at=approved,
-            updated_at=approved,
+            budget_gbp=rng.choice(BUDGETS[CostBand(cost_band)]),
+            status=ExperimentStatus.STOPPED
+            if stopped
+            else ExperimentStatus.COMPLETED
+            if completed
+            else ExperimentStatus.RUNNING,
+            started_at=tl.started,
+            stopped_at=stopped,
+            created_at=created,
+            updated_at=last,
         )
-        metrics = []
-        for name, unit, baseline, target, direction in [
-            ("Processing time", "days", Decimal(12), Decimal(8), Direction.DECREASE),
-            ("Error rate", "%", Decimal(6), Decimal(3), Direction.DECREASE),
-        ]:
+        metric_ids = []
+        for spec, baseline, target in figures:
             mid = w.next_id(Metric)
-            metrics.append((mid, baseline, target))
+            metric_ids.append(mid)
             w.add(
                 Metric,
                 id=mid,
                 experiment_id=eid,
-                name=name,
-                unit=unit,
+                name=spec.name,
+                unit=spec.unit,
                 baseline=baseline,
                 target=target,
-                direction=direction,
+                direction=spec.direction,
             )
-        result = rng.choices(OutcomeResult.values, [35, 25, 30, 10])[0]
-        published = min(approved + dt.timedelta(days=140), now)
         # An evaluation plan of each Magenta Book type in turn; about half of the
-        # completed ones have published their report, the rest are overdue or due.
+        # completed ones have published their report (after the outcome, never in
+        # the future), the rest are overdue or due.
         kind = EVALUATION_DEMO[eid % len(EVALUATION_DEMO)]
-        reported = completed and rng.random() < 0.5
+        report = (
+            tl.published + dt.timedelta(days=rng.uniform(14, 120))
+            if completed and tl.published and rng.random() < 0.6
+            else None
+        )
+        if report is not None and report > now:
+            report = None
+        intervention_end = (stopped or tl.ends).date()
         w.add(
             EvaluationPlan,
             id=w.next_id(EvaluationPlan),
@@ -656,79 +831,105 @@ class Command(BaseCommand):
             economic_designs=kind.get("economic", []),
             other_type=kind.get("other", ""),
             brief_description=kind["description"],
-            lead_department_id=department_id,
+            lead_department_id=plan.department.pk,
             cost_gbp=rng.choice([5_000, 12_000, 30_000]),
             plan_link="",
-            evaluation_start=starts - dt.timedelta(days=14),
+            evaluation_start=starts - dt.timedelta(days=7),
             evaluation_end=ends + dt.timedelta(days=56),
             intervention_start=starts,
             intervention_end=ends,
             final_report_due=ends + dt.timedelta(weeks=12),
-            actual_evaluation_start=starts - dt.timedelta(days=14),
-            actual_evaluation_end=None,
+            actual_evaluation_start=starts - dt.timedelta(days=7),
+            actual_evaluation_end=(report - dt.timedelta(days=7)).date() if report else None,
             actual_intervention_start=starts,
-            actual_intervention_end=ends if completed else None,
-            final_report_published=(published + dt.timedelta(weeks=10)).date()
-            if reported
-            else None,
+            actual_intervention_end=intervention_end if completed else None,
+            final_report_published=report.date() if report else None,
             report_link="https://www.gov.uk/government/publications/demo-evaluation-report"
-            if reported
+            if report
             else "",
-            reason_unpublished="" if reported else rng.choice(["sign_off", "resource", ""]),
+            reason_unpublished="" if report else rng.choice(["sign_off", "resource", ""]),
             report_due_reminded_at=None,
             report_overdue_reminded_at=None,
-            created_at=approved,
-            updated_at=approved,
+            created_at=created,
+            updated_at=report or last,
         )
-        if not completed:
-            return
+        if not completed or tl.published is None:
+            return None
+        recommendation = rng.choice(NEXT_STEPS[OutcomeResult(result)])
+        results = [
+            (
+                spec,
+                baseline,
+                target,
+                content.actual_value(result, i == 0, baseline, target, rng, spec.places),
+            )
+            for i, (spec, baseline, target) in enumerate(figures)
+        ]
+        lessons = content.lessons_text(idea, result, recommendation, results, rng)
         oid = w.next_id(Outcome)
-        reviews = [(published + dt.timedelta(days=d)).date() for d in (182, 365)]
+        success = {"met": 1.0, "partly_met": 0.4}.get(result, 0.0)
+        benefit = round(rng.choice([15_000, 60_000, 150_000, 400_000]) * success, -3)
+        hours = round(rng.choice([400, 1_500, 5_000]) * success, -2)
+        recorded = (stopped or tl.ends) + (tl.published - (stopped or tl.ends)) * rng.uniform(
+            0.5, 1
+        )
+        reviews: list[tuple[dt.date, dt.date | None]] = []
+        for months in (6, 12):
+            due = (tl.published + dt.timedelta(days=months * 365 // 12)).date()
+            on = due + dt.timedelta(days=rng.randint(1, 20))
+            reviews.append((due, on if on <= now.date() and rng.random() < 0.5 else None))
+        next_review = next((due for due, reviewed in reviews if reviewed is None), reviews[-1][0])
         w.add(
             Outcome,
             id=oid,
             experiment_id=eid,
             result=result,
-            lessons=(
-                "Staff adopted the tool quickly, but scanned forms of poor quality still "
-                "needed checking by hand."
-                if result != OutcomeResult.NOT_MET
-                else "The error rate did not fall: the forms vary too much for the model."
-            ),
-            recommendation={"met": "scale", "partly_met": "iterate"}.get(result, "stop"),
-            realised_benefit_gbp=rng.choice([0, 15_000, 60_000, 150_000]),
-            realised_hours_saved=rng.choice([0, 400, 1_500, 5_000]),
+            lessons=lessons,
+            recommendation=recommendation,
+            realised_benefit_gbp=int(benefit),
+            realised_hours_saved=int(hours),
             benefit_owner_id=lead,
-            benefit_review_on=reviews[0],
+            benefit_review_on=next_review,
             published=True,
-            published_at=published,
+            published_at=tl.published,
             recorded_by_id=lead,
-            created_at=published,
-            updated_at=published,
+            created_at=recorded,
+            updated_at=tl.published,
         )
-        for due in reviews:
+        for due, reviewed in reviews:
             w.add(
                 BenefitReview,
                 id=w.next_id(BenefitReview),
                 outcome_id=oid,
                 due_on=due,
-                reviewed_on=None,
-                realised_benefit_gbp=None,
-                realised_hours_saved=None,
-                note="",
-                reviewed_by_id=None,
+                reviewed_on=reviewed,
+                realised_benefit_gbp=int(benefit) if reviewed else None,
+                realised_hours_saved=int(hours) if reviewed else None,
+                note=rng.choice(REVIEW_NOTES) if reviewed else "",
+                reviewed_by_id=lead if reviewed else None,
                 reminded_at=None,
             )
-        for mid, baseline, target in metrics:
-            actual = target if result == OutcomeResult.MET else (baseline + target) / 2
+        for mid, (_, _, _, actual) in zip(metric_ids, results, strict=True):
             w.add(MetricActual, outcome_id=oid, metric_id=mid, value=actual)
+        ctx.lessons.append(
+            _Lesson(
+                proposal=proposal,
+                outcome_id=oid,
+                department_id=plan.department.pk,
+                department_name=plan.department.name,
+                experiment_title=title,
+                lessons=lessons,
+                published=tl.published,
+            )
+        )
+        return recommendation
 
     def _reset_sequences(self) -> None:
         """Explicit ids were written; move each table's id sequence past them."""
         if connection.vendor != "postgresql":
             return
         with connection.cursor() as cursor:
-            for model in _BulkWriter.AUTO_ID_MODELS:
+            for model in BulkWriter.AUTO_ID_MODELS:
                 table = model._meta.db_table
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
@@ -773,97 +974,287 @@ EVALUATION_DEMO: list[dict[str, Any]] = [
 ]
 
 
-class _BulkWriter:
-    """Buffers rows per model and writes them with COPY (PostgreSQL) or executemany."""
+# --- what the seed keeps track of while it writes a chunk --------------------------------------
 
-    AUTO_ID_MODELS: Sequence[type[models.Model]] = (
-        Assessment,
-        Experiment,
-        Metric,
-        Outcome,
-        EvaluationPlan,
-        BenefitReview,
+# The DfE panel sheet, proposal by proposal in turn: (who, state) per assessor,
+# where who is a demo account (or None: another DfE reviewer) and state is
+# "scored" (the panel's view of the idea), "high"/"low" (assessors who disagree
+# widely, which the panel sheet flags for moderation), "pending" or "conflict".
+PANEL_SCENARIOS: tuple[tuple[tuple[str | None, str], ...], ...] = (
+    (("reviewer@dfe.example", "scored"), ("assessor@dfe.example", "pending")),
+    (("reviewer@dfe.example", "high"), ("assessor@dfe.example", "low")),
+    (("reviewer@dfe.example", "scored"), ("assessor@dfe.example", "scored")),
+    (("reviewer@dfe.example", "pending"), ("assessor@dfe.example", "pending")),
+    (("reviewer@dfe.example", "scored"), (None, "scored"), ("assessor@dfe.example", "conflict")),
+    (("reviewer@dfe.example", "scored"), (None, "scored"), ("assessor@dfe.example", "pending")),
+    (("reviewer@dfe.example", "pending"), ("assessor@dfe.example", "scored")),
+    (("reviewer@dfe.example", "low"), (None, "high"), ("assessor@dfe.example", "pending")),
+)
+# Read once: an enum's `.values` walks its members on every use.
+COST_BANDS = CostBand.values
+RESULTS = OutcomeResult.values
+# Statuses an adopted lesson's copy may have reached by now.
+ADOPTABLE = {Status.DRAFT, Status.SUBMITTED, Status.IN_REVIEW, Status.APPROVED}
+BUDGETS = {
+    CostBand.UNDER_10K: (4_000, 6_500, 9_000),
+    CostBand.FROM_10K: (12_000, 25_000, 45_000),
+    CostBand.FROM_50K: (60_000, 120_000, 200_000),
+    CostBand.FROM_250K: (300_000, 550_000, 900_000),
+    CostBand.OVER_1M: (1_200_000, 2_000_000),
+}
+NEXT_STEPS = {
+    OutcomeResult.MET: (NextStep.SCALE, NextStep.SCALE, NextStep.SCALE, NextStep.ITERATE),
+    OutcomeResult.PARTLY_MET: (NextStep.ITERATE, NextStep.ITERATE, NextStep.SCALE),
+    OutcomeResult.NOT_MET: (NextStep.STOP, NextStep.STOP, NextStep.ITERATE),
+    OutcomeResult.INCONCLUSIVE: (NextStep.ITERATE, NextStep.ITERATE, NextStep.STOP),
+}
+REVIEW_NOTES = (
+    "Savings confirmed by the finance business partner.",
+    "Benefit lower than planned: take-up was slower in two regions.",
+    "On track; the full-year figure is due at the next review.",
+    "Hours saved were redeployed to clearing the backlog.",
+)
+
+
+@dataclass
+class _Plan:
+    """What one proposal is to be; the submitter is chosen when it is made."""
+
+    department: Department
+    status: Status
+    submitter: int | None
+    feedback: bool | None = None  # released feedback: None lets chance decide
+    triage_overdue: bool | None = None
+    experiment_overdue: bool = False
+    rejected_at_triage: bool = False
+    adopt: bool = False
+
+
+@dataclass
+class _Written:
+    """A proposal as written, for an adoption to copy."""
+
+    pid: uuid.UUID
+    reference: str
+    title: str
+    texts: dict[str, str]
+    theme_ids: list[int]
+    cost_band: str
+
+
+@dataclass
+class _Open:
+    """A proposal still open, that a later duplicate may be merged into."""
+
+    pid: uuid.UUID
+    reference: str
+    submitter: int
+    idea: content.Idea
+    place: str
+    title: str
+    submitted: dt.datetime
+    row: dict[str, Any]
+
+
+@dataclass
+class _Lesson:
+    """A published outcome of this chunk, that another department may adopt."""
+
+    proposal: _Written
+    outcome_id: int
+    department_id: int
+    department_name: str
+    experiment_title: str
+    lessons: str
+    published: dt.datetime
+
+
+@dataclass
+class _Context:
+    """The reference data a chunk draws on, read once, and what it has written so far."""
+
+    rng: random.Random
+    now: dt.datetime
+    people: dict[int, list[int]]
+    authors: dict[int, list[int]]  # who proposes at random
+    reviewers: dict[int, list[int]]
+    leads: dict[int, int]
+    departments: list[Department]
+    department_weights: list[int]
+    all_people: list[int]
+    demo: dict[str, int]
+    criteria: dict[int, list[tuple[int, Decimal]]]
+    theme_ids: dict[str, int]
+    challenges: list[tuple[int, int | None, dt.date, dt.date]]
+    sequences: dict[tuple[int, int], ReferenceSequence]
+    statuses: list[Status] = field(default_factory=lambda: list(STATUS_WEIGHTS))
+    status_weights: list[int] = field(default_factory=lambda: list(STATUS_WEIGHTS.values()))
+    open: dict[int, list[_Open]] = field(default_factory=lambda: defaultdict(list))
+    lessons: list[_Lesson] = field(default_factory=list)
+    titles: set[str] = field(default_factory=set)
+    combinations: dict[tuple[str, ...], list[tuple[str, str]]] = field(default_factory=dict)
+    ideas: dict[str, tuple[tuple[content.Idea, ...], tuple[content.Idea, ...]]] = field(
+        default_factory=dict
     )
+    dfe_panels: int = 0
 
-    def __init__(self) -> None:
-        self.rows: dict[type[models.Model], list[dict[str, Any]]] = defaultdict(list)
-        self.ids: dict[type[models.Model], int] = {}
+    @classmethod
+    def load(cls, rng: random.Random) -> _Context:
+        people: dict[int, list[int]] = defaultdict(list)
+        reviewers: dict[int, list[int]] = defaultdict(list)
+        leads: dict[int, int] = {}
+        for pk, department_id, role in User.objects.filter(is_active=True).values_list(
+            "pk", "department_id", "role"
+        ):
+            if role == Role.ANALYST:
+                continue
+            people[department_id].append(pk)
+            if role in {Role.REVIEWER, Role.LEAD}:
+                reviewers[department_id].append(pk)
+            if role == Role.LEAD:
+                leads[department_id] = pk
+        # Only departments with someone active in them can have proposals.
+        departments = [d for d in Department.objects.all() if people.get(d.pk)]
+        demo = dict(
+            User.objects.filter(email__in=[a[0] for a in DEMO_ACCOUNTS]).values_list("email", "pk")
+        )
+        # The demo's reviewers and leads propose nothing at random: what they see
+        # on the panel sheet would be hidden from them as its authors.
+        panel = {pk for email, pk in demo.items() if not email.startswith("submitter@")}
+        authors = {
+            department: [pk for pk in pks if pk not in panel] or pks
+            for department, pks in people.items()
+        }
+        criteria: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+        for pk, department_id, weight in Criterion.objects.filter(active=True).values_list(
+            "pk", "department_id", "weight"
+        ):
+            criteria[department_id].append((pk, weight))
+        return cls(
+            rng=rng,
+            now=timezone.now(),
+            people=people,
+            reviewers=reviewers,
+            leads=leads,
+            departments=departments,
+            department_weights=[
+                20 if d.slug == "dfe" else 15 if d.slug == "home-office" else 2 for d in departments
+            ],
+            all_people=[pk for pks in people.values() for pk in pks],
+            demo=demo,
+            authors=authors,
+            criteria=criteria,
+            theme_ids=dict(Theme.objects.values_list("slug", "pk")),
+            challenges=list(
+                Challenge.objects.values_list("pk", "department_id", "opens_on", "closes_on")
+            ),
+            sequences={
+                (s.department_id, s.year): s for s in ReferenceSequence.objects.select_for_update()
+            },
+        )
 
-    def next_id(self, model: type[models.Model]) -> int:
-        if model not in self.ids:
-            self.ids[model] = model._default_manager.aggregate(m=models.Max("id"))["m"] or 0
-        self.ids[model] += 1
-        return self.ids[model]
+    @property
+    def dfe_panel_demo(self) -> set[int]:
+        return {self.demo[e] for e in ("reviewer@dfe.example", "assessor@dfe.example")}
 
-    def add(self, model: type[models.Model], **values: Any) -> None:
-        self.rows[model].append(values)
+    def reference(self, department: Department, year: int) -> str:
+        sequence = self.sequences.get((department.pk, year))
+        if sequence is None:
+            sequence = ReferenceSequence.objects.create(
+                department=department, year=year, last_number=0
+            )
+            self.sequences[(department.pk, year)] = sequence
+        sequence.last_number += 1
+        return f"{department.reference_prefix}-{year}-{sequence.last_number:04d}"
 
-    def flush(self) -> None:
-        # Parents before children, so foreign keys hold at every step.
-        order: list[type[models.Model]] = [
-            Proposal,
-            Proposal.themes.through,
-            AuditEvent,
-            Decision,
-            Assignment,
-            Assessment,
-            Score,
-            Experiment,
-            EvaluationPlan,
-            Metric,
-            Outcome,
-            BenefitReview,
-            MetricActual,
-            Comment,
-            Support,
+    def idea_for(self, slug: str) -> content.Idea:
+        if slug not in self.ideas:
+            self.ideas[slug] = content.ideas_for(slug)
+        own, anyone = self.ideas[slug]
+        return self.rng.choice(own if own and self.rng.random() < 0.65 else anyone)
+
+    def unique_title(self, idea: content.Idea) -> tuple[str, str]:
+        """The idea in a place, in words no other proposal of this chunk used (while any are
+        left: then in a place at random).
+
+        Each idea's combinations are shuffled once and taken in turn, so a popular
+        idea costs no more than a rare one.
+        """
+        rng = self.rng
+        unused = self.combinations.get(idea.titles)
+        if unused is None:
+            unused = [(t, p) for t in idea.titles for p in content.PLACES]
+            rng.shuffle(unused)
+            self.combinations[idea.titles] = unused
+        while unused:
+            words, place = unused.pop()
+            title = f"{words} {place}"
+            if title not in self.titles:
+                break
+        else:
+            place = rng.choice(content.PLACES)
+            title = f"{rng.choice(idea.titles)} {place}"
+        self.titles.add(title)
+        return title, place
+
+    def fresh(self, candidates: list[str]) -> str:
+        """The first of the candidates not yet used in this chunk (else the last)."""
+        chosen = next((c for c in candidates if c not in self.titles), candidates[-1])
+        self.titles.add(chosen)
+        return chosen
+
+    def themes_for(self, idea: content.Idea) -> list[int]:
+        return [self.theme_ids[s] for s in idea.themes if s in self.theme_ids]
+
+    def challenge_for(self, department_id: int, created: dt.date) -> int | None:
+        """Now and then, a challenge that was open to the department when it was written."""
+        if self.rng.random() >= 0.1:
+            return None
+        open_then = [
+            pk
+            for pk, owner, opens, closes in self.challenges
+            if owner in (None, department_id) and opens <= created <= closes
         ]
-        for model in order:
-            rows = self.rows.pop(model, [])
-            if rows:
-                self._write(model, rows)
+        return self.rng.choice(open_then) if open_then else None
 
-    def _write(self, model: type[models.Model], rows: Iterable[dict[str, Any]]) -> None:
-        rows = list(rows)
-        fields = [f for f in model._meta.concrete_fields if f.attname in rows[0]]
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        table = connection.ops.quote_name(model._meta.db_table)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
-                # The raw psycopg cursor's errors, as Django's (IntegrityError…).
-                with (
-                    connection.wrap_database_errors,
-                    cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-                ):
-                    for row in rows:
-                        copy.write_row(
-                            [
-                                Jsonb(row[f.attname])
-                                if f.attname in json_fields
-                                else row[f.attname]
-                                for f in fields
-                            ]
-                        )
-            else:
-                placeholders = ", ".join(["%s"] * len(fields))
-                cursor.executemany(
-                    f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608
-                    [[_adapt(f, row[f.attname]) for f in fields] for row in rows],
-                )
+    def survivor_for(self, department_id: int, submitter: int) -> _Open | None:
+        """The latest open proposal of the department by someone else: a duplicate's original."""
+        return next(
+            (o for o in reversed(self.open[department_id]) if o.submitter != submitter), None
+        )
 
-
-def _adapt(field: models.Field, value: Any) -> Any:
-    """What Django would store on SQLite for this value."""
-    if value is None:
+    def lesson_for(self, department_id: int) -> _Lesson | None:
+        """A lesson of another department, not yet adopted in this chunk."""
+        for i, lesson in enumerate(self.lessons):
+            if lesson.department_id != department_id:
+                return self.lessons.pop(i)
         return None
-    if isinstance(field, models.JSONField):
-        return json.dumps(value)
-    if isinstance(value, uuid.UUID):
-        return value.hex
-    if isinstance(value, dt.datetime):
-        return connection.ops.adapt_datetimefield_value(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
+
+
+def _event(
+    w: BulkWriter,
+    pid: uuid.UUID,
+    reference: str,
+    department_id: int,
+    actor: int,
+    action: str,
+    when: dt.datetime,
+    changes: dict[str, list[Any]],
+    audience: AuditAudience = AuditAudience.EVERYONE,
+    *,
+    object_type: str = "proposal",
+    object_id: str | None = None,
+) -> None:
+    w.add(
+        AuditEvent,
+        proposal_id=pid,
+        proposal_reference=reference,
+        department_id=department_id,
+        actor_id=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id or str(pid),
+        changes=changes,
+        audience=audience,
+        created_at=when,
+    )
