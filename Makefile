@@ -78,6 +78,8 @@ run: install ## Migrate, seed demo data, and run web server + Celery worker + be
 	$(PY) manage.py migrate --noinput
 	@if [ -n "$${SKIP_SEED:-}" ]; then echo "Skipping seed_demo (SKIP_SEED is set)"; \
 	else $(PY) manage.py seed_demo; fi
+	@# The demo's similar proposals at once, not after beat's first catch-up (a minute).
+	$(PY) manage.py index_similarity
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) scripts/run_local.py
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,24 @@ def test_production_settings_still_refuse_to_start_without_a_secret_key(tmp_path
     )
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_migrating_the_embedded_default_prints_no_warning(tmp_path):
+    """A newcomer's first `make run` starts quietly: no system-check warning on SQLite."""
+    env = {
+        **os.environ,
+        "DEBUG": "true",
+        "VAR_DIR": str(tmp_path / "var"),
+        "DATABASE_URL": "",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "W040" not in result.stdout + result.stderr
+    assert "WARNINGS" not in result.stdout + result.stderr
