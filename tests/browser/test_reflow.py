@@ -370,3 +370,42 @@ def test_new_token_page_reflows_at_320_and_375_px(contexts, lena, long):
             assert page.url.endswith("/account/tokens/created/")
             page_width = page.evaluate("() => document.documentElement.scrollWidth")
             assert page_width <= width, f"{page_width}px at {width}px with {javascript}"
+
+
+def test_forms_in_their_error_state_reflow_at_320_and_375_px(contexts, lena, long):
+    _sign_in_both(contexts, lena.email)
+    for javascript, page in contexts.items():
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 640})
+            page.goto(_ref(long.draft, "edit/about/"))
+            page.get_by_label("Title").fill("")
+            page.get_by_label("Summary").fill("")
+            with page.expect_navigation():
+                page.get_by_role("button", name="Continue").click()
+
+            assert page.locator(".govuk-error-summary").is_visible()
+            page_width = page.evaluate("() => document.documentElement.scrollWidth")
+            assert page_width <= width, (
+                f"{page_width}px at {width}px with {javascript}: {_overflowing(page)}"
+            )
+
+
+def test_a_wide_table_scrolls_in_its_region_by_keyboard(contexts, lena, long):
+    # The statement says so: Tab reaches the region, the arrow keys scroll it.
+    _sign_in_both(contexts, lena.email)
+    for page in contexts.values():
+        page.set_viewport_size({"width": 320, "height": 640})
+        page.goto("/account/tokens/")
+        region = page.get_by_role("region", name="Your tokens")
+        assert region.evaluate("el => el.scrollWidth > el.clientWidth")
+        for _ in range(60):
+            page.keyboard.press("Tab")
+            if region.evaluate("el => el === document.activeElement"):
+                break
+        else:
+            pytest.fail("Tab never reached the table's region")
+
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(300)  # a smooth scroll takes a moment
+
+        assert region.evaluate("el => el.scrollLeft") > 0
