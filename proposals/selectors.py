@@ -5,11 +5,26 @@ exports all build on it, and anything outside it answers 404."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from accounts.models import REVIEW_ROLES, Role, User
@@ -91,33 +106,198 @@ def timeline_for(user: User, proposal: Proposal) -> QuerySet[AuditEvent]:
     )
 
 
-def search_proposals(queryset: QuerySet[Proposal], text: str) -> QuerySet[Proposal]:
-    """Full-text search, ranked, within an already visibility-filtered queryset.
+# A proposal's reference, typed in any case (DFE-2026-0007): search finds that one alone.
+REFERENCE_TEXT = re.compile(r"^[A-Za-z0-9]+-\d{4}-\d{4,}$")
+# Words past this many add nothing a person meant and cost the index a lookup each.
+SEARCH_WORDS_MAX = 32
+# The SQLite index (migration 0011): the FTS5 table and its rowid → proposal map.
+_FTS5_MATCHING = (
+    "SELECT k.proposal_id FROM proposals_proposal_fts_key k JOIN proposals_proposal_fts"
+    " ON proposals_proposal_fts.rowid = k.id WHERE proposals_proposal_fts MATCH %s"
+)
+_QUOTED = re.compile(r'"([^"]*)"?|(\S+)')
 
-    On PostgreSQL this uses the trigger-maintained `search_vector` and its GIN
-    index; on SQLite (the embedded default) a case-insensitive match on the
-    main answers stands in.
+
+def search_proposals(queryset: QuerySet[Proposal], text: str) -> QuerySet[Proposal]:
+    """Full-text search over the reference, title and every answer, within an
+    already visibility-filtered queryset, best match first — the one search of
+    Find proposals, the review queue, the API and reports.
+
+    The words are read as a web search box reads them (PostgreSQL's
+    `websearch_to_tsquery`): all of them, "a phrase" in quotes, `or` between
+    alternatives, `-word` to leave out; on SQLite they are translated into an
+    FTS5 query of quoted strings, so no input is FTS5 syntax. Stemmed on both
+    (English on PostgreSQL, porter on SQLite): "applications" finds "application".
+
+    Order: a proposal whose title is the words as typed, then those whose title
+    holds them as a phrase, then rank (`ts_rank_cd` on the trigger-kept
+    `search_vector` and its GIN index; bm25 on the FTS5 index), then most
+    recently updated. The rows carry `search_title` (2, 1 or 0) and
+    `search_rank` (higher is better). A reference typed in finds
+    that proposal alone by its unique index, never by the text search.
     """
     text = text.strip()
     if not text:
         return queryset
+    if REFERENCE_TEXT.match(text):
+        return queryset.filter(reference=text.upper()).annotate(
+            search_title=Value(2, output_field=IntegerField()),
+            search_rank=Value(1.0, output_field=FloatField()),
+        )
+    terms = _search_terms(text)
+    if not terms.groups:
+        return queryset.none()
     if settings.IS_POSTGRES:
         query = SearchQuery(text, search_type="websearch", config="english")
+        # Normalised by the length's logarithm, as bm25 favours the shorter answer.
+        matched = queryset.filter(search_vector=query).annotate(
+            search_title=_title_tier(text, _TitlePhrasePostgres(" ".join(terms.words))),
+            search_rank=SearchRank(F("search_vector"), query, cover_density=True, normalization=1),
+        )
+    else:
+        match = terms.fts5()
+        matched = queryset.filter(
+            pk__in=RawSQL(_FTS5_MATCHING, [match])  # noqa: S611 -- a constant; the words are a parameter
+        ).annotate(
+            search_title=_title_tier(text, Coalesce(_Fts5Hit(terms.fts5_title_phrase()), Value(0))),
+            search_rank=_Fts5Rank(match),
+        )
+    return matched.order_by("-search_title", "-search_rank", "-updated_at", "-pk")
+
+
+def _title_tier(text: str, phrase: Any) -> Case:
+    """2 where the title is the words as typed, 1 where it holds them as a phrase
+    (stemmed), else 0: compared on the matched rows only, after the index found them."""
+    return Case(
+        When(title__iexact=text, then=Value(2)), default=phrase, output_field=IntegerField()
+    )
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """A search box's words: groups that must all match, each any of its
+    alternatives (a word or a phrase, as a tuple of words), and words to leave out."""
+
+    groups: tuple[tuple[tuple[str, ...], ...], ...]
+    excluded: tuple[tuple[str, ...], ...]
+    words: tuple[str, ...]
+
+    def fts5(self) -> str:
+        must = " AND ".join(
+            "(" + " OR ".join(_fts5_string(alt) for alt in group) + ")" for group in self.groups
+        )
+        if not self.excluded:
+            return must
+        return f"({must}) NOT (" + " OR ".join(_fts5_string(alt) for alt in self.excluded) + ")"
+
+    def fts5_title_phrase(self) -> str:
+        return "title : " + _fts5_string(self.words)
+
+
+def _fts5_string(words: tuple[str, ...]) -> str:
+    # An FTS5 string is never syntax: NEAR, AND, *, -, ( and : inside it are text.
+    return '"' + " ".join(words).replace('"', '""') + '"'
+
+
+def _words_of(chunk: str) -> tuple[str, ...]:
+    # Letters and digits only (unicode61's own idea of a token), so no string is empty.
+    return tuple(re.findall(r"[^\W_]+", chunk))
+
+
+def _search_terms(text: str) -> _Terms:
+    groups: list[list[tuple[str, ...]]] = []
+    excluded: list[tuple[str, ...]] = []
+    words: list[str] = []
+    join_next = False
+    for match in _QUOTED.finditer(text):
+        phrase, bare = match.group(1), match.group(2)
+        if bare is not None and bare.lower() == "or" and groups:
+            join_next = True
+            continue
+        negative = bare is not None and bare.startswith("-") and len(bare) > 1
+        alternative = _words_of(phrase if phrase is not None else bare)
+        if not alternative:
+            continue
+        if negative:
+            excluded.append(alternative)
+            continue
+        words.extend(alternative)
+        if join_next:
+            groups[-1].append(alternative)
+        else:
+            groups.append([alternative])
+        join_next = False
+        if len(words) >= SEARCH_WORDS_MAX:
+            break
+    return _Terms(
+        groups=tuple(tuple(group) for group in groups),
+        excluded=tuple(excluded),
+        words=tuple(words[:SEARCH_WORDS_MAX]),
+    )
+
+
+class _Fts5Of(Func):
+    """A correlated look-up in the FTS5 index for this row's proposal (by the
+    key table's unique index): `template`'s value where the row matches `match`,
+    NULL where it does not."""
+
+    template = ""
+
+    def __init__(self, match: str) -> None:
+        super().__init__(Value(match), F("pk"))
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: Any, connection: Any, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        match_sql, match_params = compiler.compile(self.source_expressions[0])
+        pk_sql, pk_params = compiler.compile(self.source_expressions[1])
+        sql = self.template % {"match": match_sql, "pk": pk_sql}
+        return sql, (*match_params, *pk_params)
+
+
+class _Fts5Hit(_Fts5Of):
+    output_field = IntegerField()
+    template = (
+        "(SELECT 1 FROM proposals_proposal_fts WHERE proposals_proposal_fts MATCH %(match)s"
+        " AND proposals_proposal_fts.rowid = (SELECT k.id FROM proposals_proposal_fts_key k"
+        " WHERE k.proposal_id = %(pk)s))"
+    )
+
+
+class _Fts5Rank(_Fts5Of):
+    """bm25, negated so that higher is better as on PostgreSQL, with each
+    column weighed as PostgreSQL's A, B, C and D weigh them (1.0, 0.4, 0.2,
+    0.1): reference and title 10, summary 4, problem and proposed solution 2,
+    who has the problem and expected benefits 1."""
+
+    output_field = FloatField()
+    template = (
+        "(SELECT -bm25(proposals_proposal_fts, 10.0, 10.0, 4.0, 2.0, 1.0, 2.0, 1.0)"
+        " FROM proposals_proposal_fts WHERE proposals_proposal_fts MATCH %(match)s"
+        " AND proposals_proposal_fts.rowid = (SELECT k.id FROM proposals_proposal_fts_key k"
+        " WHERE k.proposal_id = %(pk)s))"
+    )
+
+
+class _TitlePhrasePostgres(Func):
+    """1 where the title (the vector's A-weighted lexemes, with their positions)
+    holds the words as a phrase, else 0: read from the stored vector, no text re-parsed."""
+
+    output_field = IntegerField()
+
+    def __init__(self, words: str) -> None:
+        super().__init__(F("search_vector"), Value(words))
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: Any, connection: Any, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        vector_sql, vector_params = compiler.compile(self.source_expressions[0])
+        words_sql, words_params = compiler.compile(self.source_expressions[1])
         return (
-            queryset.filter(search_vector=query)
-            .annotate(rank=SearchRank(F("search_vector"), query))
-            .order_by("-rank", "-updated_at")
+            f"CASE WHEN ts_filter({vector_sql}, '{{a}}') @@ phraseto_tsquery('english',"
+            f" {words_sql}) THEN 1 ELSE 0 END",
+            (*vector_params, *words_params),
         )
-    match = Q()
-    for word in text.split()[:8]:
-        match &= (
-            Q(title__icontains=word)
-            | Q(summary__icontains=word)
-            | Q(problem__icontains=word)
-            | Q(proposed_solution__icontains=word)
-            | Q(reference__iexact=word)
-        )
-    return queryset.filter(match)
 
 
 # --- the objects around a proposal ------------------------------------------------------------
