@@ -169,7 +169,7 @@ class Proposal(models.Model):
     # supported" is an index walk rather than a count of every proposal's supports.
     support_count = models.PositiveIntegerField(default=0, editable=False)
     # Kept up to date by a PostgreSQL trigger (migration 0002), so searching never
-    # re-parses text. Unused on SQLite, where search falls back to LIKE.
+    # re-parses text. Unused on SQLite, whose FTS5 index is its own table (migration 0011).
     search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
