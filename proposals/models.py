@@ -216,6 +216,32 @@ class Proposal(models.Model):
         return f"/proposals/{self.reference}/"
 
 
+class ProposalSearchText(models.Model):
+    """SQLite's full-text index of proposals (an FTS5 table, migration 0011, kept by
+    triggers; no table on PostgreSQL, which has `Proposal.search_vector`). A model
+    only so that search can join it: nothing writes it through Django."""
+
+    rowid = models.IntegerField(primary_key=True, db_column="rowid")
+    # FTS5's hidden column named after its table: the left side of MATCH and
+    # the first argument of bm25(), written as a column so a join's alias holds.
+    document = models.TextField(db_column="proposals_proposal_fts")
+    # UNINDEXED in FTS5: joined on, never looked up by (see migration 0011).
+    proposal = models.OneToOneField(
+        Proposal,
+        db_column="proposal_id",
+        db_constraint=False,
+        on_delete=models.DO_NOTHING,
+        related_name="search_text",
+    )
+
+    class Meta:
+        managed = False
+        db_table = "proposals_proposal_fts"
+
+    def __str__(self) -> str:
+        return f"search text {self.rowid}"
+
+
 class Attachment(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to="attachments/%Y/%m/")

@@ -17,14 +17,13 @@ from django.db.models import (
     FloatField,
     Func,
     IntegerField,
+    Lookup,
     OuterRef,
     Q,
     QuerySet,
     Value,
     When,
 )
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from accounts.models import REVIEW_ROLES, Role, User
@@ -38,6 +37,7 @@ from proposals.models import (
     Experiment,
     Outcome,
     Proposal,
+    ProposalSearchText,
 )
 
 if TYPE_CHECKING:
@@ -110,11 +110,6 @@ def timeline_for(user: User, proposal: Proposal) -> QuerySet[AuditEvent]:
 REFERENCE_TEXT = re.compile(r"^[A-Za-z0-9]+-\d{4}-\d{4,}$")
 # Words past this many add nothing a person meant and cost the index a lookup each.
 SEARCH_WORDS_MAX = 32
-# The SQLite index (migration 0011): the FTS5 table and its rowid → proposal map.
-_FTS5_MATCHING = (
-    "SELECT k.proposal_id FROM proposals_proposal_fts_key k JOIN proposals_proposal_fts"
-    " ON proposals_proposal_fts.rowid = k.id WHERE proposals_proposal_fts MATCH %s"
-)
 _QUOTED = re.compile(r'"([^"]*)"?|(\S+)')
 
 
@@ -155,12 +150,15 @@ def search_proposals(queryset: QuerySet[Proposal], text: str) -> QuerySet[Propos
             search_rank=SearchRank(F("search_vector"), query, cover_density=True, normalization=1),
         )
     else:
-        match = terms.fts5()
-        matched = queryset.filter(
-            pk__in=RawSQL(_FTS5_MATCHING, [match])  # noqa: S611 -- a constant; the words are a parameter
-        ).annotate(
-            search_title=_title_tier(text, Coalesce(_Fts5Hit(terms.fts5_title_phrase()), Value(0))),
-            search_rank=_Fts5Rank(match),
+        # One pass over the FTS5 index, each match joined to its proposal by
+        # primary key, ranked with bm25 in the same scan.
+        document = F("search_text__document")
+        phrase = " ".join(terms.words)
+        matched = queryset.filter(search_text__document__fts5=terms.fts5()).annotate(
+            search_title=_title_tier(
+                text, Case(When(title__icontains=phrase, then=Value(1)), default=Value(0))
+            ),
+            search_rank=_Bm25(document),
         )
     return matched.order_by("-search_title", "-search_rank", "-updated_at", "-pk")
 
@@ -189,9 +187,6 @@ class _Terms:
         if not self.excluded:
             return must
         return f"({must}) NOT (" + " OR ".join(_fts5_string(alt) for alt in self.excluded) + ")"
-
-    def fts5_title_phrase(self) -> str:
-        return "title : " + _fts5_string(self.words)
 
 
 def _fts5_string(words: tuple[str, ...]) -> str:
@@ -236,47 +231,32 @@ def _search_terms(text: str) -> _Terms:
     )
 
 
-class _Fts5Of(Func):
-    """A correlated look-up in the FTS5 index for this row's proposal (by the
-    key table's unique index): `template`'s value where the row matches `match`,
-    NULL where it does not."""
+class _Fts5Match(Lookup):  # type: ignore[type-arg]
+    """`document__fts5=query`: the FTS5 table's hidden column MATCH the query
+    (SQLite). A lookup rather than an expression so the joins to the index are
+    inner joins, which FTS5 needs to drive the query from its index."""
 
-    template = ""
+    lookup_name = "fts5"
 
-    def __init__(self, match: str) -> None:
-        super().__init__(Value(match), F("pk"))
-
-    def as_sql(  # type: ignore[override]
-        self, compiler: Any, connection: Any, **extra_context: Any
-    ) -> tuple[str, tuple[Any, ...]]:
-        match_sql, match_params = compiler.compile(self.source_expressions[0])
-        pk_sql, pk_params = compiler.compile(self.source_expressions[1])
-        sql = self.template % {"match": match_sql, "pk": pk_sql}
-        return sql, (*match_params, *pk_params)
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} MATCH {rhs}", [*lhs_params, *rhs_params]
 
 
-class _Fts5Hit(_Fts5Of):
-    output_field = IntegerField()
-    template = (
-        "(SELECT 1 FROM proposals_proposal_fts WHERE proposals_proposal_fts MATCH %(match)s"
-        " AND proposals_proposal_fts.rowid = (SELECT k.id FROM proposals_proposal_fts_key k"
-        " WHERE k.proposal_id = %(pk)s))"
-    )
+# On this one field only (a lookup registered on a field instance).
+ProposalSearchText._meta.get_field("document").register_lookup(_Fts5Match)
 
 
-class _Fts5Rank(_Fts5Of):
-    """bm25, negated so that higher is better as on PostgreSQL, with each
-    column weighed as PostgreSQL's A, B, C and D weigh them (1.0, 0.4, 0.2,
-    0.1): reference and title 10, summary 4, problem and proposed solution 2,
-    who has the problem and expected benefits 1."""
+class _Bm25(Func):
+    """bm25, negated so that higher is better as on PostgreSQL, each column
+    weighed as PostgreSQL's A, B, C and D weigh them (1.0, 0.4, 0.2, 0.1):
+    reference and title 10, summary 4, problem and proposed solution 2, who has
+    the problem and expected benefits 1 (the FTS5 table's column order)."""
 
+    function = "bm25"
+    template = "-%(function)s(%(expressions)s, 10.0, 10.0, 4.0, 2.0, 1.0, 2.0, 1.0)"
     output_field = FloatField()
-    template = (
-        "(SELECT -bm25(proposals_proposal_fts, 10.0, 10.0, 4.0, 2.0, 1.0, 2.0, 1.0)"
-        " FROM proposals_proposal_fts WHERE proposals_proposal_fts MATCH %(match)s"
-        " AND proposals_proposal_fts.rowid = (SELECT k.id FROM proposals_proposal_fts_key k"
-        " WHERE k.proposal_id = %(pk)s))"
-    )
 
 
 class _TitlePhrasePostgres(Func):
