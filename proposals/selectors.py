@@ -165,7 +165,8 @@ def search_proposals(queryset: QuerySet[Proposal], text: str) -> QuerySet[Propos
 
 def _title_tier(text: str, phrase: Any) -> Case:
     """2 where the title is the words as typed, 1 where it holds them as a phrase
-    (stemmed), else 0: compared on the matched rows only, after the index found them."""
+    (PostgreSQL: stemmed, from the vector's title lexemes; SQLite: the words as
+    typed, in any case), else 0: worked out for the matched rows only."""
     return Case(
         When(title__iexact=text, then=Value(2)), default=phrase, output_field=IntegerField()
     )
