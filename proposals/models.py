@@ -169,7 +169,7 @@ class Proposal(models.Model):
     # supported" is an index walk rather than a count of every proposal's supports.
     support_count = models.PositiveIntegerField(default=0, editable=False)
     # Kept up to date by a PostgreSQL trigger (migration 0002), so searching never
-    # re-parses text. Unused on SQLite, where search falls back to LIKE.
+    # re-parses text. Unused on SQLite, whose FTS5 index is its own table (migration 0016).
     search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
@@ -214,6 +214,32 @@ class Proposal(models.Model):
 
     def get_absolute_url(self) -> str:
         return f"/proposals/{self.reference}/"
+
+
+class ProposalSearchText(models.Model):
+    """SQLite's full-text index of proposals (an FTS5 table, migration 0016, kept by
+    triggers; no table on PostgreSQL, which has `Proposal.search_vector`). A model
+    only so that search can join it: nothing writes it through Django."""
+
+    rowid = models.IntegerField(primary_key=True, db_column="rowid")
+    # FTS5's hidden column named after its table: the left side of MATCH and
+    # the first argument of bm25(), written as a column so a join's alias holds.
+    document = models.TextField(db_column="proposals_proposal_fts")
+    # UNINDEXED in FTS5: joined on, never looked up by (see migration 0016).
+    proposal = models.OneToOneField(
+        Proposal,
+        db_column="proposal_id",
+        db_constraint=False,
+        on_delete=models.DO_NOTHING,
+        related_name="search_text",
+    )
+
+    class Meta:
+        managed = False
+        db_table = "proposals_proposal_fts"
+
+    def __str__(self) -> str:
+        return f"search text {self.rowid}"
 
 
 class Attachment(models.Model):

@@ -5,11 +5,27 @@ exports all build on it, and anything outside it answers 404."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Lookup,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.http import Http404
 
 from accounts.models import REVIEW_ROLES, Invitation, Role, User
@@ -24,6 +40,7 @@ from proposals.models import (
     Experiment,
     Outcome,
     Proposal,
+    ProposalSearchText,
 )
 
 if TYPE_CHECKING:
@@ -120,33 +137,179 @@ def timeline_for(user: User, proposal: Proposal) -> QuerySet[AuditEvent]:
     )
 
 
-def search_proposals(queryset: QuerySet[Proposal], text: str) -> QuerySet[Proposal]:
-    """Full-text search, ranked, within an already visibility-filtered queryset.
+# A proposal's reference, typed in any case (DFE-2026-0007): search finds that one alone.
+REFERENCE_TEXT = re.compile(r"^[A-Za-z0-9]+-\d{4}-\d{4,}$")
+# Words past this many add nothing a person meant and cost the index a lookup each.
+SEARCH_WORDS_MAX = 32
+_QUOTED = re.compile(r'"([^"]*)"?|(\S+)')
 
-    On PostgreSQL this uses the trigger-maintained `search_vector` and its GIN
-    index; on SQLite (the embedded default) a case-insensitive match on the
-    main answers stands in.
+
+def search_proposals(queryset: QuerySet[Proposal], text: str) -> QuerySet[Proposal]:
+    """Full-text search over the reference, title and every answer, within an
+    already visibility-filtered queryset, best match first — the one search of
+    Find proposals, the review queue, the API and reports.
+
+    The words are read as a web search box reads them (PostgreSQL's
+    `websearch_to_tsquery`): all of them, "a phrase" in quotes, `or` between
+    alternatives, `-word` to leave out; on SQLite they are translated into an
+    FTS5 query of quoted strings, so no input is FTS5 syntax. Stemmed on both
+    (English on PostgreSQL, porter on SQLite): "applications" finds "application".
+
+    Order: a proposal whose title is the words as typed, then those whose title
+    holds them as a phrase, then rank (`ts_rank_cd` on the trigger-kept
+    `search_vector` and its GIN index; bm25 on the FTS5 index), then most
+    recently updated. The rows carry `search_title` (2, 1 or 0) and
+    `search_rank` (higher is better). A reference typed in finds
+    that proposal alone by its unique index, never by the text search.
     """
     text = text.strip()
     if not text:
         return queryset
+    if REFERENCE_TEXT.match(text):
+        return queryset.filter(reference=text.upper()).annotate(
+            search_title=Value(2, output_field=IntegerField()),
+            search_rank=Value(1.0, output_field=FloatField()),
+        )
+    terms = _search_terms(text)
+    if not terms.groups:
+        return queryset.none()
     if settings.IS_POSTGRES:
         query = SearchQuery(text, search_type="websearch", config="english")
+        # Normalised by the length's logarithm, as bm25 favours the shorter answer.
+        matched = queryset.filter(search_vector=query).annotate(
+            search_title=_title_tier(text, _TitlePhrasePostgres(" ".join(terms.words))),
+            search_rank=SearchRank(F("search_vector"), query, cover_density=True, normalization=1),
+        )
+    else:
+        # One pass over the FTS5 index, each match joined to its proposal by
+        # primary key, ranked with bm25 in the same scan.
+        document = F("search_text__document")
+        phrase = " ".join(terms.words)
+        matched = queryset.filter(search_text__document__fts5=terms.fts5()).annotate(
+            search_title=_title_tier(
+                text, Case(When(title__icontains=phrase, then=Value(1)), default=Value(0))
+            ),
+            search_rank=_Bm25(document),
+        )
+    return matched.order_by("-search_title", "-search_rank", "-updated_at", "-pk")
+
+
+def _title_tier(text: str, phrase: Any) -> Case:
+    """2 where the title is the words as typed, 1 where it holds them as a phrase
+    (PostgreSQL: stemmed, from the vector's title lexemes; SQLite: the words as
+    typed, in any case), else 0: worked out for the matched rows only."""
+    return Case(
+        When(title__iexact=text, then=Value(2)), default=phrase, output_field=IntegerField()
+    )
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """A search box's words: groups that must all match, each any of its
+    alternatives (a word or a phrase, as a tuple of words), and words to leave out."""
+
+    groups: tuple[tuple[tuple[str, ...], ...], ...]
+    excluded: tuple[tuple[str, ...], ...]
+    words: tuple[str, ...]
+
+    def fts5(self) -> str:
+        must = " AND ".join(
+            "(" + " OR ".join(_fts5_string(alt) for alt in group) + ")" for group in self.groups
+        )
+        if not self.excluded:
+            return must
+        return f"({must}) NOT (" + " OR ".join(_fts5_string(alt) for alt in self.excluded) + ")"
+
+
+def _fts5_string(words: tuple[str, ...]) -> str:
+    # An FTS5 string is never syntax: NEAR, AND, *, -, ( and : inside it are text.
+    return '"' + " ".join(words).replace('"', '""') + '"'
+
+
+def _words_of(chunk: str) -> tuple[str, ...]:
+    # Letters and digits only (unicode61's own idea of a token), so no string is empty.
+    return tuple(re.findall(r"[^\W_]+", chunk))
+
+
+def _search_terms(text: str) -> _Terms:
+    groups: list[list[tuple[str, ...]]] = []
+    excluded: list[tuple[str, ...]] = []
+    words: list[str] = []
+    join_next = False
+    for match in _QUOTED.finditer(text):
+        phrase, bare = match.group(1), match.group(2)
+        if bare is not None and bare.lower() == "or" and groups:
+            join_next = True
+            continue
+        negative = bare is not None and bare.startswith("-") and len(bare) > 1
+        alternative = _words_of(phrase if phrase is not None else bare)
+        if not alternative:
+            continue
+        if negative:
+            excluded.append(alternative)
+            continue
+        words.extend(alternative)
+        if join_next:
+            groups[-1].append(alternative)
+        else:
+            groups.append([alternative])
+        join_next = False
+        if len(words) >= SEARCH_WORDS_MAX:
+            break
+    return _Terms(
+        groups=tuple(tuple(group) for group in groups),
+        excluded=tuple(excluded),
+        words=tuple(words[:SEARCH_WORDS_MAX]),
+    )
+
+
+class _Fts5Match(Lookup):  # type: ignore[type-arg]
+    """`document__fts5=query`: the FTS5 table's hidden column MATCH the query
+    (SQLite). A lookup rather than an expression so the joins to the index are
+    inner joins, which FTS5 needs to drive the query from its index."""
+
+    lookup_name = "fts5"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} MATCH {rhs}", [*lhs_params, *rhs_params]
+
+
+# On this one field only (a lookup registered on a field instance).
+ProposalSearchText._meta.get_field("document").register_lookup(_Fts5Match)
+
+
+class _Bm25(Func):
+    """bm25, negated so that higher is better as on PostgreSQL, each column
+    weighed as PostgreSQL's A, B, C and D weigh them (1.0, 0.4, 0.2, 0.1):
+    reference and title 10, summary 4, problem and proposed solution 2, who has
+    the problem and expected benefits 1 (the FTS5 table's column order)."""
+
+    function = "bm25"
+    template = "-%(function)s(%(expressions)s, 10.0, 10.0, 4.0, 2.0, 1.0, 2.0, 1.0)"
+    output_field = FloatField()
+
+
+class _TitlePhrasePostgres(Func):
+    """1 where the title (the vector's A-weighted lexemes, with their positions)
+    holds the words as a phrase, else 0: read from the stored vector, no text re-parsed."""
+
+    output_field = IntegerField()
+
+    def __init__(self, words: str) -> None:
+        super().__init__(F("search_vector"), Value(words))
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: Any, connection: Any, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        vector_sql, vector_params = compiler.compile(self.source_expressions[0])
+        words_sql, words_params = compiler.compile(self.source_expressions[1])
         return (
-            queryset.filter(search_vector=query)
-            .annotate(rank=SearchRank(F("search_vector"), query))
-            .order_by("-rank", "-updated_at")
+            f"CASE WHEN ts_filter({vector_sql}, '{{a}}') @@ phraseto_tsquery('english',"
+            f" {words_sql}) THEN 1 ELSE 0 END",
+            (*vector_params, *words_params),
         )
-    match = Q()
-    for word in text.split()[:8]:
-        match &= (
-            Q(title__icontains=word)
-            | Q(summary__icontains=word)
-            | Q(problem__icontains=word)
-            | Q(proposed_solution__icontains=word)
-            | Q(reference__iexact=word)
-        )
-    return queryset.filter(match)
 
 
 # --- the objects around a proposal ------------------------------------------------------------

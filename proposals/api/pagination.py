@@ -6,6 +6,11 @@ skipped. Here the cursor is the (updated_at, id) of the last row seen, and the
 next page is every row strictly after it: a row updated meanwhile moves to
 the end of the feed, where the client meets it again, and nothing is skipped.
 
+A search (`search`, without `updated_after`) is listed best match first
+instead, the order of Find proposals: `RankedPagination` pages it with the same
+links and shape, its cursor an offset into the ranked rows (a ranking has no
+stable key to walk; a search is read, not synced).
+
 Kept in its own module because settings import it (importing views here would
 make a circular import).
 """
@@ -218,3 +223,68 @@ def _key(row: Any) -> tuple[dt.datetime, str]:
     if isinstance(row, dict):
         return row["updated_at"], str(row["id"])
     return row.updated_at, str(row.pk)
+
+
+class RankedPagination(UpdatedAtCursorPagination):
+    """Pages of a queryset already ordered best match first (`search_proposals`),
+    with the same `next`/`previous` links, cursor parameter and page size as the
+    feed's; the cursor holds the offset of the page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.next_offset: int | None = None
+        self.previous_offset: int | None = None
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Any], request: Request, view: Any = None
+    ) -> list[Any]:
+        self.request = request
+        size = parse_page_size(request)
+        raw_cursor = request.query_params.get(self.cursor_query_param)
+        offset = decode_offset(raw_cursor) if raw_cursor else 0
+        rows = list(queryset[offset : offset + size + 1])
+        more = len(rows) > size
+        self.next_offset = offset + size if more else None
+        self.previous_offset = max(offset - size, 0) if offset > 0 else None
+        return rows[:size]
+
+    def get_next_link(self) -> str | None:
+        return self._offset_link(self.next_offset)
+
+    def get_previous_link(self) -> str | None:
+        return self._offset_link(self.previous_offset)
+
+    def _offset_link(self, offset: int | None) -> str | None:
+        if offset is None or self.request is None:
+            return None
+        params = self.request.query_params.copy()
+        params[self.cursor_query_param] = encode_offset(offset)
+        return (
+            self.request.build_absolute_uri(self.request.path)
+            + "?"
+            + urlencode(sorted(params.lists()), doseq=True)
+        )
+
+
+# Past this many rows a search asks for more words, as Find proposals' count does.
+RANKED_OFFSET_MAX = 10_000
+
+
+def encode_offset(offset: int) -> str:
+    raw = json.dumps({"o": offset}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_offset(value: str) -> int:
+    invalid = ValidationError(
+        {"cursor": ["This cursor is not valid: use the next or previous link"]}
+    )
+    if len(value) > 500:
+        raise invalid
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))["o"]
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+        raise invalid from None
+    if type(offset) is not int or not 0 <= offset <= RANKED_OFFSET_MAX:
+        raise invalid
+    return offset

@@ -41,7 +41,7 @@ from proposals.api import changes, rows
 from proposals.api import serializers as s
 from proposals.api.exceptions import Conflict
 from proposals.api.filters import filter_experiments, filtered, parameters, settled, validated
-from proposals.api.pagination import UpdatedAtCursorPagination
+from proposals.api.pagination import RankedPagination, UpdatedAtCursorPagination
 from proposals.enums import ReportStatus
 from proposals.filters import ApiOutcomeFilter, ApiProposalFilter, report_filters
 from proposals.models import (
@@ -238,12 +238,19 @@ class ProposalViewSet(viewsets.GenericViewSet):
             "Ordered by (`updated_at`, `id`) and paged with cursors. For incremental sync, "
             "start from `updated_after=<newest updated_at seen>` and follow `next` until it "
             "is null. Rows changed in the last API_SETTLING_LAG_SECONDS (default 5) are "
-            "held back until they settle, so no late-committing change is skipped."
+            "held back until they settle, so no late-committing change is skipped. "
+            "With `search` (and no `updated_after`) the rows come best match first, as on "
+            "Find proposals: a title holding the words as a phrase, then rank, then most "
+            "recently updated; a reference finds that proposal alone."
         ),
     )
     def list(self, request: AuthedRequest) -> Response:
         queryset = settled(filtered(ApiProposalFilter, self.get_queryset(), request.query_params))
-        paginator = UpdatedAtCursorPagination()
+        params = request.query_params
+        # A search is listed best match first, in the selector's order (the page's);
+        # `updated_after` asks for the sync order, which is kept.
+        ranked = bool(params.get("search", "").strip()) and "updated_after" not in params
+        paginator = RankedPagination() if ranked else UpdatedAtCursorPagination()
         page = paginator.paginate_queryset(rows.proposal_values(queryset), request)
         return Response(paginator.get_paginated_response_data(rows.shape_proposals(page)))
 

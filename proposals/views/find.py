@@ -3,7 +3,6 @@ with filters, sort and pagination, over what this user may see and nothing else.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -23,7 +22,6 @@ PAGE_SIZE = 20
 # the page itself, so the count stops here; past it the page says "more than"
 # and asks for a narrower search (see CappedPaginator).
 COUNT_CAP = 10_000
-REFERENCE = re.compile(r"^[A-Za-z0-9]+-\d{4}-\d{4,}$")
 
 
 class CappedPaginator(Paginator):
@@ -91,7 +89,7 @@ def find(request: HttpRequest) -> HttpResponse:
     else:
         data = form.cleaned_data if filters.is_bound else {}
         text = (data.get("q") or "").strip()
-        if REFERENCE.match(text):
+        if selectors.REFERENCE_TEXT.match(text):
             match = (
                 selectors.proposals_visible_to(user)
                 .filter(reference=text.upper())

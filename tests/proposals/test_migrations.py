@@ -74,3 +74,18 @@ def test_every_table_the_change_feed_follows_keeps_its_triggers_after_every_migr
             )
         triggered = {row[0] for row in cursor.fetchall()}
     assert set(feed.SOURCES) - triggered == set()
+
+
+@pytest.mark.django_db
+def test_the_sqlite_search_index_keeps_its_triggers_after_every_migration():
+    """The FTS5 index (0016) is kept by triggers on proposals_proposal, which a later
+    migration that rebuilds that table on SQLite drops unless it puts them back."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's search vector is kept by 0002's trigger")
+    search = importlib.import_module("proposals.migrations.0016_search_fts5")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        triggers = {row[0] for row in cursor.fetchall()}
+    expected = {statement.split()[5] for statement in search.sqlite_triggers()}
+    assert expected == {"proposal_fts_ins", "proposal_fts_upd", "proposal_fts_del"}
+    assert expected <= triggers

@@ -479,7 +479,7 @@ def test_proposal_status_values_are_the_spec(client):
     assert Proposal._meta.get_field("status").default == "draft"
 
 
-def test_find_ranks_title_matches_first_and_stems_words(require_postgres, client, alice, bob):
+def test_find_ranks_title_matches_first_and_stems_words(client, alice, bob):
     in_problem = submitted(alice, title="Fleet", problem="We could fly drones over the estate")
     in_title = submitted(alice, title="Drones survey school roofs", problem="Surveys are slow")
     client.force_login(bob)
