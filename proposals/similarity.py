@@ -333,8 +333,7 @@ def _lexical(user: User | AnonymousUser, title: str, exclude: UUID | None) -> di
             .values_list("pk", "rank")[:LEXICAL_CANDIDATES]
         )
         return {pk: float(rank) for pk, rank in rows}
-    match = Q()
-    for word in words:
-        match &= Q(title__icontains=word)
-    found = base.filter(match).order_by("-updated_at").values_list("pk", flat=True)
-    return dict.fromkeys(found[:LEXICAL_CANDIDATES], 1.0)
+    # SQLite (the embedded default, small): the service's own search, FTS5 with bm25.
+    found = selectors.search_proposals(base, " ".join(words))[:LEXICAL_CANDIDATES]
+    # search_proposals annotates each row with its rank (higher is better).
+    return {p.pk: max(float(getattr(p, "search_rank", 0.0)), 0.0) for p in found.only("pk")}
