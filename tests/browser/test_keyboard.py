@@ -86,6 +86,9 @@ def test_propose_an_innovation_from_start_to_finish_with_only_a_keyboard(keyboar
     _press(page, "Continue")
     assert page.title() == page_title("Themes, partners and who can see it")
     _press(page, "Continue")
+    assert page.title() == page_title("Who else is working on this?")
+    _press(page, "Continue")  # no co-authors
+    assert page.title() == page_title("Attach files")
     _press(page, "Continue")  # attachments: none
     assert page.title() == page_title("Check your answers before submitting your proposal")
     _press(page, "Submit proposal")
