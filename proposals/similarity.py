@@ -14,7 +14,7 @@ triage, and the API's `similar/` endpoints):
    one query each for proposals and lessons, and are ranked by
    cosine + LEXICAL_WEIGHT × (lexical rank / best lexical rank).
 
-Exact search costs about 5 ms at 100,000 proposals (256 float32 columns, 100 MB
+Exact search costs about 12 ms at 100,000 proposals (256 float32 columns, 100 MB
 a process); an approximate index (usearch, hnswlib) would be the next step past
 a few hundred thousand. README "Similar proposals" has the measurements.
 """
