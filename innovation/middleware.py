@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 logger = logging.getLogger(__name__)
@@ -87,3 +87,28 @@ class RequestSizeLimitMiddleware:
         # servers close the connection themselves (gunicorn's sync workers after
         # every response, Django's when the body was not read).
         return response
+
+
+class ServicePageNotFoundMiddleware:
+    """The service's own 404 page with DEBUG on too (`make run`, the demo).
+
+    With DEBUG, Django answers a 404 with its technical page (every URL pattern
+    listed), which no newcomer should mistake for the service. A 404 raised by
+    a view is answered here before Django sees it; an address that matches no
+    pattern (`resolver_match` is None) is replaced on the way out. A view that
+    renders its own 404 page, and every API answer, are left alone.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if settings.DEBUG and response.status_code == 404 and request.resolver_match is None:
+            return render(request, "404.html", status=404)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if settings.DEBUG and isinstance(exception, Http404):
+            return render(request, "404.html", status=404)
+        return None

@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # With DEBUG (make run), still the service's own 404 page, not Django's technical one.
+    "innovation.middleware.ServicePageNotFoundMiddleware",
     # Refuses a body over the limit from its Content-Length, before anything reads it
     # (no middleware above reads the body; CSRF's check runs in process_view, later).
     "innovation.middleware.RequestSizeLimitMiddleware",

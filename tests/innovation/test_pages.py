@@ -211,6 +211,23 @@ def test_unknown_page_is_a_govuk_404(client):
 
 
 @pytest.mark.django_db
+def test_the_demo_with_debug_on_shows_the_services_own_404(client, settings, alice):
+    settings.DEBUG = True
+    client.force_login(alice)
+
+    unknown = client.get("/no-such-page/")
+    hidden = client.get("/proposals/DFE-2026-9999/")  # a view's Http404
+    api = client.get("/api/v1/no-such-thing/")
+
+    for response in (unknown, hidden):
+        assert response.status_code == 404
+        assert title_of(response) == page_title("Page not found")
+        assert b"URLconf" not in response.content
+    assert api.status_code == 404
+    assert api["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.django_db
 @pytest.mark.urls("tests.innovation.error_urls")
 @pytest.mark.parametrize(
     ("path", "status", "title"),
