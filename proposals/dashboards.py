@@ -1,9 +1,12 @@
 """Reads for the reviewers', leads' and analysts' dashboards.
 
 Every query here starts from `selectors.proposals_visible_to` (or narrows it to
-a department), and every number is an aggregate the database computes
-(`annotate`/`aggregate`), so a dashboard runs the same few queries whether the
-department has ten proposals or a million.
+a department), and every number is one the database computes, so a dashboard
+runs the same few queries whether the department has ten proposals or a
+million. The review pages read counters and panel figures that triggers keep
+in the writer's transaction (migration 0017: `StatusCount`, `PanelScore`),
+page by position with `window` (no COUNT of the list), and count what has no
+counter only up to COUNT_CAP (`capped_count`: "more than 1,000").
 """
 
 from __future__ import annotations
@@ -40,7 +43,14 @@ from proposals.enums import (
     Recommendation,
     Status,
 )
-from proposals.models import Adoption, Assessment, Experiment, Outcome, Proposal
+from proposals.models import (
+    Adoption,
+    Assessment,
+    Experiment,
+    Outcome,
+    Proposal,
+    StatusCount,
+)
 from proposals.selectors import (
     adoptions_visible_to,
     experiments_visible_to,
@@ -48,13 +58,14 @@ from proposals.selectors import (
     proposals_visible_to,
     published_outcomes_visible_to,
     scores_hidden_filter,
+    scores_hidden_ids,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from accounts.models import User
-    from proposals.filters import LessonFilter, QueueFilter
+    from proposals.filters import DoorFilterSet, LessonFilter, PanelFilter, QueueFilter
 
 
 # --- working days (England and Wales) ---------------------------------------------------------
@@ -107,6 +118,87 @@ def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
+# --- counts that stay cheap at any size --------------------------------------------------------
+
+# A figure that would need counting more rows than this says "more than 1,000":
+# counting stops there, so the page costs the same at any size.
+COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class Total:
+    """How many, or "more than COUNT_CAP" when counting stopped there."""
+
+    count: int
+    more: bool = False
+
+    def __str__(self) -> str:
+        return f"more than {self.count:,}" if self.more else f"{self.count:,}"
+
+
+def capped_count(queryset: QuerySet[Any]) -> Total:
+    """Count at most COUNT_CAP + 1 rows (1 query, bounded work)."""
+    n = queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
+    return Total(COUNT_CAP, more=True) if n > COUNT_CAP else Total(n)
+
+
+@dataclass(frozen=True)
+class Window:
+    """One page of a list paged by position alone: the page's rows, and whether a
+    next page exists (one row more was read), without counting the list."""
+
+    rows: list[Any]
+    number: int
+    size: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def start_index(self) -> int:
+        """The first row's position in the whole list (1-based)."""
+        return (self.number - 1) * self.size + 1
+
+
+def page_number(value: str | None) -> int:
+    """?page=…: a positive whole number; anything else is the first page."""
+    try:
+        number = int(value or 1)
+    except ValueError:
+        return 1
+    return number if 1 <= number <= 100_000 else 1
+
+
+def window(queryset: QuerySet[Any], page: str | None, size: int) -> Window:
+    """The page's rows in one query (LIMIT size + 1 OFFSET …): the work grows with
+    the page asked for, never with the list."""
+    number = page_number(page)
+    start = (number - 1) * size
+    rows = list(queryset[start : start + size + 1])
+    return Window(rows=rows[:size], number=number, size=size, has_next=len(rows) > size)
+
+
+def narrowing(filters: DoorFilterSet | None) -> bool:
+    """Whether the door's form holds a valid value that narrows the list."""
+    if filters is None or not filters.is_bound:
+        return False
+    filters.errors  # noqa: B018 -- validates the form, so cleaned_data exists
+    return any(
+        not _blank(value)
+        for name, value in filters.form.cleaned_data.items()
+        if name in filters.filters
+    )
+
+
+def _blank(value: Any) -> bool:
+    # Several chosen rows arrive as a queryset; none chosen as an empty one (no query).
+    if isinstance(value, QuerySet):
+        return value.query.is_empty()
+    return value in (None, "", [], False)
+
+
 # --- the triage dashboard ---------------------------------------------------------------------
 
 
@@ -122,16 +214,19 @@ def department_proposals(user: User) -> QuerySet[Proposal]:
     return Proposal.objects.filter(department_id=user.department_id).exclude(status=Status.DRAFT)
 
 
-def status_counts(user: User) -> list[dict[str, Any]]:
-    """Counts of the department's proposals by status, in the lifecycle's order (1 query)."""
-    rows = dict(
-        department_proposals(user)
-        .exclude(status=Status.DRAFT)
-        .order_by()
-        .values_list("status")
-        .annotate(n=Count("*"))
-        .values_list("status", "n")
+def _counts(department_id: int) -> dict[str, int]:
+    """The department's counter rows (proposals_status_count, kept by triggers)."""
+    return dict(
+        StatusCount.objects.filter(department_id=department_id).values_list("status", "count")
     )
+
+
+def status_counts(user: User) -> list[dict[str, Any]]:
+    """The department's proposals by status, in the lifecycle's order (1 query).
+
+    From the counter table that triggers keep in the writer's transaction
+    (migration 0017), so the figures are exact and cost a dozen rows to read."""
+    rows = _counts(user.department_id)
     return [
         {"status": status, "label": status.label, "count": rows.get(status.value, 0)}
         for status in Status
@@ -160,14 +255,19 @@ def triage_queue(
 
 def queue_summary(
     user: User, filters: QueueFilter | None = None, *, today: dt.date | None = None
-) -> dict:
-    """How many wait for triage and how many of those are overdue (1 query)."""
+) -> dict[str, Total]:
+    """How many wait for triage and how many of those are overdue (2 queries).
+
+    The whole queue's size is the counter's; a filtered one, and the overdue,
+    are counted up to COUNT_CAP ("more than 1,000")."""
     today = today or timezone.localdate()
     boundary = _start_of(overdue_before(today, user.department.triage_target_days))
     queryset = _filter_queue(department_proposals(user).filter(status=Status.SUBMITTED), filters)
-    return queryset.order_by().aggregate(
-        total=Count("*"), overdue=Count("status", filter=Q(submitted_at__lt=boundary))
-    )
+    if narrowing(filters):
+        total = capped_count(queryset)
+    else:
+        total = Total(_counts(user.department_id).get(Status.SUBMITTED.value, 0))
+    return {"total": total, "overdue": capped_count(queryset.filter(submitted_at__lt=boundary))}
 
 
 def with_age(rows: list[Proposal], today: dt.date | None = None) -> list[Proposal]:
@@ -203,14 +303,18 @@ def assigned_to(user: User) -> QuerySet[Assessment]:
 def with_panel_scores(
     queryset: QuerySet[Proposal], threshold: Decimal, viewer: User
 ) -> QuerySet[Proposal]:
-    """Annotate the panel-sheet numbers as `viewer` may read them, all in SQL.
+    """Annotate the panel-sheet numbers as `viewer` may read them, from the assessments.
 
-    mean_score = mean of the submitted assessments' weighted scores (each from
-    scoring.weighted_score); spread = max − min; `flagged` when the spread is
-    above the department's moderation threshold. Where the viewer may not read
-    the assessments yet (`selectors.scores_hidden_filter`: they wrote the
-    proposal, or have their own assessment still to submit) every figure is
-    empty and `scores_hidden` says why, so scoring stays independent.
+    For one proposal (its page, the decision page); the sheet reads the same
+    figures from proposals_panel_score (`panel_sheet`), which the database
+    computes with the same rules (tests/proposals/test_review_scale.py checks
+    they agree). mean_score = mean of the submitted assessments' weighted
+    scores (each from scoring.weighted_score); spread = max − min; `flagged`
+    when the spread is above the department's moderation threshold. Where the
+    viewer may not read the assessments yet (`selectors.scores_hidden_filter`:
+    they wrote the proposal, or have their own assessment still to submit)
+    every figure is empty and `scores_hidden` says why, so scoring stays
+    independent.
     """
     hidden = scores_hidden_filter(viewer)
     submitted = Q(assessments__submitted_at__isnull=False, scores_hidden=False)
@@ -243,17 +347,70 @@ def with_panel_scores(
     )
 
 
-def panel_sheet(user: User) -> QuerySet[Proposal]:
-    """The department's proposals in review, ranked by mean weighted score."""
+# How many of the proposals whose scores the lead may not read yet the sheet lists.
+HIDDEN_SHOWN = 50
+
+
+def _in_panel(user: User) -> QuerySet[Proposal]:
+    """The department's proposals in review, as rows of proposals_panel_score."""
+    return Proposal.objects.filter(panel_score__department_id=user.department_id)
+
+
+def panel_sheet(user: User, filters: PanelFilter | None = None) -> QuerySet[Proposal]:
+    """The department's proposals in review whose scores `user` may read, ranked by
+    mean weighted score (unscored last, then oldest first).
+
+    Read from proposals_panel_score, which triggers keep (migration 0017), in
+    the order of its index: a page is an index walk, whatever the department's
+    size. The proposals whose scores the user may not read yet are not ranked
+    here (their place would tell their score): `panel_hidden` lists them.
+    """
+    department = user.department
+    decimal: DecimalField[Any, Any] = DecimalField(max_digits=6, decimal_places=3)
+    queryset = _in_panel(user).exclude(pk__in=scores_hidden_ids(user))
+    if filters is not None:
+        queryset = filters.narrow(queryset)
     return (
-        with_panel_scores(
-            department_proposals(user).filter(status=Status.IN_REVIEW),
-            user.department.moderation_threshold,
-            user,
+        queryset.select_related("submitter")
+        .annotate(
+            scores_hidden=Value(False),
+            mean_score=F("panel_score__mean_score"),
+            assessments_done=F("panel_score__assessments_done"),
+            fund=F("panel_score__fund"),
+            do_not_fund=F("panel_score__do_not_fund"),
+            conflicts=F("panel_score__conflicts"),
+            spread=Coalesce(
+                F("panel_score__max_score") - F("panel_score__min_score"),
+                Value(Decimal(0)),
+                output_field=decimal,
+            ),
         )
-        .select_related("submitter")
-        .order_by(F("mean_score").desc(nulls_last=True), "submitted_at", "reference")
+        .annotate(
+            flagged=Case(When(spread__gt=department.moderation_threshold, then=True), default=False)
+        )
+        .order_by(
+            "-panel_score__rank_score", "panel_score__submitted_at", "panel_score__proposal_id"
+        )
     )
+
+
+def panel_hidden(user: User) -> list[Proposal]:
+    """The department's proposals in review whose scores `user` may not read yet
+    (they wrote it, or have their own assessment to submit), oldest first, at
+    most HIDDEN_SHOWN: found from the user's side (`selectors.scores_hidden_ids`)."""
+    return list(
+        _in_panel(user)
+        .filter(pk__in=scores_hidden_ids(user))
+        .order_by("panel_score__submitted_at", "pk")[:HIDDEN_SHOWN]
+    )
+
+
+def panel_total(user: User, filters: PanelFilter | None = None) -> Total:
+    """How many proposals are in review (the counter), or match the filters (capped)."""
+    if narrowing(filters):
+        assert filters is not None
+        return capped_count(filters.narrow(_in_panel(user)))
+    return Total(_counts(user.department_id).get(Status.IN_REVIEW.value, 0))
 
 
 def panel_row(proposal: Proposal, viewer: User) -> dict[str, Any] | None:

@@ -25,14 +25,14 @@ from typing import Any, ClassVar
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import Department
 from proposals.enums import CostBand, OutcomeResult, Status
 from proposals.fields import GovukDateField
-from proposals.models import Challenge, Outcome, Proposal, Theme
+from proposals.models import Assignment, Challenge, Outcome, Proposal, Theme
 from proposals.selectors import search_proposals
 
 SEARCH_MAX = 200
@@ -48,6 +48,7 @@ MESSAGES = {
     "challenge": "Select a challenge from the list",
     "cost_band": "Select an estimated cost from the list",
     "result": "Select a result from the list",
+    "stage": "Select a stage from the list",
     "date": "Enter a real date, like 2026-03-27",
     "datetime": "Enter a date and time with a time zone, like 2026-11-28T09:30:00Z",
 }
@@ -400,6 +401,69 @@ class QueueFilter(ProposalFilter):
         self.filters["challenge"].extra["queryset"] = Challenge.objects.filter(
             Q(department=department) | Q(department__isnull=True)
         ).order_by("title")
+
+
+PANEL_STAGES = (
+    ("", "Any stage"),
+    ("unscored", "Not yet scored"),
+    ("awaiting", "Awaiting assessments"),
+    ("moderation", "Needs moderation"),
+    ("ready", "Ready to decide"),
+)
+
+
+class PanelFilter(ProposalFilter):
+    """The panel sheet (/review/panel/): the department's proposals in review, read
+    from proposals_panel_score (its figures are that table's columns). Each filter
+    keeps to an index: the stage to the sheet's ranking index, a theme to the
+    themes table's (proposal, theme) key, "assigned to me" to the person's
+    assignments."""
+
+    parameters = ("stage", "theme", "assigned")
+    options = {
+        "theme": {"widget": forms.Select, "blank": "Any theme", "help_text": ""},
+    }
+
+    stage = FieldFilter(
+        Choice,
+        method="filter_stage",
+        label="Stage",
+        choices=PANEL_STAGES,
+        error_messages={"invalid_choice": MESSAGES["stage"]},
+    )
+    assigned = FieldFilter(
+        forms.BooleanField, method="filter_assigned", label="Only proposals assigned to me"
+    )
+
+    def __init__(self, *args: Any, department: Department, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.department = department
+
+    def filter_stage(self, queryset: QuerySet[Proposal], name: str, value: str) -> Any:
+        needed = self.department.min_assessments
+        spread = F("panel_score__max_score") - F("panel_score__min_score")
+        flagged = Q(panel_spread__gt=self.department.moderation_threshold)
+        if value == "unscored":
+            return queryset.filter(panel_score__rank_score=0)
+        if value == "awaiting":
+            return queryset.filter(panel_score__assessments_done__lt=needed)
+        if value == "moderation":
+            return queryset.alias(panel_spread=spread).filter(flagged)
+        if value == "ready":
+            return (
+                queryset.alias(panel_spread=spread)
+                .filter(panel_score__assessments_done__gte=needed)
+                .exclude(flagged)
+            )
+        return queryset
+
+    def filter_assigned(self, queryset: QuerySet[Proposal], name: str, value: bool) -> Any:
+        user = getattr(self.request, "user", None)
+        if not value or user is None:
+            return queryset
+        return queryset.filter(
+            pk__in=Assignment.objects.filter(reviewer_id=user.pk).values("proposal_id")
+        )
 
 
 class ApiProposalFilter(ProposalFilter):

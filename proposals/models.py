@@ -841,3 +841,64 @@ class ChangeAudience(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} saw {self.proposal_id}"
+
+
+# --- the review dashboards' figures, kept by the database (migration 0017) -------------------
+#
+# Nothing in Python writes these tables: triggers on proposals_proposal and
+# proposals_assessment keep them in the same transaction as the change, whatever
+# makes it (a service, a bulk load, the admin), so a dashboard reads a handful of
+# rows instead of counting or ranking a department's millions.
+
+
+class StatusCount(models.Model):
+    """How many of a department's proposals are in a status (drafts included)."""
+
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20, choices=Status.choices)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "proposals_status_count"
+        constraints = [
+            # The triggers' upsert key.
+            models.UniqueConstraint(fields=["department", "status"], name="status_count_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department_id} {self.status}: {self.count}"
+
+
+class PanelScore(models.Model):
+    """A proposal in review's panel-sheet figures: one row while it is in review.
+
+    `rank_score` is the mean weighted score, or 0 before anyone has scored (the
+    scores run from 1 to 5), so the sheet's order is one index walk.
+    """
+
+    proposal = models.OneToOneField(
+        Proposal, primary_key=True, on_delete=models.CASCADE, related_name="panel_score"
+    )
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    submitted_at = models.DateTimeField(null=True)
+    rank_score = models.DecimalField(max_digits=6, decimal_places=3, default=0)
+    mean_score = models.DecimalField(max_digits=6, decimal_places=3, null=True)
+    max_score = models.DecimalField(max_digits=5, decimal_places=3, null=True)
+    min_score = models.DecimalField(max_digits=5, decimal_places=3, null=True)
+    assessments_done = models.PositiveIntegerField(default=0)
+    fund = models.PositiveIntegerField(default=0)
+    do_not_fund = models.PositiveIntegerField(default=0)
+    conflicts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "proposals_panel_score"
+        indexes = [
+            # The sheet's order (and "not yet scored": rank_score = 0).
+            models.Index(
+                fields=["department", "-rank_score", "submitted_at", "proposal"],
+                name="panel_score_rank_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id}: {self.mean_score}"

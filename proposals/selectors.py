@@ -455,21 +455,30 @@ def latest_decision(user: User | AnonymousUser) -> QuerySet[Decision]:
     )
 
 
-def scores_hidden_filter(user: User) -> Q:
-    """A Q on Proposal: the proposals whose assessments (and the panel's mean,
-    spread and recommendations) this panel member may not read yet: those they
-    wrote, and those whose assessment they have still to submit."""
+def scores_hidden_ids(user: User) -> QuerySet[Any]:
+    """The ids of the proposals whose assessments (and the panel's mean, spread and
+    recommendations) this panel member may not read yet: those they wrote or
+    co-wrote, and those whose assessment they have still to submit.
+
+    Found from the person's side (their proposals, co-authorships and open
+    assessments, each by an index), so it is a short list however many
+    proposals a department has."""
     return (
-        Q(submitter_id=user.pk)
-        | Exists(
-            Proposal.co_authors.through.objects.filter(proposal_id=OuterRef("pk"), user_id=user.pk)
-        )
-        | Exists(
-            Assessment.objects.filter(
-                proposal_id=OuterRef("pk"), assessor_id=user.pk, submitted_at__isnull=True
-            )
+        Proposal.objects.filter(submitter_id=user.pk)
+        .values("pk")
+        .union(
+            Proposal.co_authors.through.objects.filter(user_id=user.pk).values("proposal_id"),
+            Assessment.objects.filter(assessor_id=user.pk, submitted_at__isnull=True).values(
+                "proposal_id"
+            ),
+            all=True,
         )
     )
+
+
+def scores_hidden_filter(user: User) -> Q:
+    """`scores_hidden_ids` as a Q on Proposal."""
+    return Q(pk__in=scores_hidden_ids(user))
 
 
 def assessment_filter(user: User | AnonymousUser) -> Q | None:

@@ -13,7 +13,6 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -22,7 +21,7 @@ from accounts.models import User
 from proposals import dashboards, selectors, services, similarity, workflow
 from proposals import permissions as perms
 from proposals.exceptions import InvalidTransition, RefusalKind
-from proposals.filters import QueueFilter
+from proposals.filters import PanelFilter, QueueFilter
 from proposals.forms.common import add_service_errors
 from proposals.forms.review import (
     AcceptForm,
@@ -98,8 +97,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
     filter_form = filters.form
     queue = dashboards.triage_queue(user, filters)
-    page = Paginator(queue, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = dashboards.with_age(list(page.object_list))
+    page = dashboards.window(queue, request.GET.get("page"), QUEUE_PAGE_SIZE)
+    rows = dashboards.with_age(page.rows)
     panel = User.objects.panel_of(department.pk)
 
     status = 200
@@ -144,7 +143,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "counts": dashboards.status_counts(user),
         "summary": dashboards.queue_summary(user, filters),
         "filter_form": filter_form,
-        "page_obj": page,
+        "page": page,
+        **page_links(request, page),
         "rows": rows,
         "assigned": list(dashboards.assigned_to(user)[:ASSIGNED_SHOWN]),
         "bulk_form": bulk_form,
@@ -307,19 +307,48 @@ def _flagged(user: User, proposal: Proposal) -> dict[str, Any] | None:
 
 @login_required
 def panel_sheet(request: HttpRequest) -> HttpResponse:
-    """The ranked panel sheet of the lead's department."""
+    """The ranked panel sheet of the lead's department, filtered and paged."""
     _require_lead(request)
     user = current_user(request)
-    # Paged like every other list: a department with thousands in review still
-    # gets a page of 25, ranked across all of them.
-    page = Paginator(dashboards.panel_sheet(user), QUEUE_PAGE_SIZE).get_page(
-        request.GET.get("page")
+    filters = PanelFilter(
+        request.GET or None,
+        queryset=Proposal.objects.none(),
+        request=request,
+        department=user.department,
+    )
+    # Paged like every other list, by position (no count of the list): a
+    # department with thousands in review gets a page of 25, ranked across all.
+    page = dashboards.window(
+        dashboards.panel_sheet(user, filters), request.GET.get("page"), QUEUE_PAGE_SIZE
     )
     return render(
         request,
         "review/panel.html",
-        {"rows": page.object_list, "page_obj": page, "department": user.department},
+        {
+            "rows": page.rows,
+            "page": page,
+            **page_links(request, page),
+            "total": dashboards.panel_total(user, filters),
+            "hidden": dashboards.panel_hidden(user),
+            "filter_form": filters.form,
+            "filtered": dashboards.narrowing(filters),
+            "department": user.department,
+        },
     )
+
+
+def page_links(request: HttpRequest, page: dashboards.Window) -> dict[str, str]:
+    """The previous and next pages' addresses, with the filters kept."""
+    links = {}
+    for key, number, wanted in (
+        ("previous_url", page.number - 1, page.has_previous),
+        ("next_url", page.number + 1, page.has_next),
+    ):
+        if wanted:
+            query = request.GET.copy()
+            query["page"] = str(number)
+            links[key] = f"{request.path}?{query.urlencode()}"
+    return links
 
 
 @login_required

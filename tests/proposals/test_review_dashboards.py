@@ -221,7 +221,10 @@ def test_panel_sheet_is_paged_and_ranked_across_pages_in_a_fixed_number_of_queri
     second = client.get("/review/panel/?page=2").content.decode()
     assert first.count('<tr class="govuk-table__row">') == 1 + 25  # the header, a page
     assert second.count('<tr class="govuk-table__row">') == 1 + 5
-    assert 'class="govuk-pagination"' in first
+    # Paged by position (no count of the sheet): previous and next, filters kept.
+    assert 'class="govuk-pagination govuk-pagination--block"' in first
+    assert 'href="/review/panel/?page=2" rel="next"' in first
+    assert 'rel="prev"' in second and 'rel="next"' not in second
     # Ranks run on: the second page starts at 26.
     assert '<td class="govuk-table__cell govuk-table__cell--numeric">26</td>' in second
 
