@@ -254,17 +254,24 @@ def triage_queue(
 
 
 def queue_summary(
-    user: User, filters: QueueFilter | None = None, *, today: dt.date | None = None
+    user: User,
+    filters: QueueFilter | None = None,
+    *,
+    counts: list[dict[str, Any]] | None = None,
+    today: dt.date | None = None,
 ) -> dict[str, Total]:
-    """How many wait for triage and how many of those are overdue (2 queries).
+    """How many wait for triage and how many of those are overdue.
 
-    The whole queue's size is the counter's; a filtered one, and the overdue,
-    are counted up to COUNT_CAP ("more than 1,000")."""
+    The whole queue's size is the counter's (from `counts`, the page's
+    `status_counts`, when given: no second read); a filtered one, and the
+    overdue, are counted up to COUNT_CAP ("more than 1,000")."""
     today = today or timezone.localdate()
     boundary = _start_of(overdue_before(today, user.department.triage_target_days))
     queryset = _filter_queue(department_proposals(user).filter(status=Status.SUBMITTED), filters)
     if narrowing(filters):
         total = capped_count(queryset)
+    elif counts is not None:
+        total = Total(next(row["count"] for row in counts if row["status"] == Status.SUBMITTED))
     else:
         total = Total(_counts(user.department_id).get(Status.SUBMITTED.value, 0))
     return {"total": total, "overdue": capped_count(queryset.filter(submitted_at__lt=boundary))}

@@ -437,12 +437,12 @@ class PanelFilter(ProposalFilter):
 
     def __init__(self, *args: Any, department: Department, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.department = department
+        self.panel_department = department
 
     def filter_stage(self, queryset: QuerySet[Proposal], name: str, value: str) -> Any:
-        needed = self.department.min_assessments
+        needed = self.panel_department.min_assessments
         spread = F("panel_score__max_score") - F("panel_score__min_score")
-        flagged = Q(panel_spread__gt=self.department.moderation_threshold)
+        flagged = Q(panel_spread__gt=self.panel_department.moderation_threshold)
         if value == "unscored":
             return queryset.filter(panel_score__rank_score=0)
         if value == "awaiting":

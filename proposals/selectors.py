@@ -463,14 +463,18 @@ def scores_hidden_ids(user: User) -> QuerySet[Any]:
     Found from the person's side (their proposals, co-authorships and open
     assessments, each by an index), so it is a short list however many
     proposals a department has."""
+    # Unordered parts: a compound SELECT takes no ORDER BY inside (SQLite refuses it).
     return (
         Proposal.objects.filter(submitter_id=user.pk)
+        .order_by()
         .values("pk")
         .union(
-            Proposal.co_authors.through.objects.filter(user_id=user.pk).values("proposal_id"),
-            Assessment.objects.filter(assessor_id=user.pk, submitted_at__isnull=True).values(
-                "proposal_id"
-            ),
+            Proposal.co_authors.through.objects.filter(user_id=user.pk)
+            .order_by()
+            .values("proposal_id"),
+            Assessment.objects.filter(assessor_id=user.pk, submitted_at__isnull=True)
+            .order_by()
+            .values("proposal_id"),
             all=True,
         )
     )

@@ -277,8 +277,14 @@ END""",
 
 
 def sqlite_drop_triggers() -> list[str]:
-    names = ("proposal_ins", "proposal_del", "proposal_upd")
-    names += ("assessment_ins", "assessment_del", "assessment_upd")
+    names = [
+        "proposal_ins",
+        "proposal_del",
+        "proposal_upd",
+        "assessment_ins",
+        "assessment_del",
+        "assessment_upd",
+    ]
     return [f"DROP TRIGGER IF EXISTS review_{name}" for name in names]
 
 

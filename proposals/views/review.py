@@ -138,10 +138,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     else:
         bulk_form = BulkAcceptForm(panel=panel, references=[])
 
+    counts = dashboards.status_counts(user)
     context = {
         "department": department,
-        "counts": dashboards.status_counts(user),
-        "summary": dashboards.queue_summary(user, filters),
+        "counts": counts,
+        "summary": dashboards.queue_summary(user, filters, counts=counts),
         "filter_form": filter_form,
         "page": page,
         **page_links(request, page),
