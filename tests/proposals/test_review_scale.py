@@ -302,3 +302,24 @@ def test_pages_keep_their_filters_and_counts_stop_at_the_cap(monkeypatch, alice,
     assert (
         "30 waiting, more than 3 over the target" in _client(rita).get("/review/").content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_the_counting_triggers_are_in_place():
+    """A later migration that rebuilds a table on SQLite drops its triggers: this says so."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            expected = {
+                f"review_{table}_{op}"
+                for table in ("proposal", "assessment")
+                for op in ("ins", "del", "upd")
+            }
+        else:
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+            expected = {
+                f"proposals_{kind}_{op}"
+                for kind in ("review", "panel")
+                for op in ("ins", "del", "upd")
+            }
+        assert expected <= {row[0] for row in cursor.fetchall()}
