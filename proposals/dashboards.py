@@ -55,7 +55,6 @@ from proposals.selectors import (
     adoptions_visible_to,
     experiments_visible_to,
     met_target,
-    proposals_visible_to,
     published_outcomes_visible_to,
     scores_hidden_filter,
     scores_hidden_ids,
@@ -290,17 +289,25 @@ def with_age(rows: list[Proposal], today: dt.date | None = None) -> list[Proposa
 
 
 def assigned_to(user: User) -> QuerySet[Assessment]:
-    """Assessments waiting for this reviewer: not submitted, no conflict, still in review."""
+    """Assessments waiting for this reviewer: not submitted, no conflict, on their
+    department's proposals still in review, oldest assignment first.
+
+    The department filter, not the visibility rule, as for `department_proposals`
+    (and only a department's reviewers may assess its proposals:
+    `perms.is_department_reviewer`). Ordered by when the assessment was asked
+    for, so the list is a walk of the person's open assessments by the
+    `assessment_open_idx` index, stopping at the page, however many they have.
+    """
     return (
         Assessment.objects.filter(
             assessor=user,
             submitted_at__isnull=True,
             proposal__status=Status.IN_REVIEW,
-            proposal__in=proposals_visible_to(user),
+            proposal__department_id=user.department_id,
         )
         .exclude(conflict_declared=True)
         .select_related("proposal")
-        .order_by("proposal__submitted_at")
+        .order_by("created_at", "pk")
     )
 
 
@@ -374,7 +381,9 @@ def panel_sheet(user: User, filters: PanelFilter | None = None) -> QuerySet[Prop
     """
     department = user.department
     decimal: DecimalField[Any, Any] = DecimalField(max_digits=6, decimal_places=3)
-    queryset = _in_panel(user).exclude(pk__in=scores_hidden_ids(user))
+    # Asked row by row as the index is walked: a page is ~25 probes, however many
+    # proposals the person wrote or has still to assess.
+    queryset = _in_panel(user).exclude(scores_hidden_filter(user))
     if filters is not None:
         queryset = filters.narrow(queryset)
     return (

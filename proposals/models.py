@@ -297,7 +297,15 @@ class Assessment(models.Model):
                 name="assessment_weighted_range",
             ),
         ]
-        indexes = [models.Index(fields=["proposal", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["proposal", "submitted_at"]),
+            # "Assigned to you" (dashboards.assigned_to): a person's open ones, oldest first.
+            models.Index(
+                fields=["assessor", "created_at", "id"],
+                condition=Q(submitted_at__isnull=True),
+                name="assessment_open_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Assessment by {self.assessor_id} of {self.proposal_id}"

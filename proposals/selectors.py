@@ -481,8 +481,20 @@ def scores_hidden_ids(user: User) -> QuerySet[Any]:
 
 
 def scores_hidden_filter(user: User) -> Q:
-    """`scores_hidden_ids` as a Q on Proposal."""
-    return Q(pk__in=scores_hidden_ids(user))
+    """`scores_hidden_ids` as a Q on Proposal, asked of each row (an index probe
+    each): the cheaper form where the rows are few or walked in order — one
+    proposal's figures, a page of the panel sheet."""
+    return (
+        Q(submitter_id=user.pk)
+        | Exists(
+            Proposal.co_authors.through.objects.filter(proposal_id=OuterRef("pk"), user_id=user.pk)
+        )
+        | Exists(
+            Assessment.objects.filter(
+                proposal_id=OuterRef("pk"), assessor_id=user.pk, submitted_at__isnull=True
+            )
+        )
+    )
 
 
 def assessment_filter(user: User | AnonymousUser) -> Q | None:

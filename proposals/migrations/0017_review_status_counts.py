@@ -428,5 +428,13 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.AddIndex(
+            model_name="assessment",
+            index=models.Index(
+                condition=models.Q(("submitted_at__isnull", True)),
+                fields=["assessor", "created_at", "id"],
+                name="assessment_open_idx",
+            ),
+        ),
         migrations.RunPython(forwards, backwards),
     ]
