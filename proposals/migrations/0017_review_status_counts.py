@@ -164,6 +164,8 @@ INSERT INTO proposals_panel_score
   SELECT id, department_id, submitted_at, 0, 0, 0, 0, 0 FROM proposals_proposal
   WHERE status = 'in_review';
 SELECT proposals_panel_refresh(ARRAY(SELECT proposal_id FROM proposals_panel_score));
+ANALYZE proposals_status_count;
+ANALYZE proposals_panel_score;
 """
 
 # --- SQLite ------------------------------------------------------------------------------------
