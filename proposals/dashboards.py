@@ -48,6 +48,7 @@ from proposals.models import (
     Assessment,
     Experiment,
     Outcome,
+    PanelScore,
     Proposal,
     StatusCount,
 )
@@ -425,7 +426,11 @@ def panel_total(user: User, filters: PanelFilter | None = None) -> Total:
     """How many proposals are in review (the counter), or match the filters (capped)."""
     if narrowing(filters):
         assert filters is not None
-        return capped_count(filters.narrow(_in_panel(user)))
+        # Counted on the panel rows alone (their index), not joined to the proposals:
+        # every filter reads a PanelScore column or the proposal's id.
+        return capped_count(
+            filters.narrow(PanelScore.objects.filter(department_id=user.department_id))
+        )
     return Total(_counts(user.department_id).get(Status.IN_REVIEW.value, 0))
 
 

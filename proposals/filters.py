@@ -32,7 +32,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import Department
 from proposals.enums import CostBand, OutcomeResult, Status
 from proposals.fields import GovukDateField
-from proposals.models import Assignment, Challenge, Outcome, Proposal, Theme
+from proposals.models import Assignment, Challenge, Outcome, PanelScore, Proposal, Theme
 from proposals.selectors import search_proposals
 
 SEARCH_MAX = 200
@@ -439,20 +439,24 @@ class PanelFilter(ProposalFilter):
         super().__init__(*args, **kwargs)
         self.panel_department = department
 
-    def filter_stage(self, queryset: QuerySet[Proposal], name: str, value: str) -> Any:
+    def filter_stage(self, queryset: QuerySet[Any], name: str, value: str) -> Any:
+        # Proposals (the sheet's rows) or their PanelScore rows themselves (a count
+        # that need not read the proposals): the same columns either way.
+        via = "" if queryset.model is PanelScore else "panel_score__"
         needed = self.panel_department.min_assessments
-        spread = F("panel_score__max_score") - F("panel_score__min_score")
+        spread = F(f"{via}max_score") - F(f"{via}min_score")
         flagged = Q(panel_spread__gt=self.panel_department.moderation_threshold)
+        done = f"{via}assessments_done"
         if value == "unscored":
-            return queryset.filter(panel_score__rank_score=0)
+            return queryset.filter(**{f"{via}rank_score": 0})
         if value == "awaiting":
-            return queryset.filter(panel_score__assessments_done__lt=needed)
+            return queryset.filter(**{f"{done}__lt": needed})
         if value == "moderation":
             return queryset.alias(panel_spread=spread).filter(flagged)
         if value == "ready":
             return (
                 queryset.alias(panel_spread=spread)
-                .filter(panel_score__assessments_done__gte=needed)
+                .filter(**{f"{done}__gte": needed})
                 .exclude(flagged)
             )
         return queryset
@@ -461,8 +465,11 @@ class PanelFilter(ProposalFilter):
         user = getattr(self.request, "user", None)
         if not value or user is None:
             return queryset
+        # Asked of each row as the sheet's index is walked, by the (proposal,
+        # reviewer) key: a person's assignments over the years are many more than
+        # a page.
         return queryset.filter(
-            pk__in=Assignment.objects.filter(reviewer_id=user.pk).values("proposal_id")
+            Exists(Assignment.objects.filter(proposal_id=OuterRef("pk"), reviewer_id=user.pk))
         )
 
 
