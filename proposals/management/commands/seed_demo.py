@@ -160,6 +160,9 @@ class Command(BaseCommand):
                         sequence.save(update_fields=["last_number"])
                 if made:
                     self._reset_sequences()
+                if load is not None and options.get("verbosity", 1) > 1:
+                    for step, seconds in load.timings.items():
+                        self.stdout.write(f"  {seconds:7.1f}s  {step}")
         except DatabaseError as error:
             raise CommandError(
                 f"seed_demo could not write the demo data, so it wrote nothing: {error}"
@@ -171,11 +174,14 @@ class Command(BaseCommand):
             # VACUUM ANALYZE and 146 ms after. VACUUM cannot run in a transaction
             # (as under a test), where statistics alone are refreshed. (A fresh
             # load has analysed its tables already.)
+            vacuumed = time.monotonic()
             with connection.cursor() as cursor:
                 if not connection.in_atomic_block:
                     cursor.execute("VACUUM" if fresh else "VACUUM ANALYZE")
                 elif not fresh:
                     cursor.execute("ANALYZE")
+            if options.get("verbosity", 1) > 1:
+                self.stdout.write(f"  {time.monotonic() - vacuumed:7.1f}s  vacuum")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Proposal.objects.count():,} proposals "

@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import queue
 import threading
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -215,6 +216,9 @@ class FreshLoad:
         self.failure: BaseException | None = None
         self.thread: threading.Thread | None = None
         self.raw: Any = None
+        # Seconds per step (`seed_demo -v 2` prints them): the writer's are its own
+        # thread's, so they overlap the seed's.
+        self.timings: dict[str, float] = defaultdict(float)
 
     @staticmethod
     def applies() -> bool:
@@ -241,7 +245,7 @@ class FreshLoad:
 
     def start(self) -> None:
         quote = self.db.ops.quote_name
-        with self.db.cursor() as cursor:
+        with self._timed("drop indexes, constraints and triggers"), self.db.cursor() as cursor:
             cursor.execute(f"SET LOCAL maintenance_work_mem = '{self.MAINTENANCE_WORK_MEM}'")
             # Foreign keys first: a unique index may be what one of them refers to.
             cursor.execute(
@@ -310,12 +314,13 @@ class FreshLoad:
     def write(self, rows: Rows) -> None:
         """Hand a chunk's rows to the writer (waits while it writes the previous one)."""
         self._raise_failure()
-        while True:
-            try:
-                self.chunks.put(rows, timeout=1)
-                return
-            except queue.Full:
-                self._raise_failure()
+        with self._timed("seed waiting for the writer"):
+            while True:
+                try:
+                    self.chunks.put(rows, timeout=1)
+                    return
+                except queue.Full:
+                    self._raise_failure()
 
     def _writer(self) -> None:
         raw = self.raw
@@ -329,54 +334,65 @@ class FreshLoad:
                 self.failure = error
 
     def _write_chunk(self, cursor: Any, rows: Rows) -> None:
-        quote = self.db.ops.quote_name
-        proposal_stage, support_stage = quote(self._stage(Proposal)), quote(self._stage(Support))
         proposals, supports = rows.pop(Proposal, []), rows.pop(Support, [])
         if supports:
-            fields = self._fields(Support, supports[0])
-            copy_rows(cursor, self.db, support_stage, fields, supports)
-            columns = ", ".join(quote(f.column) for f in fields)
-            cursor.execute(
-                f"INSERT INTO {quote(Support._meta.db_table)} ({columns}) "
-                f"SELECT {columns} FROM {support_stage}"
-            )
+            with self._timed("writer: supports (staged)"):
+                self._stage_supports(cursor, supports)
         if proposals:
-            fields = [
-                f
-                for f in self._fields(Proposal, proposals[0])
-                if f.attname not in {"search_vector", "support_count"}
-            ]
-            copy_rows(cursor, self.db, proposal_stage, fields, proposals)
-            columns = ", ".join(quote(f.column) for f in fields)
-            values = ", ".join(f"p.{quote(f.column)}" for f in fields)
-            cursor.execute(
-                f"""INSERT INTO {quote(Proposal._meta.db_table)}
-                    ({columns}, search_vector, support_count)
-                SELECT {values},
-                  proposals_search_document(p.reference, p.title, p.summary, p.problem,
-                    p.who_has_the_problem, p.proposed_solution, p.expected_benefits),
-                  coalesce(s.n, 0)
-                FROM {proposal_stage} p
-                LEFT JOIN (SELECT proposal_id, count(*) AS n FROM {support_stage}
-                           GROUP BY proposal_id) s ON s.proposal_id = p.id"""
-            )
-        cursor.execute(f"TRUNCATE {proposal_stage}, {support_stage}")
+            with self._timed("writer: proposals (staged, with search vectors)"):
+                self._stage_proposals(cursor, proposals)
+        quote = self.db.ops.quote_name
+        cursor.execute(f"TRUNCATE {quote(self._stage(Proposal))}, {quote(self._stage(Support))}")
         for model in BulkWriter.ORDER:
             if rows.get(model):
-                table = quote(model._meta.db_table)
-                copy_rows(cursor, self.db, table, self._fields(model, rows[model][0]), rows[model])
+                fields = self._fields(model, rows[model][0])
+                with self._timed(f"writer: {model._meta.db_table}"):
+                    copy_rows(cursor, self.db, quote(model._meta.db_table), fields, rows[model])
+
+    def _stage_supports(self, cursor: Any, supports: list[dict[str, Any]]) -> None:
+        """The chunk's supports, kept in the stage too for their proposals' counts."""
+        quote = self.db.ops.quote_name
+        stage = quote(self._stage(Support))
+        fields = self._fields(Support, supports[0])
+        copy_rows(cursor, self.db, stage, fields, supports)
+        columns = ", ".join(quote(f.column) for f in fields)
+        cursor.execute(
+            f"INSERT INTO {quote(Support._meta.db_table)} ({columns}) SELECT {columns} FROM {stage}"
+        )
+
+    def _stage_proposals(self, cursor: Any, proposals: list[dict[str, Any]]) -> None:
+        """The chunk's proposals with their search vector and support count, written once."""
+        quote = self.db.ops.quote_name
+        stage = quote(self._stage(Proposal))
+        derived = {"search_vector", "support_count"}
+        fields = [f for f in self._fields(Proposal, proposals[0]) if f.attname not in derived]
+        copy_rows(cursor, self.db, stage, fields, proposals)
+        columns = ", ".join(quote(f.column) for f in fields)
+        values = ", ".join(f"p.{quote(f.column)}" for f in fields)
+        cursor.execute(
+            f"""INSERT INTO {quote(Proposal._meta.db_table)}
+                ({columns}, search_vector, support_count)
+            SELECT {values},
+              proposals_search_document(p.reference, p.title, p.summary, p.problem,
+                p.who_has_the_problem, p.proposed_solution, p.expected_benefits),
+              coalesce(s.n, 0)
+            FROM {stage} p
+            LEFT JOIN (SELECT proposal_id, count(*) AS n FROM {quote(self._stage(Support))}
+                       GROUP BY proposal_id) s ON s.proposal_id = p.id"""
+        )
 
     def _stop(self) -> None:
         """Wait for the writer to finish what it was given (or to give up)."""
         if self.thread is None:
             return
-        while self.thread.is_alive():
-            try:
-                self.chunks.put(None, timeout=1)
-                break
-            except queue.Full:
-                continue
-        self.thread.join()
+        with self._timed("seed waiting for the writer"):
+            while self.thread.is_alive():
+                try:
+                    self.chunks.put(None, timeout=1)
+                    break
+                except queue.Full:
+                    continue
+            self.thread.join()
         self.thread = None
 
     def _raise_failure(self) -> None:
@@ -390,25 +406,37 @@ class FreshLoad:
         feed = quote(ProposalChange._meta.db_table)
         with self.db.cursor() as cursor:
             # One row per proposal in this transaction, as the feed's triggers log it.
-            cursor.execute(
-                f"""INSERT INTO {feed} (proposal_id, reference, xid, created_at)
-                SELECT id, reference, pg_current_xact_id()::text::bigint, now()
-                FROM {quote(Proposal._meta.db_table)}
-                ON CONFLICT (xid, proposal_id) DO NOTHING"""
-            )
-            for _, _, definition in self.indexes:
-                cursor.execute(definition)
+            with self._timed("change feed"):
+                cursor.execute(
+                    f"""INSERT INTO {feed} (proposal_id, reference, xid, created_at)
+                    SELECT id, reference, pg_current_xact_id()::text::bigint, now()
+                    FROM {quote(Proposal._meta.db_table)}
+                    ON CONFLICT (xid, proposal_id) DO NOTHING"""
+                )
+            for _, name, definition in self.indexes:
+                with self._timed(f"index {name}"):
+                    cursor.execute(definition)
             with _checked_now(cursor):
                 for table, name, definition in self.constraints:
-                    cursor.execute(
-                        f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
-                    )
+                    with self._timed(f"constraint {name}"):
+                        cursor.execute(
+                            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
+                        )
                 for table, name in self.triggers:
                     cursor.execute(f"ALTER TABLE {quote(table)} ENABLE TRIGGER {quote(name)}")
-            cursor.execute(f"ANALYZE {', '.join(quote(t) for t in [*self.tables, feed])}")
+            with self._timed("analyze"):
+                cursor.execute(f"ANALYZE {', '.join(quote(t) for t in [*self.tables, feed])}")
             cursor.execute(
                 f"DROP TABLE {quote(self._stage(Proposal))}, {quote(self._stage(Support))}"
             )
+
+    @contextlib.contextmanager
+    def _timed(self, step: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.timings[step] += time.monotonic() - started
 
     @staticmethod
     def _stage(model: type[models.Model]) -> str:
