@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import operator
 import queue
 import threading
 import time
@@ -141,12 +142,13 @@ def copy_rows(
     json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
     with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         write = copy.write_row
-        if json_fields:
+        if json_fields or len(names) < 2:
             for row in rows:
                 write([Jsonb(row[n]) if n in json_fields else row[n] for n in names])
         else:
+            values = operator.itemgetter(*names)  # a tuple per row, in C: rows are many
             for row in rows:
-                write([row[n] for n in names])
+                write(values(row))
 
 
 def adapt(field: models.Field, value: Any) -> Any:
