@@ -17,6 +17,27 @@ from proposals.models import Proposal, ProposalChange, Support
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("require_postgres")]
 
 SIZE = 300
+# Columns that do not depend on when the seed ran (its clock moves the timestamps);
+# people and challenges by name (the undone run's had other ids).
+WRITTEN = {
+    "proposals_proposal": "id, reference, title, summary, problem, proposed_solution,"
+    " cost_band, estimated_benefit_gbp, hours_saved_per_year, department_id,"
+    " (SELECT email FROM accounts_user u WHERE u.id = submitter_id),"
+    " (SELECT slug FROM proposals_challenge c WHERE c.id = challenge_id),"
+    " visibility, status, merged_into_id, feedback_released, next_step, version",
+    "proposals_auditevent": "proposal_id, proposal_reference, action, object_type,"
+    " (SELECT email FROM accounts_user u WHERE u.id = actor_id),"
+    " object_id, changes::text, audience",
+    "proposals_assessment": "id, proposal_id, conflict_declared, recommendation,"
+    " (SELECT email FROM accounts_user u WHERE u.id = assessor_id),"
+    " weighted_score",
+    "proposals_score": "assessment_id, criterion_id, score, comment",
+    "proposals_metric": "id, experiment_id, name, unit, baseline, target, direction",
+    "proposals_metricactual": "outcome_id, metric_id, value",
+    "proposals_evaluationplan": "experiment_id, evaluation_types::text, impact_designs::text,"
+    " cost_gbp, report_link",
+    "proposals_proposal_themes": "proposal_id, theme_id",
+}
 
 
 def _rows(sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -68,6 +89,11 @@ def _state() -> dict[str, Any]:
         "supports": {
             pid: Support.objects.filter(proposal_id=pid).count()
             for pid in Proposal.objects.values_list("id", flat=True)
+        },
+        # Values of every kind a COPY writes (uuid, text, JSON, decimal, date, bool…).
+        "written": {
+            table: sorted(_rows(f"SELECT {columns} FROM {table}"), key=repr)  # noqa: S608
+            for table, columns in WRITTEN.items()
         },
         "feed": sorted(
             _rows(
@@ -139,6 +165,8 @@ def test_a_fresh_load_leaves_what_the_row_by_row_path_leaves(settings, reference
     # Support counts: the supports, counted.
     assert fresh["support_counts"] == fresh["supports"] == row_by_row["supports"]
     assert sum(fresh["supports"].values()) > 0
+    assert fresh["written"] == row_by_row["written"]
+    assert all(fresh["written"].values())
     # The feed: one row per proposal, with its reference, in the seed's transaction.
     assert fresh["feed"] == row_by_row["feed"]
     assert len(fresh["feed"]) == SIZE
