@@ -230,6 +230,7 @@ class FreshLoad:
         self.triggers: list[tuple[str, str]] = []  # table, name
         self.chunks: queue.Queue[Rows | None] = queue.Queue(maxsize=1)
         self.failure: BaseException | None = None
+        self.abandoned = False
         self.thread: threading.Thread | None = None
         self.raw: Any = None
         # Seconds per step (`seed_demo -v 2` prints them): the writer's are its own
@@ -250,6 +251,7 @@ class FreshLoad:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        self.abandoned = exc is not None  # the writer drains what is left unwritten
         self._stop()
         # The writer's error first: what failed in the seed's thread may only be
         # the transaction it left aborted.
@@ -341,7 +343,7 @@ class FreshLoad:
     def _writer(self) -> None:
         raw = self.raw
         while (rows := self.chunks.get()) is not None:
-            if self.failure is not None:
+            if self.failure is not None or self.abandoned:
                 continue  # drain, so that the seed's thread never waits on a dead writer
             try:
                 with self.db.wrap_database_errors, raw.cursor() as cursor:
