@@ -1,16 +1,32 @@
-"""How `seed_demo` writes: rows buffered per model, then COPY (PostgreSQL) or executemany."""
+"""How `seed_demo` writes: rows buffered per model, then COPY (PostgreSQL) or executemany.
+
+Into an empty PostgreSQL database the rows go through `FreshLoad`: a bulk load
+that builds the indexes, checks the foreign keys and computes the derived data
+(search vectors, support counts, the change feed) once at the end, instead of
+row by row, and writes in a thread while the next chunk is being made.
+"""
+
+# Every name in this SQL is the models' or the catalog's: nothing comes from input.
+# ruff: noqa: S608
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import operator
+import queue
+import threading
+import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
+from types import TracebackType
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg.types.json import Jsonb
 
 from proposals.models import (
@@ -27,9 +43,12 @@ from proposals.models import (
     MetricActual,
     Outcome,
     Proposal,
+    ProposalChange,
     Score,
     Support,
 )
+
+Rows = dict[type[models.Model], list[dict[str, Any]]]
 
 
 class BulkWriter:
@@ -44,10 +63,31 @@ class BulkWriter:
         BenefitReview,
         Adoption,
     )
+    # Parents before children, so foreign keys hold at every step.
+    ORDER: Sequence[type[models.Model]] = (
+        Proposal,
+        Proposal.themes.through,
+        AuditEvent,
+        Decision,
+        Assignment,
+        Assessment,
+        Score,
+        Experiment,
+        EvaluationPlan,
+        Metric,
+        Outcome,
+        BenefitReview,
+        MetricActual,
+        Adoption,
+        Comment,
+        Support,
+    )
 
-    def __init__(self) -> None:
-        self.rows: dict[type[models.Model], list[dict[str, Any]]] = defaultdict(list)
-        self.ids: dict[type[models.Model], int] = {}
+    def __init__(self, ids: dict[type[models.Model], int] | None = None) -> None:
+        self.rows: Rows = defaultdict(list)
+        # The last id given per model; shared between chunks, since a chunk being
+        # written in the background is not yet in the table to be counted.
+        self.ids: dict[type[models.Model], int] = {} if ids is None else ids
 
     def next_id(self, model: type[models.Model]) -> int:
         if model not in self.ids:
@@ -60,59 +100,69 @@ class BulkWriter:
         self.rows[model].append(values)
         return values
 
+    def take(self) -> Rows:
+        """The buffered rows, handed over (the writer starts empty again)."""
+        rows, self.rows = self.rows, defaultdict(list)
+        return rows
+
     def flush(self) -> None:
-        # Parents before children, so foreign keys hold at every step.
-        order: list[type[models.Model]] = [
-            Proposal,
-            Proposal.themes.through,
-            AuditEvent,
-            Decision,
-            Assignment,
-            Assessment,
-            Score,
-            Experiment,
-            EvaluationPlan,
-            Metric,
-            Outcome,
-            BenefitReview,
-            MetricActual,
-            Adoption,
-            Comment,
-            Support,
-        ]
-        for model in order:
-            rows = self.rows.pop(model, [])
-            if rows:
-                self._write(model, rows)
+        rows = self.take()
+        for model in self.ORDER:
+            if rows.get(model):
+                self._write(model, rows[model])
 
     def _write(self, model: type[models.Model], rows: Iterable[dict[str, Any]]) -> None:
         rows = list(rows)
         fields = [f for f in model._meta.concrete_fields if f.attname in rows[0]]
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         table = connection.ops.quote_name(model._meta.db_table)
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
                 # The raw psycopg cursor's errors, as Django's (IntegrityError…).
-                with (
-                    connection.wrap_database_errors,
-                    cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-                ):
-                    for row in rows:
-                        copy.write_row(
-                            [
-                                Jsonb(row[f.attname])
-                                if f.attname in json_fields
-                                else row[f.attname]
-                                for f in fields
-                            ]
-                        )
+                with connection.wrap_database_errors:
+                    copy_rows(cursor.cursor, connection, table, fields, rows)
             else:
+                columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
                 placeholders = ", ".join(["%s"] * len(fields))
                 cursor.executemany(
-                    f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608
+                    f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",
                     [[adapt(f, row[f.attname]) for f in fields] for row in rows],
                 )
+
+
+def copy_rows(
+    cursor: Any,
+    db: BaseDatabaseWrapper,
+    table: str,
+    fields: Sequence[models.Field],
+    rows: Iterable[dict[str, Any]],
+    *,
+    binary: bool = False,
+) -> None:
+    """COPY the rows' values of these fields into the table (a psycopg cursor).
+
+    `binary`: in PostgreSQL's binary format, which it reads without parsing
+    text (timestamps, ids, JSON), typed by the fields' column types.
+    """
+    columns = ", ".join(db.ops.quote_name(f.column) for f in fields)
+    names = [f.attname for f in fields]
+    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
+    form = " (FORMAT BINARY)" if binary else ""
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN{form}") as copy:
+        if binary:
+            copy.set_types([_copy_type(f, db) for f in fields])
+        write = copy.write_row
+        if json_fields or len(names) < 2:
+            for row in rows:
+                write([Jsonb(row[n]) if n in json_fields else row[n] for n in names])
+        else:
+            values = operator.itemgetter(*names)  # a tuple per row, in C: rows are many
+            for row in rows:
+                write(values(row))
+
+
+def _copy_type(field: models.Field, db: BaseDatabaseWrapper) -> str:
+    """The column's type as psycopg names it: `varchar(32)` is `varchar`."""
+    return str(field.db_type(db)).split("(")[0].strip()
 
 
 def adapt(field: models.Field, value: Any) -> Any:
@@ -130,3 +180,297 @@ def adapt(field: models.Field, value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
+
+
+# --- the fresh load (PostgreSQL, no proposals yet) ----------------------------------------
+
+
+class FreshLoad:
+    """Loads `BulkWriter` chunks into an empty PostgreSQL database as a bulk load.
+
+    Use as a context manager inside the seed's transaction, only when `applies()`:
+
+    - the secondary indexes, unique constraints and foreign keys of the loaded
+      tables are dropped, as `pg_indexes`/`pg_constraint` define them, and made
+      again from those same definitions at the end (one sort per index and one
+      join per foreign key, instead of 12.8 million index insertions and
+      deferred checks);
+    - the triggers whose work it does in bulk are off meanwhile (`TRIGGERS`),
+      every other trigger stays on;
+    - rows are COPYed, in a thread, while the seed makes the next chunk; each
+      chunk's proposals go through a temporary table, so their search vector
+      (`proposals_search_document`, migration 0017: the trigger's own function)
+      and support count (of the chunk's supports: a proposal's supports are in
+      its chunk) are written with the row, never updated after;
+    - the change feed gets its one row per proposal, as the feed's insert
+      triggers would have written in this transaction.
+
+    DDL is transactional: if anything fails the seed's transaction is rolled
+    back and the schema is as it was. Meanwhile the loaded tables are locked.
+    """
+
+    # The triggers this load does the work of, by table ("*": every loaded
+    # table): the search vector (0002), the support count (0009) and the change
+    # feed's insert triggers (0006).
+    TRIGGERS: dict[str, tuple[str, ...]] = {
+        "*": ("feed_ins",),
+        Proposal._meta.db_table: ("proposals_proposal_search",),
+        Support._meta.db_table: ("proposals_support_count",),
+    }
+    # For the index builds at the end: PostgreSQL sorts in memory up to this.
+    MAINTENANCE_WORK_MEM = "512MB"
+
+    def __init__(self) -> None:
+        # The seed's own connection (not the proxy, which is per thread): the writer
+        # thread must write in the seed's transaction.
+        self.db: BaseDatabaseWrapper = connections[DEFAULT_DB_ALIAS]
+        self.tables = [model._meta.db_table for model in BulkWriter.ORDER]
+        self.indexes: list[tuple[str, str, str]] = []  # table, name, CREATE INDEX …
+        self.constraints: list[tuple[str, str, str]] = []  # table, name, definition
+        self.triggers: list[tuple[str, str]] = []  # table, name
+        self.chunks: queue.Queue[Rows | None] = queue.Queue(maxsize=1)
+        self.failure: BaseException | None = None
+        self.abandoned = False
+        self.thread: threading.Thread | None = None
+        self.raw: Any = None
+        # Seconds per step (`seed_demo -v 2` prints them): the writer's are its own
+        # thread's, so they overlap the seed's.
+        self.timings: dict[str, float] = defaultdict(float)
+
+    @staticmethod
+    def applies() -> bool:
+        return connection.vendor == "postgresql" and not Proposal.objects.exists()
+
+    def __enter__(self) -> FreshLoad:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.abandoned = exc is not None  # the writer drains what is left unwritten
+        self._stop()
+        # The writer's error first: what failed in the seed's thread may only be
+        # the transaction it left aborted.
+        self._raise_failure()
+        if exc is None:
+            self.finish()
+
+    # --- before ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        quote = self.db.ops.quote_name
+        with self._timed("drop indexes, constraints and triggers"), self.db.cursor() as cursor:
+            cursor.execute(f"SET LOCAL maintenance_work_mem = '{self.MAINTENANCE_WORK_MEM}'")
+            # Foreign keys first: a unique index may be what one of them refers to.
+            cursor.execute(
+                """SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
+                FROM pg_constraint c
+                WHERE c.contype = 'f' AND c.conrelid = ANY(%s::regclass[])
+                ORDER BY 1, 2""",
+                [self.tables],
+            )
+            foreign_keys = cursor.fetchall()
+            # Unique constraints that no foreign key left in place refers to.
+            cursor.execute(
+                """SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
+                FROM pg_constraint c
+                WHERE c.contype = 'u' AND c.conrelid = ANY(%s::regclass[])
+                  AND NOT EXISTS (
+                    SELECT 1 FROM pg_constraint f WHERE f.contype = 'f'
+                      AND f.conindid = c.conindid AND NOT f.conrelid = ANY(%s::regclass[]))
+                ORDER BY 1, 2""",
+                [self.tables, self.tables],
+            )
+            unique = cursor.fetchall()
+            # Every other index but those of constraints (the primary keys stay).
+            cursor.execute(
+                """SELECT i.tablename, i.indexname, i.indexdef FROM pg_indexes i
+                WHERE i.schemaname = current_schema() AND i.tablename = ANY(%s)
+                  AND NOT EXISTS (
+                    SELECT 1 FROM pg_constraint c
+                    WHERE c.conindid = format('%%I.%%I', i.schemaname, i.indexname)::regclass
+                      AND c.contype IN ('p', 'u', 'x'))
+                ORDER BY 1, 2""",
+                [self.tables],
+            )
+            self.indexes = cursor.fetchall()
+            self.constraints = [*unique, *foreign_keys]  # made again in this order
+            cursor.execute(
+                """SELECT t.tgrelid::regclass::text, t.tgname FROM pg_trigger t
+                WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'
+                  AND t.tgrelid = ANY(%s::regclass[]) ORDER BY 1, 2""",
+                [self.tables],
+            )
+            self.triggers = [
+                (table, name)
+                for table, name in cursor.fetchall()
+                if name in self.TRIGGERS["*"] or name in self.TRIGGERS.get(table, ())
+            ]
+            with _checked_now(cursor):
+                for table, name, _ in foreign_keys + unique:
+                    cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+                for _, name, _ in self.indexes:
+                    cursor.execute(f"DROP INDEX {quote(name)}")
+                for table, name in self.triggers:
+                    cursor.execute(f"ALTER TABLE {quote(table)} DISABLE TRIGGER {quote(name)}")
+            # Where each chunk's proposals and supports wait for their derived columns.
+            for model in (Proposal, Support):
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {quote(self._stage(model))} ON COMMIT DROP "
+                    f"AS SELECT * FROM {quote(model._meta.db_table)} WITH NO DATA"
+                )
+        self.raw = self.db.connection  # psycopg's: it is safe to share between threads
+        self.thread = threading.Thread(target=self._writer, name="seed-writer", daemon=True)
+        self.thread.start()
+
+    # --- during ----------------------------------------------------------------------
+
+    def write(self, rows: Rows) -> None:
+        """Hand a chunk's rows to the writer (waits while it writes the previous one)."""
+        self._raise_failure()
+        with self._timed("seed waiting for the writer"):
+            while True:
+                try:
+                    self.chunks.put(rows, timeout=1)
+                    return
+                except queue.Full:
+                    self._raise_failure()
+
+    def _writer(self) -> None:
+        raw = self.raw
+        while (rows := self.chunks.get()) is not None:
+            if self.failure is not None or self.abandoned:
+                continue  # drain, so that the seed's thread never waits on a dead writer
+            try:
+                with self.db.wrap_database_errors, raw.cursor() as cursor:
+                    self._write_chunk(cursor, rows)
+            except BaseException as error:  # handed to the seed's thread, raised there
+                self.failure = error
+
+    def _write_chunk(self, cursor: Any, rows: Rows) -> None:
+        proposals, supports = rows.pop(Proposal, []), rows.pop(Support, [])
+        if supports:
+            with self._timed("writer: supports (staged)"):
+                self._stage_supports(cursor, supports)
+        if proposals:
+            with self._timed("writer: proposals (staged, with search vectors)"):
+                self._stage_proposals(cursor, proposals)
+        quote = self.db.ops.quote_name
+        cursor.execute(f"TRUNCATE {quote(self._stage(Proposal))}, {quote(self._stage(Support))}")
+        for model in BulkWriter.ORDER:
+            if rows.get(model):
+                fields = self._fields(model, rows[model][0])
+                with self._timed(f"writer: {model._meta.db_table}"):
+                    table = quote(model._meta.db_table)
+                    copy_rows(cursor, self.db, table, fields, rows[model], binary=True)
+
+    def _stage_supports(self, cursor: Any, supports: list[dict[str, Any]]) -> None:
+        """The chunk's supports, kept in the stage too for their proposals' counts."""
+        quote = self.db.ops.quote_name
+        stage = quote(self._stage(Support))
+        fields = self._fields(Support, supports[0])
+        copy_rows(cursor, self.db, stage, fields, supports, binary=True)
+        columns = ", ".join(quote(f.column) for f in fields)
+        cursor.execute(
+            f"INSERT INTO {quote(Support._meta.db_table)} ({columns}) SELECT {columns} FROM {stage}"
+        )
+
+    def _stage_proposals(self, cursor: Any, proposals: list[dict[str, Any]]) -> None:
+        """The chunk's proposals with their search vector and support count, written once."""
+        quote = self.db.ops.quote_name
+        stage = quote(self._stage(Proposal))
+        derived = {"search_vector", "support_count"}
+        fields = [f for f in self._fields(Proposal, proposals[0]) if f.attname not in derived]
+        copy_rows(cursor, self.db, stage, fields, proposals, binary=True)
+        columns = ", ".join(quote(f.column) for f in fields)
+        values = ", ".join(f"p.{quote(f.column)}" for f in fields)
+        cursor.execute(
+            f"""INSERT INTO {quote(Proposal._meta.db_table)}
+                ({columns}, search_vector, support_count)
+            SELECT {values},
+              proposals_search_document(p.reference, p.title, p.summary, p.problem,
+                p.who_has_the_problem, p.proposed_solution, p.expected_benefits),
+              coalesce(s.n, 0)
+            FROM {stage} p
+            LEFT JOIN (SELECT proposal_id, count(*) AS n FROM {quote(self._stage(Support))}
+                       GROUP BY proposal_id) s ON s.proposal_id = p.id"""
+        )
+
+    def _stop(self) -> None:
+        """Wait for the writer to finish what it was given (or to give up)."""
+        if self.thread is None:
+            return
+        with self._timed("seed waiting for the writer"):
+            while self.thread.is_alive():
+                try:
+                    self.chunks.put(None, timeout=1)
+                    break
+                except queue.Full:
+                    continue
+            self.thread.join()
+        self.thread = None
+
+    def _raise_failure(self) -> None:
+        if self.failure is not None:
+            raise self.failure
+
+    # --- after -----------------------------------------------------------------------
+
+    def finish(self) -> None:
+        quote = self.db.ops.quote_name
+        feed = quote(ProposalChange._meta.db_table)
+        with self.db.cursor() as cursor:
+            # One row per proposal in this transaction, as the feed's triggers log it.
+            with self._timed("change feed"):
+                cursor.execute(
+                    f"""INSERT INTO {feed} (proposal_id, reference, xid, created_at)
+                    SELECT id, reference, pg_current_xact_id()::text::bigint, now()
+                    FROM {quote(Proposal._meta.db_table)}
+                    ON CONFLICT (xid, proposal_id) DO NOTHING"""
+                )
+            for _, name, definition in self.indexes:
+                with self._timed(f"index {name}"):
+                    cursor.execute(definition)
+            with _checked_now(cursor):
+                for table, name, definition in self.constraints:
+                    with self._timed(f"constraint {name}"):
+                        cursor.execute(
+                            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
+                        )
+                for table, name in self.triggers:
+                    cursor.execute(f"ALTER TABLE {quote(table)} ENABLE TRIGGER {quote(name)}")
+            with self._timed("analyze"):
+                cursor.execute(f"ANALYZE {', '.join(quote(t) for t in [*self.tables, feed])}")
+            cursor.execute(
+                f"DROP TABLE {quote(self._stage(Proposal))}, {quote(self._stage(Support))}"
+            )
+
+    @contextlib.contextmanager
+    def _timed(self, step: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.timings[step] += time.monotonic() - started
+
+    @staticmethod
+    def _stage(model: type[models.Model]) -> str:
+        return f"seed_stage_{model._meta.db_table}"
+
+    @staticmethod
+    def _fields(model: type[models.Model], row: dict[str, Any]) -> list[models.Field]:
+        return [f for f in model._meta.concrete_fields if f.attname in row]
+
+
+@contextlib.contextmanager
+def _checked_now(cursor: Any) -> Iterator[None]:
+    """Run the foreign-key checks still deferred (PostgreSQL alters no table with
+    checks pending on it: the accounts written before the load), then defer again,
+    as Django's foreign keys are (INITIALLY DEFERRED)."""
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    yield
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
