@@ -21,18 +21,21 @@ LIST_COUNT_CAP = 1_000
 
 class CappedPaginator(Paginator):
     """A paginator whose count is at most `cap` + 1, of the same rows as the page
-    (without their ordering and joined columns, which a count does not need)."""
+    (in its order, without the joined columns a count does not need)."""
 
     def __init__(
-        self, object_list: QuerySet[Any], per_page: int, *, cap: int = LIST_COUNT_CAP
+        self, object_list: QuerySet[Any], per_page: int, *, cap: int | None = None
     ) -> None:
         super().__init__(object_list, per_page)
         self.rows = object_list
-        self.cap = cap
+        self.cap = LIST_COUNT_CAP if cap is None else cap
 
     @cached_property
     def count(self) -> int:
-        return self.rows.order_by().values("pk")[: self.cap + 1].count()
+        # The page's own order is kept: it is an index walk, so the count walks
+        # the same index and stops at the cap. Without it the planner may hash
+        # every candidate row before the LIMIT applies.
+        return self.rows.values("pk")[: self.cap + 1].count()
 
     @property
     def capped(self) -> bool:
