@@ -307,7 +307,16 @@ class Assessment(models.Model):
                 name="assessment_weighted_range",
             ),
         ]
-        indexes = [models.Index(fields=["proposal", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["proposal", "submitted_at"]),
+            # Your home's assessments to do, oldest first: a walk of your pending
+            # ones, not a sort of every assessment you ever made.
+            models.Index(
+                fields=["assessor", "created_at"],
+                condition=Q(submitted_at__isnull=True),
+                name="assessment_pending_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Assessment by {self.assessor_id} of {self.proposal_id}"

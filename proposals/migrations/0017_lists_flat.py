@@ -4,7 +4,7 @@
 - Partial indexes in each list's own filter and order, so a page is an index
   walk stopped by its LIMIT: published outcomes newest first; planned and
   running experiments soonest end first; your proposals (and those waiting for
-  you) newest first.
+  you) newest first; your assessments still to submit, oldest first.
 - `Experiment.awaiting_outcome`, kept by the services that stop an experiment
   and record its outcome, with a partial index of the flagged rows: "waiting
   for an outcome" no longer anti-joins every finished experiment with its
@@ -52,6 +52,14 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddIndex(
+            model_name="assessment",
+            index=models.Index(
+                condition=models.Q(("submitted_at__isnull", True)),
+                fields=["assessor", "created_at"],
+                name="assessment_pending_idx",
+            ),
+        ),
         migrations.RunPython(_drop_sqlite_feed, _create_sqlite_feed),
         migrations.AddField(
             model_name="experiment",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from accounts.models import REVIEW_ROLES
+from accounts.models import REVIEW_ROLES, User
 from proposals import selectors
 from proposals.enums import Status
 from proposals.models import Assessment, Notification
@@ -16,6 +17,22 @@ from proposals.views._common import user_of
 HOME_PROPOSALS = 20
 # "More than 1,000 proposals waiting for triage": the triage page has the rest.
 TRIAGE_COUNT_CAP = 1_000
+
+
+def assessments_to_do(user: User) -> QuerySet[Assessment]:
+    """Your assessments still to submit, of proposals in review, oldest first: a
+    walk of your pending ones (`assessment_pending_idx`)."""
+    return (
+        Assessment.objects.filter(
+            assessor_id=user.pk,
+            submitted_at__isnull=True,
+            proposal__status=Status.IN_REVIEW,
+        )
+        .exclude(conflict_declared=True)
+        .select_related("proposal")
+        .only("proposal__reference", "proposal__title")
+        .order_by("created_at")
+    )
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -41,17 +58,7 @@ def home(request: HttpRequest) -> HttpResponse:
             .values("pk")[: TRIAGE_COUNT_CAP + 1]
             .count()
         )
-    assessments = list(
-        Assessment.objects.filter(
-            assessor_id=user.pk,
-            submitted_at__isnull=True,
-            proposal__status=Status.IN_REVIEW,
-        )
-        .exclude(conflict_declared=True)
-        .select_related("proposal")
-        .only("proposal__reference", "proposal__title")
-        .order_by("created_at")[:10]
-    )
+    assessments = list(assessments_to_do(user)[:10])
     for assessment in assessments:
         assessment.href = reverse(  # type: ignore[attr-defined]
             "review:assess", args=[assessment.proposal.reference]

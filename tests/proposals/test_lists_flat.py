@@ -300,6 +300,7 @@ def test_each_list_walks_its_own_index(alice, rita, lena, bob):
                 submitter_id=alice.pk, status__in=[Status.DRAFT, Status.MORE_INFO]
             ).order_by("-updated_at", "-pk")[:10]
         ),
+        "assessment_pending_idx": _plan(home.assessments_to_do(rita)[:10]),
     }
 
     for index, plan in plans.items():
