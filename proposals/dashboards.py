@@ -459,7 +459,8 @@ def panel_row(proposal: Proposal, viewer: User) -> dict[str, Any] | None:
 
 
 def experiments_running_and_due(user: User) -> QuerySet[Experiment]:
-    """Planned and running experiments, soonest end first, with their metrics."""
+    """Planned and running experiments, soonest end first, with their metrics: a
+    walk of the partial index `experiment_running_idx` (the same filter and order)."""
     return (
         experiments_visible_to(user)
         .filter(status__in=[ExperimentStatus.PLANNED, ExperimentStatus.RUNNING])
@@ -470,13 +471,12 @@ def experiments_running_and_due(user: User) -> QuerySet[Experiment]:
 
 
 def experiments_awaiting_outcome(user: User) -> QuerySet[Experiment]:
-    """Stopped or finished experiments with no outcome yet (outcome due)."""
+    """Stopped or finished experiments with no outcome yet (outcome due): the
+    flag the services keep (`Experiment.awaiting_outcome`) and its partial index,
+    so the few waiting are found without looking at every finished experiment."""
     return (
         experiments_visible_to(user)
-        .filter(
-            status__in=[ExperimentStatus.STOPPED, ExperimentStatus.COMPLETED],
-            outcome__isnull=True,
-        )
+        .filter(awaiting_outcome=True)
         .select_related("proposal", "lead")
         .prefetch_related("metrics")
         .order_by("ends_on", "pk")
@@ -484,7 +484,8 @@ def experiments_awaiting_outcome(user: User) -> QuerySet[Experiment]:
 
 
 def lessons(user: User, filters: LessonFilter | None = None) -> QuerySet[Outcome]:
-    """The lessons library: published outcomes this user may see, newest first."""
+    """The lessons library: published outcomes this user may see, newest first
+    (a walk of the partial index `outcome_published_idx`)."""
     queryset = published_outcomes_visible_to(user)
     if filters is not None:
         queryset = filters.narrow(queryset)

@@ -189,6 +189,16 @@ class Proposal(models.Model):
                 fields=["department", "status", "updated_at"], name="proposal_dept_updated_idx"
             ),
             models.Index(fields=["status", "decided_at"], name="proposal_decided_idx"),
+            # Your home: your newest proposals, and those waiting for you, are a
+            # walk of your own rows (the submitter's key alone would sort them all).
+            models.Index(
+                fields=["submitter", "-updated_at", "-id"], name="proposal_submitter_updated_idx"
+            ),
+            models.Index(
+                fields=["submitter", "-updated_at", "-id"],
+                condition=Q(status__in=[Status.DRAFT, Status.MORE_INFO]),
+                name="proposal_submitter_waiting_idx",
+            ),
             # "Most supported first" (Find proposals' sort).
             models.Index(
                 fields=["-support_count", "-updated_at", "-id"], name="proposal_supported_idx"
@@ -405,6 +415,12 @@ class Experiment(models.Model):
     stopped_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Stopped or completed with no outcome recorded yet: set by the services that
+    # stop an experiment and record its outcome, in their transaction, so the
+    # experiments page's "waiting for an outcome" walks a partial index of these
+    # few rows instead of anti-joining every finished experiment with its outcome.
+    # The database default (false) is what a bulk load that omits it writes.
+    awaiting_outcome = models.BooleanField(default=False, db_default=False, editable=False)
 
     class Meta:
         ordering = ["starts_on", "id"]
@@ -413,7 +429,21 @@ class Experiment(models.Model):
                 condition=Q(ends_on__gte=models.F("starts_on")), name="experiment_dates_ordered"
             )
         ]
-        indexes = [models.Index(fields=["status", "ends_on"])]
+        indexes = [
+            models.Index(fields=["status", "ends_on"]),
+            # The experiments page, soonest end first: each list is a walk of its
+            # own partial index, stopped by the page's LIMIT.
+            models.Index(
+                fields=["ends_on", "id"],
+                condition=Q(status__in=[ExperimentStatus.PLANNED, ExperimentStatus.RUNNING]),
+                name="experiment_running_idx",
+            ),
+            models.Index(
+                fields=["ends_on", "id"],
+                condition=Q(awaiting_outcome=True),
+                name="experiment_awaiting_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -517,7 +547,15 @@ class Outcome(models.Model):
 
     class Meta:
         ordering = ["-published_at"]
-        indexes = [models.Index(fields=["published", "result"])]
+        indexes = [
+            models.Index(fields=["published", "result"]),
+            # The lessons library, newest first: a page is a walk of this index.
+            models.Index(
+                fields=["-published_at", "-id"],
+                condition=Q(published=True),
+                name="outcome_published_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Outcome of {self.experiment_id}: {self.result}"

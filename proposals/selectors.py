@@ -44,6 +44,8 @@ from proposals.models import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from django.contrib.auth.models import AnonymousUser
 
 
@@ -105,6 +107,34 @@ def followers_who_may_see(proposal: Proposal) -> list[User]:
         row = Proposal.objects.filter(pk=proposal.pk).annotate(**checks).values(*checks).first()
         may_see |= {int(name[4:]) for name, allowed in (row or {}).items() if allowed}
     return [user for user in followers if user.pk in may_see]
+
+
+def newest_authored(
+    user: User, limit: int, *, statuses: Collection[str] | None = None
+) -> list[Proposal]:
+    """The user's proposals (as submitter or co-author), most recently changed
+    first, at most `limit` of them (reference, title, status and updated_at only);
+    only those in `statuses` if given.
+
+    Two queries, each stopped by `limit`: the submitter's rows by the
+    (submitter, updated_at) indexes, the co-authored ones from the user's
+    co-author rows. One query with `submitter OR co-author` would walk the whole
+    updated_at index for someone with few proposals, or sort all of someone's
+    thousands. Both are still read through `proposals_visible_to`.
+    """
+    fields = ("reference", "title", "status", "updated_at")
+    visible = proposals_visible_to(user)
+    if statuses is not None:
+        visible = visible.filter(status__in=list(statuses))
+    co_authored = Proposal.co_authors.through.objects.filter(user_id=user.pk)
+    rows: dict[Any, Proposal] = {}
+    for branch in (
+        visible.filter(submitter_id=user.pk),
+        visible.filter(pk__in=co_authored.values("proposal_id")),
+    ):
+        for proposal in branch.only(*fields).order_by("-updated_at", "-pk")[:limit]:
+            rows[proposal.pk] = proposal
+    return sorted(rows.values(), key=lambda p: (p.updated_at, p.pk), reverse=True)[:limit]
 
 
 def proposal_for(user: User | AnonymousUser, reference: str) -> Proposal:

@@ -230,7 +230,10 @@ def experiment_stop(*, experiment: Experiment, actor: User, reason: str) -> Expe
     locked.status = ExperimentStatus.STOPPED
     locked.stopped_at = now
     locked.updated_at = now
-    locked.save(update_fields=["status", "stopped_at", "updated_at"])
+    # Stopping is never with an outcome (recording one needs the experiment
+    # started, and completes a running one): it now waits for one.
+    locked.awaiting_outcome = True
+    locked.save(update_fields=["status", "stopped_at", "updated_at", "awaiting_outcome"])
     audit(
         actor=actor,
         action="stop_experiment",
@@ -310,10 +313,14 @@ def outcome_record(
         MetricActual(outcome=outcome, metric=m, value=values[m.pk]) for m in metrics
     )
     complete = EXPERIMENT_TRANSITIONS["complete"]
+    # It has its outcome: off the experiments page's "waiting for an outcome".
+    locked.awaiting_outcome = False
+    changed = ["awaiting_outcome"]
     if locked.status in complete.sources and complete.target is not None:
         locked.status = complete.target
         locked.updated_at = now
-        locked.save(update_fields=["status", "updated_at"])
+        changed += ["status", "updated_at"]
+    locked.save(update_fields=changed)
     audit(
         actor=actor,
         action="record_outcome",

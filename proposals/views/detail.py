@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -19,7 +19,7 @@ from proposals import permissions as perms
 from proposals.enums import DecisionKind
 from proposals.forms.common import add_service_errors
 from proposals.forms.propose import CommentForm, SupportForm
-from proposals.models import Comment, Follow, Metric, Proposal
+from proposals.models import Comment, Follow, Metric, Proposal, Support
 from proposals.views._common import guard, user_of
 from proposals.views.propose import STEPS, answer_rows
 
@@ -126,15 +126,16 @@ def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> 
         )
     )
     outcomes = selectors.outcomes_of(user, proposal)
-    # One query for the support count, yours, and whether you follow it.
+    # One query for the support count, yours, and whether you follow it. The count
+    # is the trigger-kept column (migration 0009), exact and read from the row:
+    # counting a popular proposal's supports would grow with them.
     support = (
         Proposal.objects.filter(pk=proposal.pk)
         .annotate(
-            total=Count("supports"),
-            mine=Count("supports", filter=Q(supports__user_id=user.pk)),
+            mine=Exists(Support.objects.filter(proposal=OuterRef("pk"), user_id=user.pk)),
             following=Exists(Follow.objects.filter(proposal=OuterRef("pk"), user_id=user.pk)),
         )
-        .values("total", "mine", "following")
+        .values("support_count", "mine", "following")
         .get()
     )
     following = bool(support["following"])
@@ -157,7 +158,7 @@ def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> 
             for e in experiments
         ],
         "comments": comments,
-        "support_count": support["total"],
+        "support_count": support["support_count"],
         "supported": bool(support["mine"]),
         # Every button from the rules table (workflow.may), never from a copied state set.
         "can_support": workflow.may(user, "support", proposal),

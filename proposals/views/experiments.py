@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,6 +29,7 @@ from proposals.forms.experiments import (
 from proposals.models import BenefitReview, EvaluationPlan, Experiment
 from proposals.selectors import proposal_for
 from proposals.views._common import guard, refusal_page
+from proposals.views._paging import CappedPaginator
 from proposals.views.review import current_user, render_conflict
 
 PAGE_SIZE = 25
@@ -51,15 +51,21 @@ def _experiment_for(request: HttpRequest, pk: int) -> Experiment:
 @login_required
 def experiment_list(request: HttpRequest) -> HttpResponse:
     """Experiments running and planned, soonest end first, with their metrics."""
-    page = Paginator(
-        dashboards.experiments_running_and_due(current_user(request)),
-        PAGE_SIZE,
-    ).get_page(request.GET.get("page"))
+    paginator = CappedPaginator(
+        dashboards.experiments_running_and_due(current_user(request)), PAGE_SIZE
+    )
+    page = paginator.get_page(request.GET.get("page"))
     awaiting = list(dashboards.experiments_awaiting_outcome(current_user(request))[:PAGE_SIZE])
     return render(
         request,
         "experiments/list.html",
-        {"page_obj": page, "awaiting": awaiting, "today": timezone.localdate()},
+        {
+            "page_obj": page,
+            "capped": paginator.capped,
+            "cap": paginator.cap,
+            "awaiting": awaiting,
+            "today": timezone.localdate(),
+        },
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -15,6 +14,7 @@ from proposals import permissions as perms
 from proposals.filters import LessonFilter
 from proposals.models import Outcome
 from proposals.selectors import published_outcomes_visible_to
+from proposals.views._paging import CappedPaginator
 from proposals.views.review import _proposal_url, current_user
 
 PAGE_SIZE = 20
@@ -25,7 +25,8 @@ def lesson_list(request: HttpRequest) -> HttpResponse:
     # A value that is not valid is left out of the search and named in the error summary.
     filters = LessonFilter(request.GET or None, queryset=Outcome.objects.none())
     queryset = dashboards.lessons(current_user(request), filters)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = CappedPaginator(queryset, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     adopted = dashboards.adoption_counts(current_user(request), page.object_list)
     for outcome in page.object_list:
@@ -34,7 +35,13 @@ def lesson_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "lessons/list.html",
-        {"filter_form": filters.form, "page_obj": page},
+        {
+            "filter_form": filters.form,
+            "page_obj": page,
+            "count": paginator.count,
+            "capped": paginator.capped,
+            "cap": paginator.cap,
+        },
         status=400 if filters.is_bound and filters.errors else 200,
     )
 
