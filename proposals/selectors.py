@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchQuery, SearchQueryField, SearchRank
+from django.db import connections
 from django.db.models import (
     BooleanField,
     Case,
@@ -157,10 +158,15 @@ def search_proposals(queryset: QuerySet[Proposal], text: str) -> QuerySet[Propos
 
     Order: a proposal whose title is the words as typed, then those whose title
     holds them as a phrase, then rank (`ts_rank_cd` on the trigger-kept
-    `search_vector` and its GIN index; bm25 on the FTS5 index), then most
-    recently updated. The rows carry `search_title` (2, 1 or 0) and
-    `search_rank` (higher is better). A reference typed in finds
-    that proposal alone by its unique index, never by the text search.
+    `search_vector`; bm25 on the FTS5 index), then most recently updated. The
+    rows carry `search_title` (2, 1 or 0) and `search_rank` (higher is better).
+    A reference typed in finds that proposal alone by its unique index, never
+    by the text search.
+
+    Every match is in the result (a report of a search holds them all), but a
+    page of it — a slice, as the paginators take — is cut from a bounded window
+    on PostgreSQL (`SearchResults`), so the first page of a word in a tenth of a
+    million proposals costs what a rare word costs.
     """
     text = text.strip()
     if not text:
@@ -175,29 +181,128 @@ def search_proposals(queryset: QuerySet[Proposal], text: str) -> QuerySet[Propos
         return queryset.none()
     if settings.IS_POSTGRES:
         query = SearchQuery(text, search_type="websearch", config="english")
+        title_query = _TitlePhraseQuery(terms.words)
         # Normalised by the length's logarithm, as bm25 favours the shorter answer.
         matched = queryset.filter(search_vector=query).annotate(
-            search_title=_title_tier(text, _TitlePhrasePostgres(" ".join(terms.words))),
+            search_title=_title_tier(text, _Matches(title_query)),
             search_rank=SearchRank(F("search_vector"), query, cover_density=True, normalization=1),
         )
-    else:
-        # One pass over the FTS5 index, each match joined to its proposal by
-        # primary key, ranked with bm25 in the same scan.
-        document = F("search_text__document")
-        phrase = " ".join(terms.words)
-        matched = queryset.filter(search_text__document__fts5=terms.fts5()).annotate(
-            search_title=_title_tier(
-                text, Case(When(title__icontains=phrase, then=Value(1)), default=Value(0))
-            ),
-            search_rank=_Bm25(document),
-        )
-    return matched.order_by("-search_title", "-search_rank", "-updated_at", "-pk")
+        ordered = matched.order_by(*_SEARCH_ORDER)
+        results = SearchResults(model=Proposal, query=ordered.query.chain(), using=ordered.db)
+        results._search_window = _Window(query=query, title_query=title_query)
+        return results
+    # One pass over the FTS5 index, each match joined to its proposal by
+    # primary key, ranked with bm25 in the same scan.
+    document = F("search_text__document")
+    phrase = " ".join(terms.words)
+    matched = queryset.filter(search_text__document__fts5=terms.fts5()).annotate(
+        search_title=_title_tier(
+            text, Case(When(title__icontains=phrase, then=Value(1)), default=Value(0))
+        ),
+        search_rank=_Bm25(document),
+    )
+    return matched.order_by(*_SEARCH_ORDER)
+
+
+_SEARCH_ORDER = ("-search_title", "-search_rank", "-updated_at", "-pk")
+# The rows a page of search results is chosen from, at least: the best this many
+# by the index's own order, and as many whose title holds the words as a phrase.
+# Past the last row a paginator may ask for, the full order is used.
+SEARCH_WINDOW = 200
+SEARCH_WINDOW_MAX = 10_001 + 500
+
+
+@dataclass(frozen=True)
+class _Window:
+    query: SearchQuery
+    title_query: Func
+
+
+class SearchResults(QuerySet[Proposal]):
+    """A PostgreSQL search's rows, best first; a slice of it (a page) is cut from
+    a window of candidates rather than from every match ranked.
+
+    The window is worked out when the slice is taken, from this queryset as it
+    then stands, so every filter added after the search (status, department, the
+    API's settling lag) is inside it. Its candidates: the best by the index's own
+    order — with the RUM index, `search_vector <=> query`, the rank itself, read
+    from the index in rank order; with GIN alone, the first matches found — and
+    as many whose title holds the words as a phrase. Those candidates, at most
+    twice the window, are ranked in full (title tier, ts_rank_cd, recency) and
+    the slice taken from them. Ordered differently (`order_by`), counted, or
+    sliced past SEARCH_WINDOW_MAX, it is an ordinary queryset of every match.
+    """
+
+    _search_window: _Window | None = None
+
+    def _clone(self) -> Any:
+        clone = super()._clone()  # type: ignore[misc]  # QuerySet._clone, missing from the stubs
+        clone._search_window = self._search_window
+        return clone
+
+    def __getitem__(self, k: Any) -> Any:
+        window = self._search_window
+        if (
+            window is not None
+            and isinstance(k, slice)
+            and k.stop is not None
+            and k.stop <= SEARCH_WINDOW_MAX
+            and self._result_cache is None
+            and tuple(self.query.order_by) == _SEARCH_ORDER
+        ):
+            return QuerySet.__getitem__(self._windowed(window, k.stop), k)
+        return super().__getitem__(k)
+
+    def _windowed(self, window: _Window, stop: int) -> QuerySet[Any]:
+        size = max(SEARCH_WINDOW, stop)
+        # The candidates from this queryset's own filters (visibility included),
+        # bare: no ranking, no annotations, no columns but the key.
+        bare: QuerySet[Any] = QuerySet(model=self.model, query=self.query.chain(), using=self.db)
+        bare.query.clear_ordering(force=True)
+        bare.query.clear_limits()
+        bare = bare.values("pk")
+        if search_uses_rum(self.db):
+            best = bare.order_by(_RumDistance(window.query))[:size]
+            titled = bare.filter(_Matches(window.title_query)).order_by(
+                _RumDistance(window.title_query)
+            )[:size]
+        else:
+            best = bare[:size]
+            titled = bare.filter(_Matches(window.title_query))[:size]
+        candidates = best.union(titled, all=True)
+        narrowed = self.all()
+        narrowed._search_window = None
+        return narrowed.filter(pk__in=candidates)
+
+
+def search_uses_rum(using: str = "default") -> bool:
+    """Whether searches on this database read the RUM index (`0017_search_rank`
+    made it where the extension is installed): looked up once per connection
+    with the driver's own cursor, so it is never one of a page's counted
+    queries. `settings.SEARCH_RUM = False` forces the GIN path."""
+    if not getattr(settings, "SEARCH_RUM", True):
+        return False
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return False
+    cached = getattr(connection, "_proposal_search_rum", None)
+    if cached is not None and cached[0] is connection.connection:
+        return bool(cached[1])
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('proposal_search_rum') IS NOT NULL")
+        row = cursor.fetchone()
+    found = bool(row and row[0])
+    connection._proposal_search_rum = (connection.connection, found)  # type: ignore[attr-defined]
+    return found
 
 
 def _title_tier(text: str, phrase: Any) -> Case:
     """2 where the title is the words as typed, 1 where it holds them as a phrase
     (PostgreSQL: stemmed, from the vector's title lexemes; SQLite: the words as
     typed, in any case), else 0: worked out for the matched rows only."""
+    if isinstance(phrase, _Matches):
+        phrase = Case(When(phrase, then=Value(1)), default=Value(0))
     return Case(
         When(title__iexact=text, then=Value(2)), default=phrase, output_field=IntegerField()
     )
@@ -291,25 +396,40 @@ class _Bm25(Func):
     output_field = FloatField()
 
 
-class _TitlePhrasePostgres(Func):
-    """1 where the title (the vector's A-weighted lexemes, with their positions)
-    holds the words as a phrase, else 0: read from the stored vector, no text re-parsed."""
+class _TitlePhraseQuery(Func):
+    """The words as a phrase in the title (or the reference): the vector's
+    A-weighted lexemes, each word `:A`, next to each other (`<->`). Built with
+    `to_tsquery` from words of letters and digits only, so no input is syntax;
+    stop words drop out as they do from the vector."""
 
-    output_field = IntegerField()
+    template = "to_tsquery('english'::regconfig, %(expressions)s)"
+    output_field = SearchQueryField()
 
-    def __init__(self, words: str) -> None:
-        super().__init__(F("search_vector"), Value(words))
+    def __init__(self, words: tuple[str, ...]) -> None:
+        super().__init__(Value(" <-> ".join(f"{word}:A" for word in words)))
 
-    def as_sql(  # type: ignore[override]
-        self, compiler: Any, connection: Any, **extra_context: Any
-    ) -> tuple[str, tuple[Any, ...]]:
-        vector_sql, vector_params = compiler.compile(self.source_expressions[0])
-        words_sql, words_params = compiler.compile(self.source_expressions[1])
-        return (
-            f"CASE WHEN ts_filter({vector_sql}, '{{a}}') @@ phraseto_tsquery('english',"
-            f" {words_sql}) THEN 1 ELSE 0 END",
-            (*vector_params, *words_params),
-        )
+
+class _Matches(Func):
+    """`search_vector @@ query`, as a boolean expression (a filter or a CASE)."""
+
+    output_field = BooleanField()
+    template = "(%(expressions)s)"
+    arg_joiner = " @@ "
+
+    def __init__(self, query: Any) -> None:
+        super().__init__(F("search_vector"), query)
+
+
+class _RumDistance(Func):
+    """`search_vector <=> query`: the RUM index's distance (lower is better), the
+    order it returns matches in."""
+
+    output_field = FloatField()
+    template = "(%(expressions)s)"
+    arg_joiner = " <=> "
+
+    def __init__(self, query: Any) -> None:
+        super().__init__(F("search_vector"), query)
 
 
 # --- the objects around a proposal ------------------------------------------------------------
