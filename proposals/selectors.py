@@ -27,6 +27,8 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
+from django.db.models.sql.where import WhereNode
 from django.http import Http404
 
 from accounts.models import REVIEW_ROLES, Invitation, Role, User
@@ -189,7 +191,7 @@ def search_proposals(queryset: QuerySet[Proposal], text: str) -> QuerySet[Propos
         )
         ordered = matched.order_by(*_SEARCH_ORDER)
         results = SearchResults(model=Proposal, query=ordered.query.chain(), using=ordered.db)
-        results._search_window = _Window(query=query, title_query=title_query)
+        results._search_window = _Window(text=text, phrase=title_query.phrase)
         return results
     # One pass over the FTS5 index, each match joined to its proposal by
     # primary key, ranked with bm25 in the same scan.
@@ -214,8 +216,8 @@ SEARCH_WINDOW_MAX = 10_001 + 500
 
 @dataclass(frozen=True)
 class _Window:
-    query: SearchQuery
-    title_query: Func
+    text: str  # as typed, for websearch_to_tsquery
+    phrase: str  # the title phrase, for to_tsquery (`_TitlePhraseQuery`)
 
 
 class SearchResults(QuerySet[Proposal]):
@@ -256,22 +258,39 @@ class SearchResults(QuerySet[Proposal]):
     def _windowed(self, window: _Window, stop: int) -> QuerySet[Any]:
         size = max(SEARCH_WINDOW, stop)
         # The candidates from this queryset's own filters (visibility included),
-        # bare: no ranking, no annotations, no columns but the key.
+        # bare: no ranking, no annotations, no columns but the key. Written as
+        # SQL around the filters' own SQL, compiled once: built as nested
+        # querysets, Django re-labels the visibility rule's subqueries for each
+        # copy, which cost more than the search itself.
         bare: QuerySet[Any] = QuerySet(model=self.model, query=self.query.chain(), using=self.db)
         bare.query.clear_ordering(force=True)
         bare.query.clear_limits()
-        bare = bare.values("pk")
+        bare.query.select_related = False
+        sql, params = bare.values("pk").query.sql_with_params()
+        quote = connections[self.db].ops.quote_name
+        vector = f"{quote(self.model._meta.db_table)}.{quote('search_vector')}"
+        query = "websearch_to_tsquery('english'::regconfig, %s)"
+        title = "to_tsquery('english'::regconfig, %s)"
         if search_uses_rum(self.db):
-            best = bare.order_by(_RumDistance(window.query))[:size]
-            titled = bare.filter(_Matches(window.title_query)).order_by(
-                _RumDistance(window.title_query)
-            )[:size]
+            best = f"{sql} ORDER BY {vector} <=> {query} LIMIT {size:d}"
+            titled = f"{sql} AND {vector} @@ {title} ORDER BY {vector} <=> {title} LIMIT {size:d}"
+            best_params = (*params, window.text)
+            titled_params = (*params, window.phrase, window.phrase)
         else:
-            best = bare[:size]
-            titled = bare.filter(_Matches(window.title_query))[:size]
-        candidates = best.union(titled, all=True)
+            best = f"{sql} LIMIT {size:d}"
+            titled = f"{sql} AND {vector} @@ {title} LIMIT {size:d}"
+            best_params = tuple(params)
+            titled_params = (*params, window.phrase)
+        # Every value is a parameter; the SQL is Django's own and these constants.
+        candidates = RawSQL(  # noqa: S611
+            f"SELECT pk FROM (({best}) UNION ALL ({titled})) AS candidates",  # noqa: S608
+            (*best_params, *titled_params),
+        )
         narrowed = self.all()
         narrowed._search_window = None
+        # Every candidate passed this queryset's filters already: the page's
+        # query reads them by primary key and ranks them, nothing more.
+        narrowed.query.where = WhereNode()
         return narrowed.filter(pk__in=candidates)
 
 
@@ -406,7 +425,8 @@ class _TitlePhraseQuery(Func):
     output_field = SearchQueryField()
 
     def __init__(self, words: tuple[str, ...]) -> None:
-        super().__init__(Value(" <-> ".join(f"{word}:A" for word in words)))
+        self.phrase = " <-> ".join(f"{word}:A" for word in words)
+        super().__init__(Value(self.phrase))
 
 
 class _Matches(Func):
@@ -415,18 +435,6 @@ class _Matches(Func):
     output_field = BooleanField()
     template = "(%(expressions)s)"
     arg_joiner = " @@ "
-
-    def __init__(self, query: Any) -> None:
-        super().__init__(F("search_vector"), query)
-
-
-class _RumDistance(Func):
-    """`search_vector <=> query`: the RUM index's distance (lower is better), the
-    order it returns matches in."""
-
-    output_field = FloatField()
-    template = "(%(expressions)s)"
-    arg_joiner = " <=> "
 
     def __init__(self, query: Any) -> None:
         super().__init__(F("search_vector"), query)
