@@ -191,7 +191,7 @@ def search_proposals(queryset: QuerySet[Proposal], text: str) -> QuerySet[Propos
         )
         ordered = matched.order_by(*_SEARCH_ORDER)
         results = SearchResults(model=Proposal, query=ordered.query.chain(), using=ordered.db)
-        results._search_window = _Window(text=text, phrase=title_query.phrase)
+        results._search_window = _Window(text=text)
         return results
     # One pass over the FTS5 index, each match joined to its proposal by
     # primary key, ranked with bm25 in the same scan.
@@ -207,17 +207,25 @@ def search_proposals(queryset: QuerySet[Proposal], text: str) -> QuerySet[Propos
 
 
 _SEARCH_ORDER = ("-search_title", "-search_rank", "-updated_at", "-pk")
-# The rows a page of search results is chosen from, at least: the best this many
-# by the index's own order, and as many whose title holds the words as a phrase.
-# Past the last row a paginator may ask for, the full order is used.
+# The rows a page of search results is chosen from: the best this many by the
+# index's own order (and a title typed in whole). A page deeper than the window
+# is cut from the next size up, so pages within one size list every candidate
+# once; across sizes a row of equal rank may move. Past the last size a
+# paginator may reach, the full order is used.
 SEARCH_WINDOW = 200
 SEARCH_WINDOW_MAX = 10_001 + 500
 
 
+def _window_size(stop: int) -> int:
+    for size in (SEARCH_WINDOW, 5 * SEARCH_WINDOW):
+        if stop <= size:
+            return size
+    return SEARCH_WINDOW_MAX
+
+
 @dataclass(frozen=True)
 class _Window:
-    text: str  # as typed, for websearch_to_tsquery
-    phrase: str  # the title phrase, for to_tsquery (`_TitlePhraseQuery`)
+    text: str  # as typed
 
 
 class SearchResults(QuerySet[Proposal]):
@@ -226,13 +234,14 @@ class SearchResults(QuerySet[Proposal]):
 
     The window is worked out when the slice is taken, from this queryset as it
     then stands, so every filter added after the search (status, department, the
-    API's settling lag) is inside it. Its candidates: the best by the index's own
-    order — with the RUM index, `search_vector <=> query`, the rank itself, read
-    from the index in rank order; with GIN alone, the first matches found — and
-    as many whose title holds the words as a phrase. Those candidates, at most
-    twice the window, are ranked in full (title tier, ts_rank_cd, recency) and
-    the slice taken from them. Ordered differently (`order_by`), counted, or
-    sliced past SEARCH_WINDOW_MAX, it is an ordinary queryset of every match.
+    API's settling lag) is inside it. Its candidates: the best SEARCH_WINDOW (or
+    as many as the slice reaches) by the index's own order — with the RUM index,
+    `search_vector <=> query`, the rank itself, read from the index in rank
+    order; with GIN alone, the first matches found, in no particular order — and
+    any whose title is the words as typed (by the title's own index). Those are
+    ranked in full (title tier, ts_rank_cd, recency) and the slice taken from
+    them. Ordered differently (`order_by`), counted, or sliced past
+    SEARCH_WINDOW_MAX, it is an ordinary queryset of every match.
     """
 
     _search_window: _Window | None = None
@@ -256,7 +265,7 @@ class SearchResults(QuerySet[Proposal]):
         return super().__getitem__(k)
 
     def _windowed(self, window: _Window, stop: int) -> QuerySet[Any]:
-        size = max(SEARCH_WINDOW, stop)
+        size = _window_size(stop)
         # The candidates from this queryset's own filters (visibility included),
         # bare: no ranking, no annotations, no columns but the key. Written as
         # SQL around the filters' own SQL, compiled once: built as nested
@@ -270,21 +279,19 @@ class SearchResults(QuerySet[Proposal]):
         quote = connections[self.db].ops.quote_name
         vector = f"{quote(self.model._meta.db_table)}.{quote('search_vector')}"
         query = "websearch_to_tsquery('english'::regconfig, %s)"
-        title = "to_tsquery('english'::regconfig, %s)"
         if search_uses_rum(self.db):
             best = f"{sql} ORDER BY {vector} <=> {query} LIMIT {size:d}"
-            titled = f"{sql} AND {vector} @@ {title} ORDER BY {vector} <=> {title} LIMIT {size:d}"
-            best_params = (*params, window.text)
-            titled_params = (*params, window.phrase, window.phrase)
+            best_params: tuple[Any, ...] = (*params, window.text)
         else:
             best = f"{sql} LIMIT {size:d}"
-            titled = f"{sql} AND {vector} @@ {title} LIMIT {size:d}"
             best_params = tuple(params)
-            titled_params = (*params, window.phrase)
+        # The title typed in whole, by its index (0017), however common its words.
+        title = f"UPPER({quote(self.model._meta.db_table)}.{quote('title')}::text)"
+        exact = f"{sql} AND {title} = UPPER(%s) LIMIT {size:d}"
         # Every value is a parameter; the SQL is Django's own and these constants.
         candidates = RawSQL(  # noqa: S611
-            f"SELECT pk FROM (({best}) UNION ALL ({titled})) AS candidates",  # noqa: S608
-            (*best_params, *titled_params),
+            f"SELECT pk FROM (({best}) UNION ALL ({exact})) AS candidates",  # noqa: S608
+            (*best_params, *params, window.text),
         )
         narrowed = self.all()
         narrowed._search_window = None
@@ -425,8 +432,7 @@ class _TitlePhraseQuery(Func):
     output_field = SearchQueryField()
 
     def __init__(self, words: tuple[str, ...]) -> None:
-        self.phrase = " <-> ".join(f"{word}:A" for word in words)
-        super().__init__(Value(self.phrase))
+        super().__init__(Value(" <-> ".join(f"{word}:A" for word in words)))
 
 
 class _Matches(Func):

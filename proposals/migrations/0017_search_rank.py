@@ -9,12 +9,16 @@ so the GIN index is dropped (one index to keep up on every write, not two).
 `proposals.selectors.search_uses_rum` looks for the index by name and takes
 the GIN path without it. Nothing here changes the trigger or the vector.
 
+A title typed in whole ranks first, however common its words: an index on
+UPPER(title) (Django's `iexact`) finds it for the page's window.
+
 Nothing runs on SQLite (FTS5, 0016).
 """
 
 from django.db import DatabaseError, migrations, transaction
 
 RUM_INDEX = "proposal_search_rum"
+TITLE_INDEX = "proposal_title_upper"
 GIN_INDEX = "proposal_search_gin"
 
 
@@ -26,6 +30,9 @@ def _rum_installable(cursor) -> bool:
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    schema_editor.execute(
+        f"CREATE INDEX IF NOT EXISTS {TITLE_INDEX} ON proposals_proposal (UPPER(title::text))"
+    )
     with schema_editor.connection.cursor() as cursor:
         if not _rum_installable(cursor):
             return
@@ -49,6 +56,7 @@ def backwards(apps, schema_editor):
         f"CREATE INDEX IF NOT EXISTS {GIN_INDEX} ON proposals_proposal USING gin (search_vector)"
     )
     schema_editor.execute(f"DROP INDEX IF EXISTS {RUM_INDEX}")
+    schema_editor.execute(f"DROP INDEX IF EXISTS {TITLE_INDEX}")
     # The extension stays: another database object may have come to use it.
 
 
