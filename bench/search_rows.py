@@ -48,7 +48,7 @@ NOTHING = "blockchain"
 SEARCHER = "submitter@dfe.example"  # visibility with its EXISTS subqueries, not an analyst's
 # icontains reads every row: a few of the queries are enough to know its cost.
 FLOOR_QUERIES = EVERYDAY[:4]
-FIELDS = ("reference", "title", "summary", "problem", "who_has_the_problem")
+FIELDS: tuple[str, ...] = ("reference", "title", "summary", "problem", "who_has_the_problem")
 FIELDS += ("proposed_solution", "expected_benefits")
 REFERENCE = re.compile(r"\b[A-Z]+-\d{4}-\d{4,}\b")
 RUNS = 3  # per query, the median of them
@@ -117,7 +117,9 @@ def _icontains(context: Context) -> Callable[[str], list[str]]:
             for name in FIELDS:
                 any_field |= Q(**{f"{name}__icontains": word})
             queryset = queryset.filter(any_field)
-        return list(queryset.order_by("-updated_at", "-pk").values_list("reference", flat=True)[:20])
+        return list(
+            queryset.order_by("-updated_at", "-pk").values_list("reference", flat=True)[:20]
+        )
 
     return get
 
@@ -154,7 +156,9 @@ def _index_note() -> str:
     return "RUM index, rank order" if search_uses_rum() else "GIN index, bounded window"
 
 
-def _everyday(context: Context, door: Callable[[Context], Callable[[str], list[str]]]) -> Comparison:
+def _everyday(
+    context: Context, door: Callable[[Context], Callable[[str], list[str]]]
+) -> Comparison:
     from django.conf import settings
 
     if not settings.IS_POSTGRES:
