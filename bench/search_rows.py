@@ -36,7 +36,7 @@ EVERYDAY = (
     "fraud",
     "universal credit",
     "digital",
-    "artificial intelligence",
+    "lesson plans",
     "vehicle maintenance",
     "free school meals",
     "Salesforce",

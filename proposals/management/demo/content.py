@@ -1124,7 +1124,7 @@ SOURCES = (
     "complaints logs",
     "user research",
     "open data",
-    "the departmental data warehouse",
+    "the departmental warehouse",
     "management information returns",
     "freedom of information requests",
     "casework notes",
@@ -1132,11 +1132,11 @@ SOURCES = (
 )
 
 CONSTRAINTS = (
-    "The data protection impact assessment is already drafted.",
+    "The privacy impact assessment is already drafted.",
     "The supplier's contract ends next year, so the timing is right.",
     "Union representatives have been briefed and support a pilot.",
     "A service assessment is booked for the end of discovery.",
-    "Legal advisers have confirmed the gateway for sharing the data.",
+    "Legal advisers have confirmed the legal gateway.",
     "Accessibility testing with assisted digital users is planned from the start.",
     "The Welsh language version would be built at the same time.",
     "Procurement would use the G-Cloud framework.",
@@ -1148,8 +1148,9 @@ CONSTRAINTS = (
 
 
 def _zipf(names: tuple[str, ...], rng: random.Random) -> str:
-    # Weights 1/(rank + 2): the first few names are common, the rest a long tail.
-    return rng.choices(names, weights=[1 / (rank + 2) for rank in range(len(names))])[0]
+    # Weights 1/(rank + 6): the first names a few times as common as the last,
+    # none in more than a few per cent of all proposals.
+    return rng.choices(names, weights=[1 / (rank + 6) for rank in range(len(names))])[0]
 
 
 def _reworded(text: str, choices: dict[str, str]) -> str:
