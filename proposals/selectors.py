@@ -214,6 +214,8 @@ _SEARCH_ORDER = ("-search_title", "-search_rank", "-updated_at", "-pk")
 # paginator may reach, the full order is used.
 SEARCH_WINDOW = 200
 SEARCH_WINDOW_MAX = 10_001 + 500
+# With RUM, a search is read in rank order while its matches are fewer than this.
+SEARCH_RANKED_MATCHES = 2_000
 
 
 def _window_size(stop: int) -> int:
@@ -234,11 +236,11 @@ class SearchResults(QuerySet[Proposal]):
 
     The window is worked out when the slice is taken, from this queryset as it
     then stands, so every filter added after the search (status, department, the
-    API's settling lag) is inside it. Its candidates: the best SEARCH_WINDOW (or
-    as many as the slice reaches) by the index's own order — with the RUM index,
-    `search_vector <=> query`, the rank itself, read from the index in rank
-    order; with GIN alone, the first matches found, in no particular order — and
-    any whose title is the words as typed (by the title's own index). Those are
+    API's settling lag) is inside it. Its candidates: the first SEARCH_WINDOW
+    matches found (or as many as the slice reaches), in no particular order —
+    or, with `search_uses_rum`, the best of them by `search_vector <=> query`,
+    read from the RUM index in rank order while the matches are few — and any
+    whose title is the words as typed (by the title's own index). Those are
     ranked in full (title tier, ts_rank_cd, recency) and the slice taken from
     them. Ordered differently (`order_by`), counted, or sliced past
     SEARCH_WINDOW_MAX, it is an ordinary queryset of every match.
@@ -279,20 +281,41 @@ class SearchResults(QuerySet[Proposal]):
         quote = connections[self.db].ops.quote_name
         vector = f"{quote(self.model._meta.db_table)}.{quote('search_vector')}"
         query = "websearch_to_tsquery('english'::regconfig, %s)"
-        if search_uses_rum(self.db):
-            best = f"{sql} ORDER BY {vector} <=> {query} LIMIT {size:d}"
-            best_params: tuple[Any, ...] = (*params, window.text)
-        else:
-            best = f"{sql} LIMIT {size:d}"
-            best_params = tuple(params)
+        table = quote(self.model._meta.db_table)
+        first = f"{sql} LIMIT {size:d}"
         # The title typed in whole, by its index (0017), however common its words.
-        title = f"UPPER({quote(self.model._meta.db_table)}.{quote('title')}::text)"
+        title = f"UPPER({table}.{quote('title')}::text)"
         exact = f"{sql} AND {title} = UPPER(%s) LIMIT {size:d}"
+        if search_uses_rum(self.db):
+            # RUM scores every match to return the best first: cheap for the words
+            # people mostly type, not for a word in a tenth of all proposals. So
+            # the best come in rank order while the matches are fewer than
+            # SEARCH_RANKED_MATCHES (counted, up to that, in the same statement),
+            # else the first found, as without RUM; one branch runs, never both.
+            limit = SEARCH_RANKED_MATCHES
+            ranked = f"{sql} ORDER BY {vector} <=> {query} LIMIT {size:d}"
+            statement = (
+                f"WITH common AS (SELECT count(*) >= {limit:d} AS yes FROM (SELECT 1 FROM"  # noqa: S608
+                f" {table} WHERE {vector} @@ {query} LIMIT {limit:d}) AS matches)"
+                f" SELECT pk FROM ({ranked}) AS ranked WHERE NOT (SELECT yes FROM common)"
+                f" UNION ALL SELECT pk FROM ({first}) AS first WHERE (SELECT yes FROM common)"
+                f" UNION ALL SELECT pk FROM ({exact}) AS exact"
+            )
+            values: tuple[Any, ...] = (
+                window.text,
+                *params,
+                window.text,
+                *params,
+                *params,
+                window.text,
+            )
+        else:
+            statement = (
+                f"SELECT pk FROM ({first}) AS first UNION ALL SELECT pk FROM ({exact}) AS exact"  # noqa: S608
+            )
+            values = (*params, *params, window.text)
         # Every value is a parameter; the SQL is Django's own and these constants.
-        candidates = RawSQL(  # noqa: S611
-            f"SELECT pk FROM (({best}) UNION ALL ({exact})) AS candidates",  # noqa: S608
-            (*best_params, *params, window.text),
-        )
+        candidates = RawSQL(statement, values)  # noqa: S611
         narrowed = self.all()
         narrowed._search_window = None
         # Every candidate passed this queryset's filters already: the page's
@@ -302,11 +325,17 @@ class SearchResults(QuerySet[Proposal]):
 
 
 def search_uses_rum(using: str = "default") -> bool:
-    """Whether searches on this database read the RUM index (`0017_search_rank`
-    made it where the extension is installed): looked up once per connection
-    with the driver's own cursor, so it is never one of a page's counted
-    queries. `settings.SEARCH_RUM = False` forces the GIN path."""
-    if not getattr(settings, "SEARCH_RUM", True):
+    """Whether a page of search results takes its window from the RUM index in
+    rank order: only with `settings.SEARCH_RUM` (env SEARCH_RUM=true) and where
+    `0017_search_rank` made the index (the rum extension installed). Looked up
+    once per connection with the driver's own cursor, so it is never one of a
+    page's counted queries.
+
+    Off by default, as measured (README, Search): RUM scores every match to
+    return the best first, so a word in a tenth of all proposals costs ten
+    times what it costs at a tenth of the size, where the window of first
+    matches costs the same at any size."""
+    if not getattr(settings, "SEARCH_RUM", False):
         return False
     connection = connections[using]
     if connection.vendor != "postgresql":

@@ -450,3 +450,21 @@ def test_the_api_search_runs_a_fixed_number_of_queries(alice, bob, small_window)
     small = count()
     ProposalFactory.create_batch(30, submitter=alice, title="Kiosk")
     assert count() == small == 2
+
+
+@postgres_only
+def test_a_common_word_on_the_rum_path_takes_the_first_matches(
+    alice, bob, small_window, search_path, monkeypatch
+) -> None:
+    """Past SEARCH_RANKED_MATCHES matches the RUM path takes the first found, as GIN does:
+    still only what bob may see, the whole title typed in first."""
+    monkeypatch.setattr(selectors, "SEARCH_RANKED_MATCHES", 2)
+    proposal(alice, title="Kiosk", visibility="department")
+    shown = [proposal(alice, title=f"Kiosk {n}") for n in range(5)]
+    exact = proposal(alice, title="Kiosk", age_days=40)
+
+    results = found(bob, "kiosk")
+
+    assert results[0] == exact.reference
+    assert set(results) == {p.reference for p in [*shown, exact]}
+    assert api_order(bob, "kiosk")[0] == exact.reference
