@@ -20,6 +20,7 @@ from accounts.models import TokenScope, User
 from proposals import selectors, services
 from proposals.models import Proposal
 from proposals.services import api_token_create
+from proposals.views import find
 from tests.conftest import skip_or_fail
 from tests.factories import ProposalFactory
 
@@ -468,3 +469,17 @@ def test_a_common_word_on_the_rum_path_takes_the_first_matches(
     assert results[0] == exact.reference
     assert set(results) == {p.reference for p in [*shown, exact]}
     assert api_order(bob, "kiosk")[0] == exact.reference
+
+
+def test_the_find_page_counts_a_search_up_to_its_own_cap(alice, bob, monkeypatch) -> None:
+    monkeypatch.setattr(find, "SEARCH_COUNT_CAP", 3)
+    for n in range(5):
+        proposal(alice, title=f"Kiosk {n}")
+    client = Client()
+    client.force_login(bob)
+
+    searched = client.get("/proposals/", {"q": "kiosk"}).content.decode()
+    listed = client.get("/proposals/").content.decode()
+
+    assert "More than 3 proposals" in searched
+    assert "More than" not in listed
