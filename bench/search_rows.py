@@ -47,7 +47,7 @@ COMMON = "data"
 NOTHING = "blockchain"
 SEARCHER = "submitter@dfe.example"  # visibility with its EXISTS subqueries, not an analyst's
 # icontains reads every row: a few of the queries are enough to know its cost.
-FLOOR_QUERIES = EVERYDAY[:4]
+FLOOR_QUERIES = ("visa applications", "school", "chatbot", "fraud")
 FIELDS: tuple[str, ...] = ("reference", "title", "summary", "problem", "who_has_the_problem")
 FIELDS += ("proposed_solution", "expected_benefits")
 REFERENCE = re.compile(r"\b[A-Z]+-\d{4}-\d{4,}\b")
@@ -101,10 +101,24 @@ def _api(context: Context) -> Callable[[str], list[str]]:
     return get
 
 
+def _selector(context: Context) -> Callable[[str], list[str]]:
+    """Our search's first page of 20, the query alone (the page's own selector)."""
+    from proposals.selectors import proposals_visible_to, search_proposals
+
+    user = context.user(SEARCHER)
+
+    def get(text: str) -> list[str]:
+        found = search_proposals(proposals_visible_to(user), text)
+        return list(found.values_list("reference", flat=True)[:20])
+
+    return get
+
+
 def _icontains(context: Context) -> Callable[[str], list[str]]:
-    """The floor to beat: every word somewhere in the same fields (`icontains`),
-    visibility as the searcher's, the newest 20 — no ranking at all."""
-    from django.db.models import Q
+    """The floor to beat: a search written with `icontains` — every word somewhere
+    in the same fields, visibility as the searcher's, ranked as far as substrings
+    can be (a title holding the first word first, then the newest), first 20."""
+    from django.db.models import BooleanField, Case, Q, Value, When
 
     from proposals.selectors import proposals_visible_to
 
@@ -117,9 +131,13 @@ def _icontains(context: Context) -> Callable[[str], list[str]]:
             for name in FIELDS:
                 any_field |= Q(**{f"{name}__icontains": word})
             queryset = queryset.filter(any_field)
-        return list(
-            queryset.order_by("-updated_at", "-pk").values_list("reference", flat=True)[:20]
+        titled = Case(
+            When(title__icontains=text.split()[0], then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
         )
+        ranked = queryset.annotate(titled=titled).order_by("-titled", "-updated_at", "-pk")
+        return list(ranked.values_list("reference", flat=True)[:20])
 
     return get
 
@@ -212,17 +230,18 @@ def search_no_match(context: Context) -> Comparison:
     return _worst(context, NOTHING)
 
 
-@measurement(f"search page vs icontains over the same fields ({len(FLOOR_QUERIES)} queries)")
+@measurement(f"search vs icontains over the same fields ({len(FLOOR_QUERIES)} queries, first 20)")
 def search_vs_icontains(context: Context) -> Comparison:
-    page, floor = _page(context), _icontains(context)
-    ours = _per_query(page, FLOOR_QUERIES)
+    ours, floor = _selector(context), _icontains(context)
+    mine = _per_query(ours, FLOOR_QUERIES)
     theirs = _per_query(floor, FLOOR_QUERIES, runs=1)
-    each = ", ".join(f"{text!r} {theirs[text] / ours[text]:.0f}×" for text in FLOOR_QUERIES)
+    each = ", ".join(f"{text!r} {theirs[text] / mine[text]:.0f}×" for text in FLOOR_QUERIES)
     return Comparison(
-        ours=lambda: [page(text) for text in FLOOR_QUERIES],
+        ours=lambda: [ours(text) for text in FLOOR_QUERIES],
         floor=lambda: [floor(text) for text in FLOOR_QUERIES],
         note=(
-            f"floor = icontains on {len(FIELDS)} fields, newest 20 (the slower side: goal "
-            f"ratio ≤ 0.01×); faster by {each}; not the same rows (substrings, unranked)"
+            f"the query alone, both sides; floor = icontains on {len(FIELDS)} fields, title "
+            f"first then newest (the slower side: goal ratio ≤ 0.01×); faster by {each}; "
+            "not the same rows (substrings, not stemmed words)"
         ),
     )
