@@ -41,11 +41,24 @@ PATHS = ["rum", "gin"] if connection.vendor == "postgresql" else ["fts5"]
 
 @pytest.fixture(autouse=True, params=PATHS)
 def search_path(request, settings) -> str:
-    settings.SEARCH_RUM = request.param != "gin"
-    if request.param == "rum" and not selectors.search_uses_rum():
-        # Under CI a failure: .ci/run installs postgresql-15-rum (ensure_rum).
-        skip_or_fail("the rum extension is not installed here")
+    settings.SEARCH_RUM = request.param == "rum"
+    if request.param == "rum":
+        _make_the_rum_index()
     return str(request.param)
+
+
+def _make_the_rum_index() -> None:
+    """What 0017 does with SEARCH_RUM=true, inside the test's transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'rum'")
+        if cursor.fetchone() is None:
+            # Under CI a failure: .ci/run installs postgresql-15-rum (ensure_rum).
+            skip_or_fail("the rum extension is not installed here")
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS rum")
+        cursor.execute(
+            importlib.import_module("proposals.migrations.0017_search_rank").RUM_INDEX_SQL
+        )
+    assert selectors.search_uses_rum()
 
 
 def proposal(author: User, *, age_days: int = 0, **answers: Any) -> Proposal:
