@@ -151,6 +151,9 @@ else:
         }
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# Search's first page from a RUM index in rank order (migration 0017 makes it when
+# this is on and the extension is installed); off: the first matches found, ranked.
+SEARCH_RUM = env_bool("SEARCH_RUM", False)
 # The portfolio's covering indexes (INCLUDE columns) are for PostgreSQL; SQLite
 # keeps their key columns and ignores the rest, which is all the embedded default
 # needs, so its warning about them (models.W040) would only be noise at every start.

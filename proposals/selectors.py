@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchQuery, SearchQueryField, SearchRank
+from django.db import connections
 from django.db.models import (
     BooleanField,
     Case,
@@ -26,6 +27,8 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
+from django.db.models.sql.where import WhereNode
 from django.http import Http404
 
 from accounts.models import REVIEW_ROLES, Invitation, Role, User
@@ -187,10 +190,15 @@ def search_proposals(queryset: QuerySet[Proposal], text: str) -> QuerySet[Propos
 
     Order: a proposal whose title is the words as typed, then those whose title
     holds them as a phrase, then rank (`ts_rank_cd` on the trigger-kept
-    `search_vector` and its GIN index; bm25 on the FTS5 index), then most
-    recently updated. The rows carry `search_title` (2, 1 or 0) and
-    `search_rank` (higher is better). A reference typed in finds
-    that proposal alone by its unique index, never by the text search.
+    `search_vector`; bm25 on the FTS5 index), then most recently updated. The
+    rows carry `search_title` (2, 1 or 0) and `search_rank` (higher is better).
+    A reference typed in finds that proposal alone by its unique index, never
+    by the text search.
+
+    Every match is in the result (a report of a search holds them all), but a
+    page of it — a slice, as the paginators take — is cut from a bounded window
+    on PostgreSQL (`SearchResults`), so the first page of a word in a tenth of a
+    million proposals costs what a rare word costs.
     """
     text = text.strip()
     if not text:
@@ -205,29 +213,181 @@ def search_proposals(queryset: QuerySet[Proposal], text: str) -> QuerySet[Propos
         return queryset.none()
     if settings.IS_POSTGRES:
         query = SearchQuery(text, search_type="websearch", config="english")
+        title_query = _TitlePhraseQuery(terms.words)
         # Normalised by the length's logarithm, as bm25 favours the shorter answer.
         matched = queryset.filter(search_vector=query).annotate(
-            search_title=_title_tier(text, _TitlePhrasePostgres(" ".join(terms.words))),
+            search_title=_title_tier(text, _Matches(title_query)),
             search_rank=SearchRank(F("search_vector"), query, cover_density=True, normalization=1),
         )
-    else:
-        # One pass over the FTS5 index, each match joined to its proposal by
-        # primary key, ranked with bm25 in the same scan.
-        document = F("search_text__document")
-        phrase = " ".join(terms.words)
-        matched = queryset.filter(search_text__document__fts5=terms.fts5()).annotate(
-            search_title=_title_tier(
-                text, Case(When(title__icontains=phrase, then=Value(1)), default=Value(0))
-            ),
-            search_rank=_Bm25(document),
-        )
-    return matched.order_by("-search_title", "-search_rank", "-updated_at", "-pk")
+        ordered = matched.order_by(*_SEARCH_ORDER)
+        results = SearchResults(model=Proposal, query=ordered.query.chain(), using=ordered.db)
+        results._search_window = _Window(text=text)
+        return results
+    # One pass over the FTS5 index, each match joined to its proposal by
+    # primary key, ranked with bm25 in the same scan.
+    document = F("search_text__document")
+    phrase = " ".join(terms.words)
+    matched = queryset.filter(search_text__document__fts5=terms.fts5()).annotate(
+        search_title=_title_tier(
+            text, Case(When(title__icontains=phrase, then=Value(1)), default=Value(0))
+        ),
+        search_rank=_Bm25(document),
+    )
+    return matched.order_by(*_SEARCH_ORDER)
+
+
+_SEARCH_ORDER = ("-search_title", "-search_rank", "-updated_at", "-pk")
+# The rows a page of search results is chosen from: the best this many by the
+# index's own order (and a title typed in whole). A page deeper than the window
+# is cut from the next size up, so pages within one size list every candidate
+# once; across sizes a row of equal rank may move. Past the last size a
+# paginator may reach, the full order is used.
+SEARCH_WINDOW = 200
+SEARCH_WINDOW_MAX = 10_001 + 500
+# With RUM, a search is read in rank order while its matches are fewer than this.
+SEARCH_RANKED_MATCHES = 2_000
+
+
+def _window_size(stop: int) -> int:
+    for size in (SEARCH_WINDOW, 5 * SEARCH_WINDOW):
+        if stop <= size:
+            return size
+    return SEARCH_WINDOW_MAX
+
+
+@dataclass(frozen=True)
+class _Window:
+    text: str  # as typed
+
+
+class SearchResults(QuerySet[Proposal]):
+    """A PostgreSQL search's rows, best first; a slice of it (a page) is cut from
+    a window of candidates rather than from every match ranked.
+
+    The window is worked out when the slice is taken, from this queryset as it
+    then stands, so every filter added after the search (status, department, the
+    API's settling lag) is inside it. Its candidates: the first SEARCH_WINDOW
+    matches found (or as many as the slice reaches), in no particular order —
+    or, with `search_uses_rum`, the best of them by `search_vector <=> query`,
+    read from the RUM index in rank order while the matches are few — and any
+    whose title is the words as typed (by the title's own index). Those are
+    ranked in full (title tier, ts_rank_cd, recency) and the slice taken from
+    them. Ordered differently (`order_by`), counted, or sliced past
+    SEARCH_WINDOW_MAX, it is an ordinary queryset of every match.
+    """
+
+    _search_window: _Window | None = None
+
+    def _clone(self) -> Any:
+        clone = super()._clone()  # type: ignore[misc]  # QuerySet._clone, missing from the stubs
+        clone._search_window = self._search_window
+        return clone
+
+    def __getitem__(self, k: Any) -> Any:
+        window = self._search_window
+        if (
+            window is not None
+            and isinstance(k, slice)
+            and k.stop is not None
+            and k.stop <= SEARCH_WINDOW_MAX
+            and self._result_cache is None
+            and tuple(self.query.order_by) == _SEARCH_ORDER
+        ):
+            return QuerySet.__getitem__(self._windowed(window, k.stop), k)
+        return super().__getitem__(k)
+
+    def _windowed(self, window: _Window, stop: int) -> QuerySet[Any]:
+        size = _window_size(stop)
+        # The candidates from this queryset's own filters (visibility included),
+        # bare: no ranking, no annotations, no columns but the key. Written as
+        # SQL around the filters' own SQL, compiled once: built as nested
+        # querysets, Django re-labels the visibility rule's subqueries for each
+        # copy, which cost more than the search itself.
+        bare: QuerySet[Any] = QuerySet(model=self.model, query=self.query.chain(), using=self.db)
+        bare.query.clear_ordering(force=True)
+        bare.query.clear_limits()
+        bare.query.select_related = False
+        sql, params = bare.values("pk").query.sql_with_params()
+        quote = connections[self.db].ops.quote_name
+        vector = f"{quote(self.model._meta.db_table)}.{quote('search_vector')}"
+        query = "websearch_to_tsquery('english'::regconfig, %s)"
+        table = quote(self.model._meta.db_table)
+        first = f"{sql} LIMIT {size:d}"
+        # The title typed in whole, by its index (0017), however common its words.
+        title = f"UPPER({table}.{quote('title')}::text)"
+        exact = f"{sql} AND {title} = UPPER(%s) LIMIT {size:d}"
+        if search_uses_rum(self.db):
+            # RUM scores every match to return the best first: cheap for the words
+            # people mostly type, not for a word in a tenth of all proposals. So
+            # the best come in rank order while the matches are fewer than
+            # SEARCH_RANKED_MATCHES (counted, up to that, in the same statement),
+            # else the first found, as without RUM; one branch runs, never both.
+            limit = SEARCH_RANKED_MATCHES
+            ranked = f"{sql} ORDER BY {vector} <=> {query} LIMIT {size:d}"
+            statement = (
+                f"WITH common AS (SELECT count(*) >= {limit:d} AS yes FROM (SELECT 1 FROM"  # noqa: S608
+                f" {table} WHERE {vector} @@ {query} LIMIT {limit:d}) AS matches)"
+                f" SELECT pk FROM ({ranked}) AS ranked WHERE NOT (SELECT yes FROM common)"
+                f" UNION ALL SELECT pk FROM ({first}) AS first WHERE (SELECT yes FROM common)"
+                f" UNION ALL SELECT pk FROM ({exact}) AS exact"
+            )
+            values: tuple[Any, ...] = (
+                window.text,
+                *params,
+                window.text,
+                *params,
+                *params,
+                window.text,
+            )
+        else:
+            statement = (
+                f"SELECT pk FROM ({first}) AS first UNION ALL SELECT pk FROM ({exact}) AS exact"  # noqa: S608
+            )
+            values = (*params, *params, window.text)
+        # Every value is a parameter; the SQL is Django's own and these constants.
+        candidates = RawSQL(statement, values)  # noqa: S611
+        narrowed = self.all()
+        narrowed._search_window = None
+        # Every candidate passed this queryset's filters already: the page's
+        # query reads them by primary key and ranks them, nothing more.
+        narrowed.query.where = WhereNode()
+        return narrowed.filter(pk__in=candidates)
+
+
+def search_uses_rum(using: str = "default") -> bool:
+    """Whether a page of search results takes its window from the RUM index in
+    rank order: only with `settings.SEARCH_RUM` (env SEARCH_RUM=true) and where
+    `0017_search_rank` made the index (the rum extension installed). Looked up
+    once per connection with the driver's own cursor, so it is never one of a
+    page's counted queries.
+
+    Off by default, as measured (README, Search): RUM scores every match to
+    return the best first, so a word in a tenth of all proposals costs ten
+    times what it costs at a tenth of the size, where the window of first
+    matches costs the same at any size."""
+    if not getattr(settings, "SEARCH_RUM", False):
+        return False
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return False
+    cached = getattr(connection, "_proposal_search_rum", None)
+    if cached is not None and cached[0] is connection.connection:
+        return bool(cached[1])
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('proposal_search_rum') IS NOT NULL")
+        row = cursor.fetchone()
+    found = bool(row and row[0])
+    connection._proposal_search_rum = (connection.connection, found)  # type: ignore[attr-defined]
+    return found
 
 
 def _title_tier(text: str, phrase: Any) -> Case:
     """2 where the title is the words as typed, 1 where it holds them as a phrase
     (PostgreSQL: stemmed, from the vector's title lexemes; SQLite: the words as
     typed, in any case), else 0: worked out for the matched rows only."""
+    if isinstance(phrase, _Matches):
+        phrase = Case(When(phrase, then=Value(1)), default=Value(0))
     return Case(
         When(title__iexact=text, then=Value(2)), default=phrase, output_field=IntegerField()
     )
@@ -321,25 +481,28 @@ class _Bm25(Func):
     output_field = FloatField()
 
 
-class _TitlePhrasePostgres(Func):
-    """1 where the title (the vector's A-weighted lexemes, with their positions)
-    holds the words as a phrase, else 0: read from the stored vector, no text re-parsed."""
+class _TitlePhraseQuery(Func):
+    """The words as a phrase in the title (or the reference): the vector's
+    A-weighted lexemes, each word `:A`, next to each other (`<->`). Built with
+    `to_tsquery` from words of letters and digits only, so no input is syntax;
+    stop words drop out as they do from the vector."""
 
-    output_field = IntegerField()
+    template = "to_tsquery('english'::regconfig, %(expressions)s)"
+    output_field = SearchQueryField()
 
-    def __init__(self, words: str) -> None:
-        super().__init__(F("search_vector"), Value(words))
+    def __init__(self, words: tuple[str, ...]) -> None:
+        super().__init__(Value(" <-> ".join(f"{word}:A" for word in words)))
 
-    def as_sql(  # type: ignore[override]
-        self, compiler: Any, connection: Any, **extra_context: Any
-    ) -> tuple[str, tuple[Any, ...]]:
-        vector_sql, vector_params = compiler.compile(self.source_expressions[0])
-        words_sql, words_params = compiler.compile(self.source_expressions[1])
-        return (
-            f"CASE WHEN ts_filter({vector_sql}, '{{a}}') @@ phraseto_tsquery('english',"
-            f" {words_sql}) THEN 1 ELSE 0 END",
-            (*vector_params, *words_params),
-        )
+
+class _Matches(Func):
+    """`search_vector @@ query`, as a boolean expression (a filter or a CASE)."""
+
+    output_field = BooleanField()
+    template = "(%(expressions)s)"
+    arg_joiner = " @@ "
+
+    def __init__(self, query: Any) -> None:
+        super().__init__(F("search_vector"), query)
 
 
 # --- the objects around a proposal ------------------------------------------------------------

@@ -20,6 +20,8 @@ from accounts.models import TokenScope, User
 from proposals import selectors, services
 from proposals.models import Proposal
 from proposals.services import api_token_create
+from proposals.views import find
+from tests.conftest import skip_or_fail
 from tests.factories import ProposalFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +32,33 @@ ANSWERS = ("title", "summary", "problem", "who_has_the_problem", "proposed_solut
 @pytest.fixture(autouse=True)
 def _no_settling_lag(settings) -> None:
     settings.API_SETTLING_LAG_SECONDS = 0
+
+
+# Every test runs on both of PostgreSQL's paths: the RUM index (0017, where the
+# extension is installed, as in CI) and the GIN fallback. SQLite has one (FTS5).
+PATHS = ["rum", "gin"] if connection.vendor == "postgresql" else ["fts5"]
+
+
+@pytest.fixture(autouse=True, params=PATHS)
+def search_path(request, settings) -> str:
+    settings.SEARCH_RUM = request.param == "rum"
+    if request.param == "rum":
+        _make_the_rum_index()
+    return str(request.param)
+
+
+def _make_the_rum_index() -> None:
+    """What 0017 does with SEARCH_RUM=true, inside the test's transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'rum'")
+        if cursor.fetchone() is None:
+            # Under CI a failure: .ci/run installs postgresql-15-rum (ensure_rum).
+            skip_or_fail("the rum extension is not installed here")
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS rum")
+        cursor.execute(
+            importlib.import_module("proposals.migrations.0017_search_rank").RUM_INDEX_SQL
+        )
+    assert selectors.search_uses_rum()
 
 
 def proposal(author: User, *, age_days: int = 0, **answers: Any) -> Proposal:
@@ -308,3 +337,162 @@ class _Editor:
     def execute(self, sql: str) -> None:
         with connection.cursor() as cursor:
             cursor.execute(sql)
+
+
+# --- a page is cut from a window of candidates (PostgreSQL) -------------------------------------
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the window is PostgreSQL's"
+)
+
+
+@pytest.fixture
+def small_window(monkeypatch) -> int:
+    """A window of 3, so a handful of rows is "more than the window"."""
+    monkeypatch.setattr(selectors, "SEARCH_WINDOW", 3)
+    return 3
+
+
+@postgres_only
+def test_a_title_typed_in_whole_ranks_first_past_the_window(alice, bob, small_window) -> None:
+    for n in range(8):
+        proposal(alice, title=f"Kiosk for visitors {n}", summary="kiosk visitors kiosk")
+    exact = proposal(alice, title="Kiosk for visitors", age_days=60)
+
+    assert found(bob, "kiosk for visitors")[0] == exact.reference
+    assert page_order(bob, "Kiosk for visitors")[0] == exact.reference
+    assert api_order(bob, "kiosk for visitors")[0] == exact.reference
+
+
+@postgres_only
+def test_the_window_keeps_to_what_the_user_may_see(alice, bob, small_window) -> None:
+    """Hidden rows never take a place in the window: a page is full of what bob may see."""
+    for _ in range(6):
+        proposal(alice, title="Kiosk", visibility="department")
+    shown = [proposal(alice, title=f"Kiosk {n}", summary="kiosk") for n in range(4)]
+    proposal(alice, title="Kiosk", visibility="department")
+
+    results = found(bob, "kiosk")
+
+    assert sorted(results) == sorted(p.reference for p in shown)
+    assert sorted(page_order(bob, "kiosk")) == sorted(results)
+    assert sorted(api_order(bob, "kiosk")) == sorted(results)
+    assert len(found(alice, "kiosk")) == 11
+
+
+@postgres_only
+def test_filters_after_the_search_are_inside_the_window(alice, bob, small_window) -> None:
+    for _ in range(5):
+        proposal(alice, title="Kiosk", status="submitted")
+    wanted = proposal(alice, title="Kiosk", status="in_review", age_days=90)
+
+    assert api_order(bob, "kiosk", status="in_review") == [wanted.reference]
+    client = Client()
+    client.force_login(bob)
+    response = client.get("/proposals/", {"q": "kiosk", "status": "in_review"})
+    assert [p.reference for p in response.context["proposals"]] == [wanted.reference]
+
+
+def _paged(user: User, text: str, size: int, pages: int | None = None) -> list[str]:
+    client = api_client(user)
+    seen: list[str] = []
+    url: str | None = f"/api/v1/proposals/?search={text}&page_size={size}"
+    while url and (pages is None or pages > 0):
+        page = client.get(url).json()
+        seen += [row["reference"] for row in page["results"]]
+        url = page["next"]
+        pages = None if pages is None else pages - 1
+    return seen
+
+
+@postgres_only
+def test_pages_list_every_match_once_when_a_window_holds_them(alice, bob, small_window) -> None:
+    # A window of 3, then of 15: these 15 rows are all in the second.
+    made = {proposal(alice, title=f"Kiosk {n}", age_days=n).reference for n in range(15)}
+
+    seen = _paged(bob, "kiosk", 3)
+
+    assert sorted(seen) == sorted(made)
+
+
+@postgres_only
+def test_pages_within_one_window_never_repeat_a_match(alice, bob, small_window) -> None:
+    made = {proposal(alice, title=f"Kiosk {n}", age_days=n).reference for n in range(30)}
+
+    seen = _paged(bob, "kiosk", 3, pages=4)  # rows 1-12, all from the window of 15
+
+    assert len(seen) == 12
+    assert len(set(seen)) == 12
+    assert set(seen) <= made
+
+
+@postgres_only
+def test_a_report_of_a_search_holds_every_match(alice, bob, small_window) -> None:
+    """Only a slice is windowed: the whole queryset (reports, exports) is every match."""
+    made = {proposal(alice, title=f"Kiosk {n}").reference for n in range(6)}
+
+    everything = selectors.search_proposals(visible(bob), "kiosk")
+
+    assert {p.reference for p in everything} == made
+    assert everything.count() == len(made)
+
+
+@postgres_only
+def test_the_rum_path_takes_the_best_into_the_window(alice, bob, small_window, search_path) -> None:
+    if search_path != "rum":
+        pytest.skip("the GIN path takes the first matches found, in no particular order")
+    for n in range(6):
+        proposal(alice, title=f"Fleet {n}", expected_benefits="A kiosk somewhere")
+    best = [
+        proposal(alice, title=f"Kiosk kiosk {n}", summary="Kiosk", age_days=30) for n in range(2)
+    ]
+
+    assert sorted(found(bob, "kiosk")[:2]) == sorted(p.reference for p in best)
+
+
+@postgres_only
+def test_the_api_search_runs_a_fixed_number_of_queries(alice, bob, small_window) -> None:
+    client = api_client(bob)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/api/v1/proposals/", {"search": "kiosk"}).status_code == 200
+        return len(captured)
+
+    ProposalFactory.create_batch(2, submitter=alice, title="Kiosk")
+    count()  # the token's first use is recorded once
+    small = count()
+    ProposalFactory.create_batch(30, submitter=alice, title="Kiosk")
+    assert count() == small == 2
+
+
+@postgres_only
+def test_a_common_word_on_the_rum_path_takes_the_first_matches(
+    alice, bob, small_window, search_path, monkeypatch
+) -> None:
+    """Past SEARCH_RANKED_MATCHES matches the RUM path takes the first found, as GIN does:
+    still only what bob may see, the whole title typed in first."""
+    monkeypatch.setattr(selectors, "SEARCH_RANKED_MATCHES", 2)
+    proposal(alice, title="Kiosk", visibility="department")
+    shown = [proposal(alice, title=f"Kiosk {n}") for n in range(5)]
+    exact = proposal(alice, title="Kiosk", age_days=40)
+
+    results = found(bob, "kiosk")
+
+    assert results[0] == exact.reference
+    assert set(results) == {p.reference for p in [*shown, exact]}
+    assert api_order(bob, "kiosk")[0] == exact.reference
+
+
+def test_the_find_page_counts_a_search_up_to_its_own_cap(alice, bob, monkeypatch) -> None:
+    monkeypatch.setattr(find, "SEARCH_COUNT_CAP", 3)
+    for n in range(5):
+        proposal(alice, title=f"Kiosk {n}")
+    client = Client()
+    client.force_login(bob)
+
+    searched = client.get("/proposals/", {"q": "kiosk"}).content.decode()
+    listed = client.get("/proposals/").content.decode()
+
+    assert "More than 3 proposals" in searched
+    assert "More than" not in listed

@@ -779,13 +779,6 @@ SCORE_COMMENTS = {
 }
 
 
-def ideas_for(department_slug: str) -> tuple[tuple[Idea, ...], tuple[Idea, ...]]:
-    """The ideas of a department (its own first), and those any department may have."""
-    own = tuple(i for i in IDEAS if department_slug in i.departments)
-    anyone = tuple(i for i in IDEAS if not i.departments)
-    return own, anyone
-
-
 def quantise(value: float, places: int) -> Decimal:
     return Decimal(str(round(value, places))).quantize(Decimal(1).scaleb(-places))
 
@@ -845,3 +838,379 @@ def lessons_text(
     else:
         finding = rng.choice(INCONCLUSIVE)
     return f"{numbers} {finding} {rng.choice(NEXT[recommendation])}"
+
+
+# --- the vocabulary of a million proposals ---------------------------------------------------
+#
+# Thirty ideas alone give a million proposals a few hundred words, each in a
+# few per cent of them, where real proposals have tens of thousands in a long
+# tail: a handful in a tenth of all proposals ("data", "staff"), most in a few
+# hundredths of one per cent (a council, a case management system, a team).
+# Each idea is told in VARIANTS_PER_IDEA ways: the same proposal, with the
+# idea's everyday words sometimes in other words (SYNONYMS), at a named
+# organisation of the department, on a named system, for a named group and
+# from a named source of data (drawn with Zipf-like weights: a few names are
+# everywhere, most are rare). Metrics, pilots and lessons stay the idea's own.
+
+VARIANTS_PER_IDEA = 48
+
+# Everyday words and the other words a writer uses for them; each variant picks
+# one per word (the original more often than not).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "staff": ("officers", "caseworkers", "colleagues", "teams"),
+    "data": ("records", "information"),
+    "online": ("digitally", "on the web"),
+    "forms": ("application forms", "returns"),
+    "form": ("application form", "return"),
+    "cost": ("expense", "spend"),
+    "time": ("hours", "effort"),
+    "faster": ("quicker", "sooner"),
+    "check": ("verify", "validate"),
+    "checks": ("verification", "validation"),
+    "families": ("households", "parents and carers"),
+    "people": ("citizens", "members of the public"),
+    "councils": ("local authorities",),
+    "letters": ("post", "paper correspondence"),
+    "cases": ("casework", "files"),
+    "automatically": ("without manual steps", "by rule"),
+    "errors": ("mistakes", "inaccuracies"),
+    "sooner": ("earlier", "more quickly"),
+    "delays": ("waits", "backlogs"),
+}
+
+ORGANISATIONS: dict[str, tuple[str, ...]] = {
+    "dfe": (
+        "Ofsted",
+        "the Education and Skills Funding Agency",
+        "Oak National Academy",
+        "the Standards and Testing Agency",
+        "Ark Schools",
+        "the Harris Federation",
+        "United Learning",
+        "Academies Enterprise Trust",
+        "Leeds City Council",
+        "Surrey County Council",
+        "Kirklees Council",
+        "Wigan Council",
+        "the Teaching Regulation Agency",
+        "Bolton College",
+        "Ormiston Academies Trust",
+    ),
+    "home-office": (
+        "UK Visas and Immigration",
+        "HM Passport Office",
+        "Border Force",
+        "Immigration Enforcement",
+        "the Metropolitan Police",
+        "West Yorkshire Police",
+        "Greater Manchester Police",
+        "the National Crime Agency",
+        "Police Scotland",
+        "the Disclosure and Barring Service",
+        "Thames Valley Police",
+        "Kent Police",
+    ),
+    "dwp": (
+        "Jobcentre Plus",
+        "the Child Maintenance Service",
+        "the Pension Service",
+        "the Health Assessment Advisory Service",
+        "Access to Work",
+        "the Disability Service Centre",
+        "Citizens Advice",
+        "Turn2us",
+    ),
+    "hmrc": (
+        "the Valuation Office Agency",
+        "the Self Assessment helpline",
+        "the Customs Handling of Import and Export Freight team",
+        "the Debt Management unit",
+        "the Fraud Investigation Service",
+        "the Charities team",
+        "the Tax Credits Office",
+    ),
+    "hmcts": (
+        "Manchester Civil Justice Centre",
+        "the Royal Courts of Justice",
+        "Birmingham Magistrates' Court",
+        "the Employment Tribunal",
+        "the Family Court",
+        "the Court of Protection",
+        "Leeds Combined Court",
+    ),
+    "moj": (
+        "HM Prison and Probation Service",
+        "the Legal Aid Agency",
+        "the Parole Board",
+        "the Youth Justice Board",
+        "the Criminal Injuries Compensation Authority",
+        "the Office of the Public Guardian",
+        "HMP Wandsworth",
+        "HMP Berwyn",
+    ),
+    "defra": (
+        "the Environment Agency",
+        "Natural England",
+        "the Rural Payments Agency",
+        "the Animal and Plant Health Agency",
+        "the Forestry Commission",
+        "Cefas",
+        "the Marine Management Organisation",
+        "Kew Gardens",
+    ),
+    "dft": (
+        "the DVLA",
+        "the DVSA",
+        "National Highways",
+        "Network Rail",
+        "the Maritime and Coastguard Agency",
+        "the Civil Aviation Authority",
+        "Transport for London",
+        "Transport for the North",
+    ),
+    "mod": (
+        "Defence Equipment and Support",
+        "the Defence Infrastructure Organisation",
+        "the Royal Navy",
+        "the British Army",
+        "the Royal Air Force",
+        "Defence Digital",
+    ),
+    "cabinet-office": (
+        "the Government Digital Service",
+        "the Crown Commercial Service",
+        "the Government Property Agency",
+        "the Civil Service HR function",
+        "the Central Digital and Data Office",
+        "the Government Security Group",
+    ),
+}
+ANY_ORGANISATION = (
+    "the finance shared service centre",
+    "the regional operations directorate",
+    "the central analysis unit",
+    "the estates team",
+    "the contact centre in Newport",
+    "the policy profession",
+    "the digital, data and technology function",
+    "the internal audit team",
+    "the commercial directorate",
+    "the people team",
+)
+
+SYSTEMS = (
+    "Microsoft Dynamics 365",
+    "Salesforce",
+    "SAP",
+    "Oracle Fusion",
+    "ServiceNow",
+    "SharePoint",
+    "Power BI",
+    "Tableau",
+    "GOV.UK Notify",
+    "GOV.UK Pay",
+    "GOV.UK Forms",
+    "GOV.UK One Login",
+    "Microsoft Teams",
+    "Excel",
+    "Google Workspace",
+    "Zendesk",
+    "Pega",
+    "Liquidlogic",
+    "Mosaic",
+    "Civica",
+    "Capita One",
+    "Arbor",
+    "SIMS",
+    "Bromcom",
+    "EMIS",
+    "SystmOne",
+    "Northgate",
+    "Idox Uniform",
+    "Tascomi",
+    "Genesys",
+    "Amazon Connect",
+    "Twilio",
+    "Snowflake",
+    "Databricks",
+    "PostgreSQL",
+    "Kafka",
+    "Azure OpenAI",
+    "AWS Textract",
+    "Tesseract",
+    "Esri ArcGIS",
+    "QGIS",
+    "Sentinel-2",
+    "Copernicus",
+    "Palantir Foundry",
+    "Qlik",
+    "Jira",
+    "Confluence",
+    "Kainos Smart",
+    "IBM Maximo",
+    "Workday",
+    "Agresso",
+    "Unit4",
+    "MIDAS",
+    "CCMS",
+    "Libra",
+    "Common Platform",
+)
+
+GROUPS = (
+    "first-time applicants",
+    "carers",
+    "veterans",
+    "care leavers",
+    "refugees",
+    "young people not in education",
+    "older people",
+    "people with dyslexia",
+    "deaf British Sign Language users",
+    "people without a fixed address",
+    "self-employed workers",
+    "small businesses",
+    "landlords",
+    "farmers",
+    "hauliers",
+    "seasonal workers",
+    "students",
+    "apprentices",
+    "shift workers",
+    "rural residents",
+    "Welsh speakers",
+    "people on low incomes",
+    "disabled people",
+    "lone parents",
+    "frontline managers",
+    "new starters",
+    "contractors",
+    "volunteers",
+    "magistrates",
+    "probation officers",
+    "social workers",
+    "health visitors",
+    "paramedics",
+    "coastguards",
+    "border officers",
+    "tax agents",
+    "charity trustees",
+    "exporters",
+)
+
+SOURCES = (
+    "the census",
+    "the Labour Force Survey",
+    "HMRC real time information",
+    "the Police National Computer",
+    "the National Pupil Database",
+    "Companies House",
+    "the Land Registry",
+    "Ordnance Survey AddressBase",
+    "the Met Office",
+    "NHS Digital",
+    "the electoral register",
+    "the Office for National Statistics",
+    "Hospital Episode Statistics",
+    "the Customer Information System",
+    "the school census",
+    "the Individualised Learner Record",
+    "the Integrated Data Service",
+    "satellite imagery",
+    "river gauges",
+    "telematics",
+    "call recordings",
+    "web analytics",
+    "complaints logs",
+    "user research",
+    "open data",
+    "the departmental warehouse",
+    "management information returns",
+    "freedom of information requests",
+    "casework notes",
+    "sensor readings",
+)
+
+CONSTRAINTS = (
+    "The privacy impact assessment is already drafted.",
+    "The supplier's contract ends next year, so the timing is right.",
+    "Union representatives have been briefed and support a pilot.",
+    "A service assessment is booked for the end of discovery.",
+    "Legal advisers have confirmed the legal gateway.",
+    "Accessibility testing with assisted digital users is planned from the start.",
+    "The Welsh language version would be built at the same time.",
+    "Procurement would use the G-Cloud framework.",
+    "The spend control case has been agreed in principle.",
+    "The idea came from a hackathon run by the regional teams.",
+    "A similar pilot ran in the devolved administrations.",
+    "The finance business partner has checked the savings estimate.",
+)
+
+
+def _zipf(names: tuple[str, ...], rng: random.Random) -> str:
+    # Weights 1/(rank + 6): the first names a few times as common as the last,
+    # none in more than a few per cent of all proposals.
+    return rng.choices(names, weights=[1 / (rank + 6) for rank in range(len(names))])[0]
+
+
+def _reworded(text: str, choices: dict[str, str]) -> str:
+    words = text.split(" ")
+    for i, word in enumerate(words):
+        core = word.rstrip(".,;:")
+        replacement = choices.get(core)
+        if replacement is not None:
+            words[i] = replacement + word[len(core) :]
+    return " ".join(words)
+
+
+def _variant(idea: Idea, number: int) -> Idea:
+    """The idea told in another way, for another organisation, the same each time."""
+    rng = random.Random(f"{idea.titles[0]}/{number}")  # noqa: S311 - demo text, not security
+    if number == 0:
+        return idea
+    choices = {word: rng.choice(others) for word, others in SYNONYMS.items() if rng.random() < 0.45}
+    homes = [ORGANISATIONS[d] for d in idea.departments if d in ORGANISATIONS]
+    organisation = _zipf(rng.choice(homes) if homes else ANY_ORGANISATION, rng)
+    system = _zipf(SYSTEMS, rng)
+    group = _zipf(GROUPS, rng)
+    source = _zipf(SOURCES, rng)
+    return Idea(
+        departments=idea.departments,
+        titles=idea.titles,
+        summary=f"{_reworded(idea.summary, choices)} Led by {organisation}.",
+        problem=(
+            f"{_reworded(idea.problem, choices)} Today the work is done in {system}, and "
+            f"{group} are hit hardest."
+        ),
+        who=f"{_reworded(idea.who, choices)} In particular {group}.",
+        solution=(
+            f"{_reworded(idea.solution, choices)} It would draw on {source}. "
+            f"{rng.choice(CONSTRAINTS)}"
+        ),
+        benefits=_reworded(idea.benefits, choices),
+        themes=idea.themes,
+        pilot=idea.pilot,
+        believe=idea.believe,
+        result_in=idea.result_in,
+        metrics=idea.metrics,
+        worked=idea.worked,
+        failed=idea.failed,
+    )
+
+
+_VARIANTS: dict[Idea, tuple[Idea, ...]] = {}
+
+
+def variants_of(idea: Idea) -> tuple[Idea, ...]:
+    """The idea's VARIANTS_PER_IDEA tellings, the idea itself first (made once)."""
+    if idea not in _VARIANTS:
+        _VARIANTS[idea] = tuple(_variant(idea, n) for n in range(VARIANTS_PER_IDEA))
+    return _VARIANTS[idea]
+
+
+def ideas_for(department_slug: str) -> tuple[tuple[Idea, ...], tuple[Idea, ...]]:
+    """The ideas of a department (its own first), and those any department may have,
+    each in all its tellings (`variants_of`)."""
+    own = tuple(v for i in IDEAS if department_slug in i.departments for v in variants_of(i))
+    anyone = tuple(v for i in IDEAS if not i.departments for v in variants_of(i))
+    return own, anyone
