@@ -357,7 +357,7 @@ class SearchResults(QuerySet[Proposal]):
 def search_uses_rum(using: str = "default") -> bool:
     """Whether a page of search results takes its window from the RUM index in
     rank order: only with `settings.SEARCH_RUM` (env SEARCH_RUM=true) and where
-    `0017_search_rank` made the index (the rum extension installed). Looked up
+    `0018_search_rank` made the index (the rum extension installed). Looked up
     once per connection with the driver's own cursor, so it is never one of a
     page's counted queries.
 

@@ -237,7 +237,7 @@ def test_the_migration_flags_the_finished_experiments_without_an_outcome(alice, 
     done = planned(approved(alice, rita, lena, title="Done"), lena)
     with_outcome(done, lena)
     Experiment.objects.update(awaiting_outcome=False)
-    migration = importlib.import_module("proposals.migrations.0017_lists_flat")
+    migration = importlib.import_module("proposals.migrations.0020_lists_flat")
 
     migration._flag_awaiting(django_apps, None)
 

@@ -56,7 +56,7 @@ def _make_the_rum_index() -> None:
             skip_or_fail("the rum extension is not installed here")
         cursor.execute("CREATE EXTENSION IF NOT EXISTS rum")
         cursor.execute(
-            importlib.import_module("proposals.migrations.0017_search_rank").RUM_INDEX_SQL
+            importlib.import_module("proposals.migrations.0018_search_rank").RUM_INDEX_SQL
         )
     assert selectors.search_uses_rum()
 

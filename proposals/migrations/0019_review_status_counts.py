@@ -339,7 +339,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0004_invitations"),
-        ("proposals", "0016_search_fts5"),
+        ("proposals", "0018_search_rank"),
     ]
 
     operations = [

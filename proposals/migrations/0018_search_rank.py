@@ -67,6 +67,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("proposals", "0016_search_fts5")]
+    dependencies = [("proposals", "0017_seed_search_document")]
 
     operations = [migrations.RunPython(forwards, backwards)]

@@ -48,7 +48,7 @@ def _flag_awaiting(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("proposals", "0016_search_fts5"),
+        ("proposals", "0019_review_status_counts"),
     ]
 
     operations = [
