@@ -95,7 +95,8 @@ class Portfolio:
 
     @property
     def as_of(self) -> str:
-        """ "Figures as of 10:42am on 7 December 2026", wherever they may be stale."""
+        """How fresh the figures are ("Figures as of 10:42am on 7 December 2026"), for
+        wherever they may be stale."""
         return messages.figures_as_of(self.computed_at or timezone.now())
 
 
