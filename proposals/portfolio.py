@@ -559,8 +559,9 @@ def snapshot_scope(user: User, filters: PortfolioFilters) -> str | None:
     none does. The key is the scope the reading rules give (`portfolio_proposals`),
     never the person: every analyst reads government's (or one department's share of
     what government may see), and a lead their own department's, whatever department
-    they asked for. A period is not precomputed (its figures are of the period's rows)."""
-    if filters.period_from or filters.period_to:
+    they asked for. A period is not precomputed (its figures are of the period's rows);
+    nor is anything for an inactive account, which may see nothing."""
+    if filters.period_from or filters.period_to or not user.is_active:
         return None
     if user.role == Role.ANALYST:
         return f"{GOVERNMENT}:{filters.department.pk}" if filters.department else GOVERNMENT
