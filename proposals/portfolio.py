@@ -280,7 +280,7 @@ def _shares(user: User, base: QuerySet[Proposal]) -> dict[int, _Share]:
     outcomes = outcomes_in_scope(user, base).order_by()
     shares: dict[int, _Share] = {}
 
-    # 1. Counts by status, the estimated benefit and the decided, by department.
+    # 1. Counts by status, the estimated benefit (and hours) and the decided.
     per_status: dict[str, Any] = {
         f"status_{s.value}": Count("status", filter=Q(status=s))
         for s in Status
@@ -293,12 +293,23 @@ def _shares(user: User, base: QuerySet[Proposal]) -> dict[int, _Share]:
         rejected=Count("status", filter=Q(status=Status.REJECTED)),
         decided=Count("status", filter=DECIDED),
         estimated=Coalesce(Sum("estimated_benefit_gbp", filter=approved), 0),
+        estimated_hours=Coalesce(Sum("hours_saved_per_year", filter=approved), 0),
     ):
         shares[row["department_id"]] = _Share(
             department_id=row["department_id"],
             name=row["department__name"],
             counts={s.value: row[f"status_{s.value}"] for s in Status if s != Status.DRAFT},
-            **{k: row[k] for k in ("total", "approved", "rejected", "decided", "estimated")},
+            **{
+                k: row[k]
+                for k in (
+                    "total",
+                    "approved",
+                    "rejected",
+                    "decided",
+                    "estimated",
+                    "estimated_hours",
+                )
+            },
         )
     # Every other figure is of these proposals, so of these departments; a row of a
     # department that had none a moment ago (a proposal submitted meanwhile) is skipped.
@@ -343,8 +354,9 @@ def _shares(user: User, base: QuerySet[Proposal]) -> dict[int, _Share]:
                 {part: row[f"{kind.value}__{part}"] for part in ("realised", "realised_hours")},
             )
 
-    # 4. Approved proposals' estimated hours, in all and by evaluation type (a proposal
-    # is of a type when one of its experiments' plans is).
+    # 4. Approved proposals' estimated benefit by evaluation type: a proposal is of a type
+    # when one of its experiments' plans is. Only those with a plan can be of any, so
+    # only those are looked at (a semi-join from the plans, not a probe per approved row).
     proposal_types: dict[str, Any] = {}
     for kind in EvaluationType:
         has_type = Exists(
@@ -358,15 +370,13 @@ def _shares(user: User, base: QuerySet[Proposal]) -> dict[int, _Share]:
         proposal_types[f"{kind.value}__estimated_hours"] = Coalesce(
             Sum("hours_saved_per_year", filter=Q(has_type)), 0
         )
+    planned = Exists(EvaluationPlan.objects.filter(experiment__proposal=OuterRef("pk")))
     for row in (
-        base.filter(approved)
-        .values("department_id")
-        .annotate(estimated_hours=Coalesce(Sum("hours_saved_per_year"), 0), **proposal_types)
+        base.filter(approved).filter(planned).values("department_id").annotate(**proposal_types)
     ):
         share = shares.get(row["department_id"])
         if share is None:
             continue
-        share.estimated_hours = row["estimated_hours"]
         for kind in EvaluationType:
             _add(
                 share.type_benefits,
