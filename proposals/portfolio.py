@@ -199,9 +199,9 @@ def portfolio(
     report_filters: Mapping[str, Any] | None = None,
     by_stage: bool = False,
 ) -> Portfolio:
-    """Every figure of the portfolio, computed now from the rows: ten aggregate queries
-    (eleven with `by_stage`), nine of them by department (`_shares`) and the median of
-    the whole scope. The page and the weekly email read `current` instead, which is the
+    """Every figure of the portfolio, computed now from the rows: twelve aggregate queries
+    (thirteen with `by_stage`), eleven of them by department (`_shares`) and the median
+    of the whole scope. The page and the weekly email read `current` instead, which is the
     same computation done by `refresh` a few minutes ago; reports compute it now.
 
     `report_filters` are a report's stored list filters (status, department,
@@ -272,8 +272,9 @@ def _add(into: dict[str, dict[str, int]], key: str, values: Mapping[str, Any]) -
 
 
 def _shares(user: User, base: QuerySet[Proposal]) -> dict[int, _Share]:
-    """Each department's share of the scope `base`: nine aggregate queries, each
-    grouped by department, however many proposals and departments. The outcomes are
+    """Each department's share of the scope `base`: eleven aggregate queries (four of
+    them one per evaluation type), each grouped by department, however many proposals
+    and departments. The outcomes are
     the portfolio's (`outcomes_in_scope`); COUNT(*) and COUNT(status), not COUNT(id),
     in the first, so PostgreSQL can answer it from the covering portfolio indexes."""
     approved = Q(status__in=APPROVED_OR_LATER)
@@ -355,34 +356,32 @@ def _shares(user: User, base: QuerySet[Proposal]) -> dict[int, _Share]:
             )
 
     # 4. Approved proposals' estimated benefit by evaluation type: a proposal is of a type
-    # when one of its experiments' plans is. Only those with a plan can be of any, so
-    # only those are looked at (a semi-join from the plans, not a probe per approved row).
-    proposal_types: dict[str, Any] = {}
+    # when one of its experiments' plans is. One query per type, each a semi-join from
+    # that type's plans (WHERE EXISTS): the same sums as a FILTER (WHERE EXISTS …) per
+    # type in one query, which PostgreSQL runs as a probe per approved row and type
+    # (over 40 s at a million proposals).
     for kind in EvaluationType:
-        has_type = Exists(
+        of_type = Exists(
             EvaluationPlan.objects.filter(
                 typed("", kind.value), experiment__proposal=OuterRef("pk")
             )
         )
-        proposal_types[f"{kind.value}__estimated"] = Coalesce(
-            Sum("estimated_benefit_gbp", filter=Q(has_type)), 0
-        )
-        proposal_types[f"{kind.value}__estimated_hours"] = Coalesce(
-            Sum("hours_saved_per_year", filter=Q(has_type)), 0
-        )
-    planned = Exists(EvaluationPlan.objects.filter(experiment__proposal=OuterRef("pk")))
-    for row in (
-        base.filter(approved).filter(planned).values("department_id").annotate(**proposal_types)
-    ):
-        share = shares.get(row["department_id"])
-        if share is None:
-            continue
-        for kind in EvaluationType:
-            _add(
-                share.type_benefits,
-                kind.value,
-                {part: row[f"{kind.value}__{part}"] for part in ("estimated", "estimated_hours")},
+        for row in (
+            base.filter(approved)
+            .filter(of_type)
+            .values("department_id")
+            .annotate(
+                estimated=Coalesce(Sum("estimated_benefit_gbp"), 0),
+                estimated_hours=Coalesce(Sum("hours_saved_per_year"), 0),
             )
+        ):
+            share = shares.get(row["department_id"])
+            if share is not None:
+                _add(
+                    share.type_benefits,
+                    kind.value,
+                    {part: row[part] for part in ("estimated", "estimated_hours")},
+                )
 
     # 5. By theme (a proposal with two themes counts under each), with the estimated
     # benefit of the approved ones.

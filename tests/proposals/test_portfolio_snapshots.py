@@ -273,10 +273,11 @@ def test_the_refresh_takes_a_fixed_number_of_queries_however_many_departments(
         ProposalFactory.create(submitter=_person(slug, f"someone-{slug}"), status=Status.APPROVED)
     many = _refresh_queries()
     assert one == many
-    # The departments, two passes of eight aggregates grouped by department (one of
-    # them the departments' medians), government's median; then the upsert in a
-    # transaction (here a savepoint: savepoint, delete, insert, release).
-    assert many == 1 + 2 * 8 + 1 + 4
+    # The departments, two passes of eleven aggregates grouped by department (one of
+    # them the departments' medians, four one per evaluation type), government's
+    # median; then the upsert in a transaction (here a savepoint: savepoint, delete,
+    # insert, release).
+    assert many == 1 + 2 * 11 + 1 + 4
 
 
 def _page_queries(client: Client, url: str) -> list[str]:
