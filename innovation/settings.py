@@ -329,9 +329,13 @@ CACHES["sign_in"] = {**CACHES["default"], "KEY_PREFIX": "sign-in"}
 if CACHE_URL:
     CACHES["sign_in"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
-# The portfolio page and its chart images share one computation for this many
-# seconds (0 turns it off): aggregating a million proposals takes about a second,
-# and the page would otherwise repeat it for each of its charts.
+# The portfolio's figures for every scope are recomputed this often (beat,
+# proposals.tasks.refresh_portfolio) and read from the snapshot, which the page and
+# the weekly email date ("Figures as of …"): aggregating a million proposals takes
+# a second or more, too long for a page.
+PORTFOLIO_REFRESH_SECONDS = env_int("PORTFOLIO_REFRESH_SECONDS", 600, minimum=10)
+# Figures the snapshot does not hold (a period chosen) are computed live; the page
+# and its chart images share that computation for this many seconds (0 turns it off).
 PORTFOLIO_CACHE_SECONDS = env_int("PORTFOLIO_CACHE_SECONDS", 60, minimum=0)
 
 # --- Email ---------------------------------------------------------------------------------
@@ -411,6 +415,8 @@ CELERY_TASK_ROUTES = {
     "proposals.tasks.*report*": {"queue": "reports"},
     "proposals.tasks.build_open_data": {"queue": "reports"},
     "proposals.tasks.compact_change_log": {"queue": "reports"},
+    # A few seconds of aggregates at a million proposals: never ahead of a notification.
+    "proposals.tasks.refresh_portfolio": {"queue": "reports"},
     "proposals.tasks.deliver_webhook": {"queue": "webhooks"},
     # Its own queue: the model's work never delays a notification.
     "proposals.tasks.index_similarity": {"queue": "similarity"},
@@ -441,6 +447,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "benefit-and-evaluation-reminders": {
         "task": "proposals.tasks.send_benefit_and_evaluation_reminders",
         "schedule": crontab(hour=8, minute=5),
+    },
+    # The portfolio's snapshots (proposals.portfolio.refresh): every scope at once.
+    "refresh-portfolio": {
+        "task": "proposals.tasks.refresh_portfolio",
+        "schedule": float(PORTFOLIO_REFRESH_SECONDS),
     },
     "weekly-portfolio-summary": {
         "task": "proposals.tasks.send_portfolio_summaries",

@@ -39,6 +39,20 @@ class Figures(Protocol):
     median_days_to_decision: float | None
     estimated_benefit_gbp: int
     realised_benefit_gbp: int
+    computed_at: dt.datetime | None
+
+
+def figures_as_of(moment: dt.datetime) -> str:
+    """How fresh a figure read from a summary is, in GOV.UK style, local time:
+    "Figures as of 10:42am on 7 December 2026" ("midday", "midnight")."""
+    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+    if (local.hour, local.minute) == (12, 0):
+        time = "midday"
+    elif (local.hour, local.minute) == (0, 0):
+        time = "midnight"
+    else:
+        time = f"{local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+    return f"Figures as of {time} on {local.day} {local:%B %Y}"
 
 
 @dataclass(frozen=True)
@@ -404,6 +418,10 @@ def portfolio_summary(
             decided,
             f"* £{figures.realised_benefit_gbp:,} realised of £{figures.estimated_benefit_gbp:,} "
             "estimated benefit a year",
+            "",
+            # "Now" and "since the service began" are the page's figures, refreshed
+            # every few minutes; the last 7 days are counted as the email is written.
+            f"{figures_as_of(figures.computed_at or timezone.now())}.",
         ]
     )
     week = week_ending.strftime("%-d %B %Y")

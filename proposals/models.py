@@ -761,6 +761,21 @@ class Report(models.Model):
         return f"{self.kind} ({self.format}) for {self.requested_by_id}"
 
 
+class PortfolioSnapshot(models.Model):
+    """The portfolio's figures for one scope, as `proposals.portfolio.refresh` last
+    computed them (beat, every PORTFOLIO_REFRESH_SECONDS): `government` (an analyst's,
+    all of government), `government:<department id>` (an analyst's, one department's)
+    and `department:<department id>` (its leads'). The page reads one row instead of
+    aggregating every proposal in scope, and says how old it is (`computed_at`)."""
+
+    scope = models.CharField(max_length=40, unique=True)
+    figures = models.JSONField()
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.scope} at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
 class WebhookEndpoint(models.Model):
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="webhooks")
     url = models.URLField(max_length=500)

@@ -1,9 +1,17 @@
 """The portfolio's figures, computed once for everything that shows them.
 
 The /portfolio/ page, its chart images, the portfolio report and the weekly
-summary email all ask `portfolio()`, so a count, a median or a benefit total
-is the same number wherever it is read. Every figure is an aggregate the
-database computes, in a fixed number of queries whatever the size.
+summary email all get them from `portfolio()`, so a count, a median or a benefit
+total is the same number wherever it is read. Every figure is an aggregate the
+database computes, in a fixed number of queries whatever the size, grouped by
+department (`_shares`) and added up for the scope (`_assemble`).
+
+Aggregating a million proposals takes a second or more, so the page and the email
+do not do it per request: `refresh` (beat, every PORTFOLIO_REFRESH_SECONDS)
+computes every scope at once, government's and each department's, in the same
+GROUP BY department queries, and stores each (`PortfolioSnapshot`); `current`
+reads the reader's scope in one query and says how old it is (`Portfolio.as_of`).
+Reports, and filters not precomputed (a period), compute it live.
 
 The scope is the same everywhere: a portfolio lead's portfolio is their own
 department's submitted proposals; an analyst's is every submitted proposal they
@@ -15,9 +23,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.db.models import (
@@ -35,16 +43,13 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
-from accounts.models import Department, Role
+from accounts.models import Department, Role, User
 from proposals import messages, notifications
 from proposals.enums import FUNNEL, EvaluationType, OutcomeResult, Status
 from proposals.filters import reported
-from proposals.models import EvaluationPlan, Outcome, Proposal
+from proposals.models import EvaluationPlan, Outcome, PortfolioSnapshot, Proposal
 from proposals.registry import REPORT_DEADLINE
 from proposals.selectors import proposals_visible_to, published_outcomes_visible_to
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 
 @dataclass
@@ -85,6 +90,14 @@ class Portfolio:
     adopted: int = 0
     adopted_met: int = 0
     adoptions_by_department: list[dict[str, Any]] = field(default_factory=list)
+    # When the figures were computed: now, or at the snapshot's refresh (`current`).
+    computed_at: dt.datetime | None = None
+
+    @property
+    def as_of(self) -> str:
+        """How fresh the figures are ("Figures as of 10:42am on 7 December 2026"), for
+        wherever they may be stale."""
+        return messages.figures_as_of(self.computed_at or timezone.now())
 
 
 # Proposals that were approved (whatever happened next): the benefit they promised.
@@ -109,6 +122,11 @@ def outcomes_in_scope(user: User, proposals: QuerySet[Proposal]) -> QuerySet[Out
     return Outcome.objects.filter(experiment__proposal__in=proposals.values("pk"))
 
 
+def _departments_own() -> QuerySet[Proposal]:
+    """Every department's own submitted proposals: a lead's portfolio is their share."""
+    return Proposal.objects.exclude(status=Status.DRAFT)
+
+
 def portfolio_proposals(user: User, filters: PortfolioFilters) -> QuerySet[Proposal]:
     """Submitted proposals in scope: analysts all they may see, leads their department.
 
@@ -122,9 +140,7 @@ def portfolio_proposals(user: User, filters: PortfolioFilters) -> QuerySet[Propo
         if filters.department is not None:
             queryset = queryset.filter(department=filters.department)
     else:
-        queryset = Proposal.objects.filter(department_id=user.department_id).exclude(
-            status=Status.DRAFT
-        )
+        queryset = _departments_own().filter(department_id=user.department_id)
     if filters.period_from:
         queryset = queryset.filter(submitted_at__gte=_start_of(filters.period_from))
     if filters.period_to:
@@ -170,6 +186,12 @@ def median_days(queryset: QuerySet[Proposal], *, by: str | None = None) -> dict[
     return result
 
 
+def _scope_label(user: User, filters: PortfolioFilters) -> str:
+    if user.role != Role.ANALYST:
+        return user.department.name
+    return filters.department.name if filters.department else "All of government"
+
+
 def portfolio(
     user: User,
     filters: PortfolioFilters | None = None,
@@ -177,38 +199,274 @@ def portfolio(
     report_filters: Mapping[str, Any] | None = None,
     by_stage: bool = False,
 ) -> Portfolio:
-    """Every figure of the portfolio, in fourteen aggregate queries (fifteen with
-    `by_stage`): six for counts, medians, outcomes, departments and themes, seven for
-    benefits realisation and overdue evaluations, one for adoptions.
+    """Every figure of the portfolio, computed now from the rows: twelve aggregate queries
+    (thirteen with `by_stage`), eleven of them by department (`_shares`) and the median
+    of the whole scope. The page and the weekly email read `current` instead, which is the
+    same computation done by `refresh` a few minutes ago; reports compute it now.
 
     `report_filters` are a report's stored list filters (status, department,
     theme, search), narrowing the scope as they narrow a proposals export.
-    COUNT(*) and COUNT(status), not COUNT(id), so PostgreSQL can answer from the
-    covering portfolio indexes without touching the table.
     """
+    computed_at = timezone.now()
     filters = filters or PortfolioFilters()
     base = portfolio_proposals(user, filters).order_by()
     if report_filters:
         base = reported(base, report_filters).order_by()
-    scope = (
-        user.department.name
-        if user.role != Role.ANALYST
-        else (filters.department.name if filters.department else "All of government")
+    shares = _shares(user, base)
+    result = _assemble(
+        _scope_label(user, filters),
+        list(shares.values()),
+        median_days(base).get(None),
+        computed_at=computed_at,
     )
-    result = Portfolio(scope=scope)
+    # By stage, department and theme: the report's breakdown.
+    if by_stage:
+        result.by_stage = [
+            (row["status"], row["department__name"], row["themes__name"], row["n"])
+            for row in base.values("status", "department__name", "themes__name")
+            .annotate(n=Count("pk", distinct=True))
+            .order_by("department__name", "status", "themes__name")
+        ]
+    return result
 
-    # 1. Counts by status and the estimated benefit, in one pass.
-    aggregates: dict[str, Any] = {
+
+@dataclass
+class _Share:
+    """One department's part of a scope: each figure that adds up across departments,
+    and the department's own median. A scope's figures are its departments' shares
+    added together (`_assemble`), so one pass of GROUP BY department queries gives
+    every department's portfolio and government's at once (`refresh`), and the live
+    computation is the same code."""
+
+    department_id: int
+    name: str
+    counts: dict[str, int] = field(default_factory=dict)  # proposals by status
+    total: int = 0
+    approved: int = 0
+    rejected: int = 0
+    decided: int = 0
+    estimated: int = 0
+    estimated_hours: int = 0
+    median_days: float | None = None
+    results: dict[str, int] = field(default_factory=dict)  # outcomes by result
+    realised: int = 0
+    realised_hours: int = 0
+    themes: dict[str, int] = field(default_factory=dict)  # proposals by theme name
+    # By theme name: estimated (approved proposals) and realised (outcomes), present
+    # when an approved proposal or an outcome has the theme.
+    theme_benefits: dict[str, dict[str, int]] = field(default_factory=dict)
+    # By evaluation type code: the same four figures.
+    type_benefits: dict[str, dict[str, int]] = field(default_factory=dict)
+    overdue: int = 0
+    adopted: int = 0
+    adopted_met: int = 0
+
+
+_PARTS = ("estimated", "estimated_hours", "realised", "realised_hours")
+
+
+def _add(into: dict[str, dict[str, int]], key: str, values: Mapping[str, Any]) -> None:
+    entry = into.setdefault(key, dict.fromkeys(_PARTS, 0))
+    for part, value in values.items():
+        entry[part] += value or 0
+
+
+def _shares(user: User, base: QuerySet[Proposal]) -> dict[int, _Share]:
+    """Each department's share of the scope `base`: eleven aggregate queries (four of
+    them one per evaluation type), each grouped by department, however many proposals
+    and departments. The outcomes are
+    the portfolio's (`outcomes_in_scope`); COUNT(*) and COUNT(status), not COUNT(id),
+    in the first, so PostgreSQL can answer it from the covering portfolio indexes."""
+    approved = Q(status__in=APPROVED_OR_LATER)
+    outcomes = outcomes_in_scope(user, base).order_by()
+    shares: dict[int, _Share] = {}
+
+    # 1. Counts by status, the estimated benefit (and hours) and the decided.
+    per_status: dict[str, Any] = {
         f"status_{s.value}": Count("status", filter=Q(status=s))
         for s in Status
         if s != Status.DRAFT
     }
-    aggregates["estimated"] = Coalesce(
-        Sum("estimated_benefit_gbp", filter=Q(status__in=APPROVED_OR_LATER)), 0
-    )
-    aggregates["decided"] = Count("status", filter=DECIDED)
-    totals = base.aggregate(**aggregates)
-    result.counts = {s.value: totals.get(f"status_{s.value}", 0) for s in Status}
+    for row in base.values("department_id", "department__name").annotate(
+        **per_status,
+        total=Count("*"),
+        approved=Count("status", filter=approved),
+        rejected=Count("status", filter=Q(status=Status.REJECTED)),
+        decided=Count("status", filter=DECIDED),
+        estimated=Coalesce(Sum("estimated_benefit_gbp", filter=approved), 0),
+        estimated_hours=Coalesce(Sum("hours_saved_per_year", filter=approved), 0),
+    ):
+        shares[row["department_id"]] = _Share(
+            department_id=row["department_id"],
+            name=row["department__name"],
+            counts={s.value: row[f"status_{s.value}"] for s in Status if s != Status.DRAFT},
+            **{
+                k: row[k]
+                for k in (
+                    "total",
+                    "approved",
+                    "rejected",
+                    "decided",
+                    "estimated",
+                    "estimated_hours",
+                )
+            },
+        )
+    # Every other figure is of these proposals, so of these departments; a row of a
+    # department that had none a moment ago (a proposal submitted meanwhile) is skipped.
+
+    # 2. Each department's median days to decision.
+    for department_id, median in median_days(base, by="department_id").items():
+        if department_id in shares:
+            shares[department_id].median_days = median
+
+    # 3. Outcomes by department and result: realised benefit, in all and by evaluation
+    # type. Types are a JSON list: `icontains` on its text with the quoted code works on
+    # PostgreSQL (jsonb as text) and SQLite alike; no code is inside another.
+    def typed(prefix: str, kind: str) -> Q:
+        return Q(**{f"{prefix}evaluation_types__icontains": f'"{kind}"'})
+
+    realise = {
+        "realised": Coalesce(Sum("realised_benefit_gbp"), 0),
+        "realised_hours": Coalesce(Sum("realised_hours_saved"), 0),
+    }
+    outcome_types: dict[str, Any] = {}
+    for kind in EvaluationType:
+        in_type = typed("experiment__evaluation_plan__", kind.value)
+        outcome_types[f"{kind.value}__realised"] = Coalesce(
+            Sum("realised_benefit_gbp", filter=in_type), 0
+        )
+        outcome_types[f"{kind.value}__realised_hours"] = Coalesce(
+            Sum("realised_hours_saved", filter=in_type), 0
+        )
+    for row in outcomes.values(
+        "result", department=F("experiment__proposal__department_id")
+    ).annotate(n=Count("pk"), **realise, **outcome_types):
+        share = shares.get(row["department"])
+        if share is None:
+            continue
+        share.results[row["result"]] = share.results.get(row["result"], 0) + row["n"]
+        share.realised += row["realised"]
+        share.realised_hours += row["realised_hours"]
+        for kind in EvaluationType:
+            _add(
+                share.type_benefits,
+                kind.value,
+                {part: row[f"{kind.value}__{part}"] for part in ("realised", "realised_hours")},
+            )
+
+    # 4. Approved proposals' estimated benefit by evaluation type: a proposal is of a type
+    # when one of its experiments' plans is. One query per type, each a semi-join from
+    # that type's plans (WHERE EXISTS): the same sums as a FILTER (WHERE EXISTS …) per
+    # type in one query, which PostgreSQL runs as a probe per approved row and type
+    # (over 40 s at a million proposals).
+    for kind in EvaluationType:
+        of_type = Exists(
+            EvaluationPlan.objects.filter(
+                typed("", kind.value), experiment__proposal=OuterRef("pk")
+            )
+        )
+        for row in (
+            base.filter(approved)
+            .filter(of_type)
+            .values("department_id")
+            .annotate(
+                estimated=Coalesce(Sum("estimated_benefit_gbp"), 0),
+                estimated_hours=Coalesce(Sum("hours_saved_per_year"), 0),
+            )
+        ):
+            share = shares.get(row["department_id"])
+            if share is not None:
+                _add(
+                    share.type_benefits,
+                    kind.value,
+                    {part: row[part] for part in ("estimated", "estimated_hours")},
+                )
+
+    # 5. By theme (a proposal with two themes counts under each), with the estimated
+    # benefit of the approved ones.
+    for row in (
+        base.filter(themes__isnull=False)
+        .values("department_id", "themes__name")
+        .annotate(
+            total=Count("pk"),
+            approved=Count("pk", filter=approved),
+            estimated=Coalesce(Sum("estimated_benefit_gbp", filter=approved), 0),
+            estimated_hours=Coalesce(Sum("hours_saved_per_year", filter=approved), 0),
+        )
+    ):
+        share = shares.get(row["department_id"])
+        if share is None:
+            continue
+        name = row["themes__name"]
+        share.themes[name] = share.themes.get(name, 0) + row["total"]
+        if row["approved"]:
+            _add(share.theme_benefits, name, {k: row[k] for k in ("estimated", "estimated_hours")})
+
+    # 6. Realised benefit by theme (an outcome counts under each of its proposal's themes).
+    for row in (
+        outcomes.filter(experiment__proposal__themes__isnull=False)
+        .values(
+            department=F("experiment__proposal__department_id"),
+            name=F("experiment__proposal__themes__name"),
+        )
+        .annotate(**realise)
+    ):
+        share = shares.get(row["department"])
+        if share is not None:
+            _add(share.theme_benefits, row["name"], {k: row[k] for k in realise})
+
+    # 7. Evaluations whose report is past the 12-week deadline with no link.
+    deadline_passed = _start_of(timezone.localdate()) - REPORT_DEADLINE
+    for row in (
+        EvaluationPlan.objects.filter(
+            experiment__proposal__in=base.values("pk"),
+            report_link="",
+            experiment__outcome__created_at__lt=deadline_passed,
+        )
+        .values(department=F("experiment__proposal__department_id"))
+        .annotate(overdue=Count("pk"))
+        .order_by()
+    ):
+        share = shares.get(row["department"])
+        if share is not None:
+            share.overdue = row["overdue"]
+
+    # 8. Adoptions: proposals in scope that adopted another department's lesson; they
+    # met their target when one of their own experiments' outcomes, as the portfolio
+    # counts them, is met. The scope is already visible to its reader, so every count
+    # is of what they may see.
+    met = Exists(outcomes.filter(experiment__proposal=OuterRef("pk"), result=OutcomeResult.MET))
+    for row in (
+        base.filter(adoption__isnull=False)
+        .exclude(adoption__outcome__experiment__proposal__department_id=F("department_id"))
+        .values("department_id")
+        .annotate(adopted=Count("pk"), met=Count("pk", filter=Q(met)))
+    ):
+        share = shares.get(row["department_id"])
+        if share is not None:
+            share.adopted, share.adopted_met = row["adopted"], row["met"]
+    return shares
+
+
+def _by_name(rows: Iterable[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
+    """Rows keyed by "name", those of the same name added together, the largest
+    `sort` first, then by name."""
+    merged: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = merged.setdefault(row["name"], dict.fromkeys(row, 0) | {"name": row["name"]})
+        for key, value in row.items():
+            if key != "name":
+                entry[key] += value
+    return sorted(merged.values(), key=lambda r: (-r[sort], r["name"]))
+
+
+def _assemble(
+    scope: str, shares: list[_Share], median: float | None, *, computed_at: dt.datetime
+) -> Portfolio:
+    """A scope's figures from its departments' shares (none: an empty portfolio)."""
+    result = Portfolio(scope=scope, computed_at=computed_at)
+    result.counts = {s.value: sum(share.counts.get(s.value, 0) for share in shares) for s in Status}
     result.total = sum(result.counts.values())
     result.funnel = [
         {"key": s.value, "label": s.label, "count": result.counts[s.value]} for s in FUNNEL
@@ -218,196 +476,192 @@ def portfolio(
         for s in Status
         if s not in FUNNEL and s != Status.DRAFT
     ]
-    result.estimated_benefit_gbp = totals["estimated"]
-    result.decided = totals["decided"]
-
-    # 2 and 3. The median, of the whole scope and of each department.
-    result.median_days_to_decision = median_days(base).get(None)
-    medians = median_days(base, by="department_id")
-
-    # 4. Experiments' outcomes by department and result, with the realised benefit.
-    outcomes = (
-        outcomes_in_scope(user, base)
-        .order_by()
-        .values("experiment__proposal__department_id", "result")
-        .annotate(n=Count("pk"), realised=Coalesce(Sum("realised_benefit_gbp"), 0))
-    )
-    realised: dict[int, int] = {}
-    results: dict[tuple[int, str], int] = {}
-    for row in outcomes:
-        department_id = row["experiment__proposal__department_id"]
-        realised[department_id] = realised.get(department_id, 0) + row["realised"]
-        results[(department_id, row["result"])] = row["n"]
-    result.realised_benefit_gbp = sum(realised.values())
+    result.estimated_benefit_gbp = sum(share.estimated for share in shares)
+    result.decided = sum(share.decided for share in shares)
+    result.median_days_to_decision = median
+    result.realised_benefit_gbp = sum(share.realised for share in shares)
     result.by_result = [
         {
             "key": r.value,
             "label": r.label,
-            "count": sum(n for (_, key), n in results.items() if key == r.value),
+            "count": sum(share.results.get(r.value, 0) for share in shares),
         }
         for r in OutcomeResult
     ]
-
-    # 5. By department (every outcome counted above is of one of these departments).
-    rows = {
-        row["department_id"]: row
-        for row in base.values("department_id", "department__name").annotate(
-            total=Count("*"),
-            approved=Count("status", filter=Q(status__in=APPROVED_OR_LATER)),
-            rejected=Count("status", filter=Q(status=Status.REJECTED)),
-            decided=Count("status", filter=DECIDED),
-            estimated=Coalesce(
-                Sum("estimated_benefit_gbp", filter=Q(status__in=APPROVED_OR_LATER)), 0
-            ),
-        )
-    }
-    for department_id, row in rows.items():
-        row["median_days"] = medians.get(department_id)
-        row["realised"] = realised.get(department_id, 0)
-        row["outcomes"] = sum(n for (d, _), n in results.items() if d == department_id)
     result.by_department = sorted(
-        rows.values(), key=lambda row: (-row["total"], row["department__name"])
+        (
+            {
+                "department_id": share.department_id,
+                "department__name": share.name,
+                "total": share.total,
+                "approved": share.approved,
+                "rejected": share.rejected,
+                "decided": share.decided,
+                "estimated": share.estimated,
+                "median_days": share.median_days,
+                "realised": share.realised,
+                "outcomes": sum(share.results.values()),
+            }
+            for share in shares
+        ),
+        key=lambda row: (-row["total"], row["department__name"]),
     )
-    labels = {row["department_id"]: row["department__name"] for row in rows.values()}
     result.results_by_department = sorted(
-        (labels[department_id], key, n) for (department_id, key), n in results.items()
+        (share.name, key, n) for share in shares for key, n in share.results.items()
+    )
+    result.by_theme = _by_name(
+        ({"name": name, "total": n} for share in shares for name, n in share.themes.items()),
+        "total",
     )
 
-    # 6. By theme (a proposal with two themes counts under each).
-    result.by_theme = [
-        {"name": row["themes__name"], "total": row["total"]}
-        for row in base.filter(themes__isnull=False)
-        .values("themes__name")
-        .annotate(total=Count("pk"))
-        .order_by("-total", "themes__name")
-    ]
-
-    # 7. By stage, department and theme: the report's breakdown.
-    if by_stage:
-        result.by_stage = [
-            (row["status"], row["department__name"], row["themes__name"], row["n"])
-            for row in base.values("status", "department__name", "themes__name")
-            .annotate(n=Count("pk", distinct=True))
-            .order_by("department__name", "status", "themes__name")
-        ]
-
-    # 8. Benefits realisation and overdue evaluation reports (seven more aggregates).
-    _benefits(result, base, outcomes_in_scope(user, base).order_by())
-
-    # 9. Adoptions: the scope's proposals that adopted another department's lesson.
-    _adoptions(result, base, outcomes_in_scope(user, base).order_by())
-    return result
-
-
-def _adoptions(result: Portfolio, base: QuerySet[Proposal], outcomes: QuerySet[Outcome]) -> None:
-    """One aggregate query. A proposal in scope is adopted from another department when
-    its adoption's lesson is another department's; it met its target when one of its own
-    experiments' outcomes, as the portfolio counts them (`outcomes_in_scope`), is met.
-    The scope is already visible to its reader, so every count is of what they may see."""
-    met = Exists(outcomes.filter(experiment__proposal=OuterRef("pk"), result=OutcomeResult.MET))
-    rows = (
-        base.filter(adoption__isnull=False)
-        .exclude(adoption__outcome__experiment__proposal__department_id=F("department_id"))
-        .values(name=F("department__name"))
-        .annotate(adopted=Count("pk"), met=Count("pk", filter=Q(met)))
-        .order_by("-adopted", "name")
+    # Benefits realisation: estimated (approved proposals) against realised (outcomes).
+    result.benefits_by_department = _by_name(
+        (
+            {"name": share.name, **{part: getattr(share, part) for part in _PARTS}}
+            for share in shares
+            if share.approved or share.results
+        ),
+        "estimated",
     )
-    result.adoptions_by_department = list(rows)
-    result.adopted = sum(row["adopted"] for row in result.adoptions_by_department)
-    result.adopted_met = sum(row["met"] for row in result.adoptions_by_department)
-
-
-def _compare(
-    estimated: Iterable[Mapping[str, Any]], realised: Iterable[Mapping[str, Any]]
-) -> list[dict[str, Any]]:
-    """Rows of {name, estimated, estimated_hours, realised, realised_hours}, by name."""
-    rows: dict[str, dict[str, Any]] = {}
-    blank = {"estimated": 0, "estimated_hours": 0, "realised": 0, "realised_hours": 0}
-    for source in (estimated, realised):
-        for row in source:
-            entry = rows.setdefault(row["name"], {"name": row["name"], **blank})
-            entry.update({k: v or 0 for k, v in row.items() if k != "name"})
-    return sorted(rows.values(), key=lambda r: (-r["estimated"], r["name"]))
-
-
-def _benefits(result: Portfolio, base: QuerySet[Proposal], outcomes: QuerySet[Outcome]) -> None:
-    """Estimated against realised benefit by department, theme and Magenta Book
-    type, and overdue evaluation reports by department: seven aggregate queries,
-    however many proposals. The outcomes are the portfolio's (`outcomes_in_scope`)."""
-    approved = base.filter(status__in=APPROVED_OR_LATER)
-    estimate = {
-        "estimated": Coalesce(Sum("estimated_benefit_gbp"), 0),
-        "estimated_hours": Coalesce(Sum("hours_saved_per_year"), 0),
-    }
-    realise = {
-        "realised": Coalesce(Sum("realised_benefit_gbp"), 0),
-        "realised_hours": Coalesce(Sum("realised_hours_saved"), 0),
-    }
-    result.benefits_by_department = _compare(
-        approved.values(name=F("department__name")).annotate(**estimate).order_by(),
-        outcomes.values(name=F("experiment__proposal__department__name"))
-        .annotate(**realise)
-        .order_by(),
+    result.benefits_by_theme = _by_name(
+        (
+            {"name": name, **parts}
+            for share in shares
+            for name, parts in share.theme_benefits.items()
+        ),
+        "estimated",
     )
-    result.benefits_by_theme = _compare(
-        approved.filter(themes__isnull=False)
-        .values(name=F("themes__name"))
-        .annotate(**estimate)
-        .order_by(),
-        outcomes.filter(experiment__proposal__themes__isnull=False)
-        .values(name=F("experiment__proposal__themes__name"))
-        .annotate(**realise)
-        .order_by(),
-    )
-
-    # Types are a JSON list: `icontains` on its text with the quoted code works on
-    # PostgreSQL (jsonb as text) and SQLite alike; no code is inside another.
-    def typed(prefix: str, kind: str) -> Q:
-        return Q(**{f"{prefix}evaluation_types__icontains": f'"{kind}"'})
-
-    proposal_types: dict[str, Any] = {}
-    outcome_types: dict[str, Any] = {}
-    for kind in EvaluationType:
-        has_type = Exists(
-            EvaluationPlan.objects.filter(
-                typed("", kind.value), experiment__proposal=OuterRef("pk")
-            )
-        )
-        proposal_types[f"{kind.value}__estimated"] = Coalesce(
-            Sum("estimated_benefit_gbp", filter=Q(has_type)), 0
-        )
-        proposal_types[f"{kind.value}__estimated_hours"] = Coalesce(
-            Sum("hours_saved_per_year", filter=Q(has_type)), 0
-        )
-        in_type = typed("experiment__evaluation_plan__", kind.value)
-        outcome_types[f"{kind.value}__realised"] = Coalesce(
-            Sum("realised_benefit_gbp", filter=in_type), 0
-        )
-        outcome_types[f"{kind.value}__realised_hours"] = Coalesce(
-            Sum("realised_hours_saved", filter=in_type), 0
-        )
-    sums = approved.order_by().aggregate(**proposal_types) | outcomes.aggregate(**outcome_types)
     result.benefits_by_evaluation_type = [
         {
             "name": kind.label,
             **{
-                part: sums[f"{kind.value}__{part}"]
-                for part in ("estimated", "estimated_hours", "realised", "realised_hours")
+                part: sum(share.type_benefits.get(kind.value, {}).get(part, 0) for share in shares)
+                for part in _PARTS
             },
         }
         for kind in EvaluationType
     ]
-    deadline_passed = _start_of(timezone.localdate()) - REPORT_DEADLINE
-    result.evaluations_overdue = list(
-        EvaluationPlan.objects.filter(
-            experiment__proposal__in=base.values("pk"),
-            report_link="",
-            experiment__outcome__created_at__lt=deadline_passed,
-        )
-        .values(name=F("experiment__proposal__department__name"))
-        .annotate(overdue=Count("pk"))
-        .order_by("-overdue", "name")
+    result.evaluations_overdue = _by_name(
+        ({"name": share.name, "overdue": share.overdue} for share in shares if share.overdue),
+        "overdue",
     )
+    result.adoptions_by_department = _by_name(
+        (
+            {"name": share.name, "adopted": share.adopted, "met": share.adopted_met}
+            for share in shares
+            if share.adopted
+        ),
+        "adopted",
+    )
+    result.adopted = sum(share.adopted for share in shares)
+    result.adopted_met = sum(share.adopted_met for share in shares)
+    return result
+
+
+# --- the snapshots: the figures of every scope, refreshed by beat ---------------------------------
+
+GOVERNMENT = "government"
+
+
+def snapshot_scope(user: User, filters: PortfolioFilters) -> str | None:
+    """The snapshot that holds this reader's figures for these filters, or None when
+    none does. The key is the scope the reading rules give (`portfolio_proposals`),
+    never the person: every analyst reads government's (or one department's share of
+    what government may see), and a lead their own department's, whatever department
+    they asked for. A period is not precomputed (its figures are of the period's rows);
+    nor is anything for an inactive account, which may see nothing."""
+    if filters.period_from or filters.period_to or not user.is_active:
+        return None
+    if user.role == Role.ANALYST:
+        return f"{GOVERNMENT}:{filters.department.pk}" if filters.department else GOVERNMENT
+    if user.department_id is None:
+        return None
+    return f"department:{user.department_id}"
+
+
+def refresh() -> int:
+    """Compute every scope's figures and store them (one `PortfolioSnapshot` each):
+    government's, government's share of each department, and each department's own.
+    Two passes of `_shares` (what analysts may see, and every department's own
+    proposals), each a fixed number of GROUP BY department queries however many
+    departments, and government's median; then one upsert. Returns the scopes stored."""
+    computed_at = timezone.now()
+    # Each scope's rule depends on its reader's role alone: an analyst's visibility
+    # (`selectors.visibility_filter`) is every analyst's, and a lead's portfolio is their
+    # department's own submitted proposals, whoever they are. So an unsaved reader of
+    # each role stands for all of them, through the same rules as the live computation.
+    analyst = User(role=Role.ANALYST, is_active=True)
+    lead = User(role=Role.LEAD, is_active=True)
+    names = dict(Department.objects.values_list("pk", "name"))
+    government_base = portfolio_proposals(analyst, PortfolioFilters()).order_by()
+    government = _shares(analyst, government_base)
+    departments = _shares(lead, _departments_own().order_by())
+    scopes = {
+        GOVERNMENT: _assemble(
+            "All of government",
+            list(government.values()),
+            median_days(government_base).get(None),
+            computed_at=computed_at,
+        )
+    }
+    for department_id, name in names.items():
+        for prefix, shares in ((GOVERNMENT, government), ("department", departments)):
+            share = shares.get(department_id)
+            # One department's scope: its median is the department's own.
+            scopes[f"{prefix}:{department_id}"] = _assemble(
+                name,
+                [share] if share else [],
+                share.median_days if share else None,
+                computed_at=computed_at,
+            )
+    rows = [
+        PortfolioSnapshot(scope=scope, figures=_stored(figures), computed_at=computed_at)
+        for scope, figures in scopes.items()
+    ]
+    with transaction.atomic():
+        PortfolioSnapshot.objects.exclude(scope__in=scopes).delete()
+        PortfolioSnapshot.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["scope"],
+            update_fields=["figures", "computed_at"],
+        )
+    return len(rows)
+
+
+_NOT_STORED = {"scope", "computed_at", "by_stage"}
+_FIELDS = {f.name for f in fields(Portfolio)} - _NOT_STORED
+
+
+def _stored(figures: Portfolio) -> dict[str, Any]:
+    return {key: value for key, value in asdict(figures).items() if key in _FIELDS}
+
+
+def snapshot(user: User, filters: PortfolioFilters | None = None) -> Portfolio | None:
+    """The reader's figures from their scope's snapshot (one query), or None when the
+    filters are not precomputed or no refresh has stored the scope yet."""
+    filters = filters or PortfolioFilters()
+    scope = snapshot_scope(user, filters)
+    if scope is None:
+        return None
+    row = (
+        PortfolioSnapshot.objects.filter(scope=scope).values_list("figures", "computed_at").first()
+    )
+    if row is None:
+        return None
+    stored, computed_at = row
+    data = {key: value for key, value in stored.items() if key in _FIELDS}
+    data["results_by_department"] = [tuple(r) for r in data.get("results_by_department", [])]
+    return Portfolio(scope=_scope_label(user, filters), computed_at=computed_at, **data)
+
+
+def current(user: User, filters: PortfolioFilters | None = None) -> Portfolio:
+    """The portfolio as the page and the weekly email show it: the scope's snapshot,
+    as of its last refresh (at most PORTFOLIO_REFRESH_SECONDS old while beat runs).
+    Computed live instead, in the same fixed number of queries, for a period (not
+    precomputed: its figures are of the period's rows only, so bounded by the period)
+    and for a scope no refresh has stored yet (a new database, a new department)."""
+    return snapshot(user, filters) or portfolio(user, filters)
 
 
 # --- the weekly summary email ------------------------------------------------------------------
@@ -423,7 +677,7 @@ def send_weekly_summaries(*, now: dt.datetime | None = None) -> int:
     written = 0
     for department, leads in messages.portfolio_summary_recipients().items():
         # The scope is the department, not the person: any of its leads gives it.
-        figures = portfolio(leads[0])
+        figures = current(leads[0])
         this_week = portfolio(leads[0], PortfolioFilters(period_from=today - dt.timedelta(days=6)))
         message = messages.portfolio_summary(
             department, leads, figures=figures, this_week=this_week, week_ending=today

@@ -126,6 +126,12 @@ def send_benefit_and_evaluation_reminders() -> int:
     return notifications.remind_benefits_and_evaluations()
 
 
+@shared_task(name="proposals.tasks.refresh_portfolio")
+def refresh_portfolio() -> int:
+    """Beat, every PORTFOLIO_REFRESH_SECONDS: recompute every scope's portfolio snapshot."""
+    return portfolio.refresh()
+
+
 @shared_task(name="proposals.tasks.send_portfolio_summaries")
 def send_portfolio_summaries() -> int:
     """Beat, weekly: each department's leads get their portfolio summary."""

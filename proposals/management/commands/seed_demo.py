@@ -78,6 +78,7 @@ from proposals.models import (
     Support,
     Theme,
 )
+from proposals.portfolio import refresh as refresh_portfolio
 
 DEMO_ACCOUNTS = [
     ("submitter@dfe.example", "Sam Submitter", "dfe", Role.SUBMITTER),
@@ -188,6 +189,7 @@ class Command(BaseCommand):
                 f"({made:,} added in {time.monotonic() - started:.1f}s)."
             )
         )
+        refresh_portfolio()  # the /portfolio/ page's figures, of the data just written
 
     def _check_configuration(self) -> None:
         """Refuse, before writing anything, what the demo cannot be made without."""
