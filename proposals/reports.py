@@ -23,18 +23,24 @@ import logging
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     F,
+    JSONField,
+    OuterRef,
     QuerySet,
     Subquery,
 )
+from django.db.models.functions import JSONObject
 from django.http import Http404
 from django.utils import timezone
 from stream_write_ods import stream_write_ods
@@ -217,6 +223,101 @@ class Progress:
             self.written = percent
 
 
+# --- reading: one query per table, streamed ---------------------------------------------
+
+
+class ListOf(Subquery):
+    """A one-column subquery's values (selected as `value`) as a list, in its order:
+    ARRAY(…) on PostgreSQL, a JSON array decoded here on SQLite. One row per outer
+    row, so lists of several relations can sit side by side in one query."""
+
+    template = "ARRAY(%(subquery)s)"
+
+    def __init__(self, queryset: QuerySet[Any, Any]) -> None:
+        super().__init__(queryset, output_field=JSONField())
+
+    def as_sqlite(
+        self, compiler: Any, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, Sequence[Any]]:
+        return self.as_sql(
+            compiler,
+            connection,
+            template='(SELECT json_group_array("value") FROM (%(subquery)s))',
+            **extra,
+        )
+
+    def get_db_converters(self, connection: BaseDatabaseWrapper) -> list[Callable[..., Any]]:
+        # PostgreSQL's driver already makes a list of an array; JSONField's own
+        # converter would try to parse it.
+        return [_json_list] if connection.vendor == "sqlite" else []
+
+
+def _json_list(value: Any, expression: Any, connection: Any) -> list[Any]:
+    return json.loads(value) if isinstance(value, str) else list(value or [])
+
+
+@contextmanager
+def reading() -> Iterator[BaseDatabaseWrapper]:
+    """The connection a report's rows are read through.
+
+    Inside a transaction (a test's, the bench's rolled-back one) it is the
+    caller's own: a server-side cursor there needs nothing more, and sees the
+    caller's rows. Outside one it is a connection of its own, because Django
+    declares a server-side cursor WITH HOLD in autocommit, which makes
+    PostgreSQL compute every row before it sends the first; and the build's
+    progress writes cannot share a long transaction with the read (they would
+    not be seen until the end, and would hold the report row's lock against
+    the heartbeat thread). On PostgreSQL that connection reads in one
+    read-only transaction; on SQLite a single SELECT is its own snapshot.
+    """
+    if connection.in_atomic_block:
+        yield connection
+        return
+    reader = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        if reader.vendor == "postgresql":
+            reader.set_autocommit(False)
+            with reader.cursor() as cursor:
+                cursor.execute("SET TRANSACTION READ ONLY")
+        yield reader
+    finally:
+        try:
+            if not reader.get_autocommit():
+                reader.rollback()  # it only read
+        finally:
+            reader.close()
+
+
+def streamed(
+    queryset: QuerySet[Any, Any], using: BaseDatabaseWrapper, chunk_size: int
+) -> Iterator[Any]:
+    """The queryset's rows (as its values_list gives them) run on `using`, fetched
+    `chunk_size` at a time: through a server-side cursor on PostgreSQL (unless
+    DISABLE_SERVER_SIDE_CURSORS says a pooler forbids them), SQLite's own stepping
+    on SQLite. What `.iterator(chunk_size=…)` does, on a connection of our choice."""
+    chunked = using.features.can_use_chunked_reads and not using.settings_dict.get(
+        "DISABLE_SERVER_SIDE_CURSORS"
+    )
+    compiler = queryset.query.get_compiler(connection=using)
+    return compiler.results_iter(tuple_expected=True, chunked_fetch=chunked, chunk_size=chunk_size)
+
+
+def counted(rows: Iterable[Any], progress: Progress | None, chunk_size: int) -> Iterator[Any]:
+    """The rows, advancing `progress` after every `chunk_size` of them and at the end."""
+    if progress is None:
+        yield from rows
+        return
+    done = 0
+    for row in rows:
+        yield row
+        done += 1
+        if done == chunk_size:
+            progress.advance(done, rows=done)
+            done = 0
+    if done:
+        progress.advance(done, rows=done)
+
+
 def export_queryset(user: User, filters: Mapping[str, str]) -> QuerySet[Proposal]:
     """The proposals a proposals export holds: what the list page shows this user."""
     return reported(proposals_visible_to(user), filters)
@@ -253,25 +354,41 @@ PROPOSAL_COLUMNS: list[tuple[str, str]] = [
 ]
 
 
+# Columns the query does not select as they are: the decision's two columns come
+# from one subquery (one lookup of the newest decision, not two), the link is
+# made here from the reference.
+_DECISION_COLUMNS = ("decision_kind", "decision_rationale")
+_MADE_HERE = frozenset({*_DECISION_COLUMNS, "url"})
+# The many-to-many columns, each a list expression under a name no field has.
+_LISTS = {"themes": "export_themes", "collaborating_departments": "export_collaborating"}
+
+
 def proposal_values(
     queryset: QuerySet[Proposal], viewer: User
-) -> QuerySet[Proposal, dict[str, Any]]:
-    """The export's single-valued columns, in reference order (also what the bench COPYs).
-    The decision is the newest one the viewer may read (a request for more
-    information only for the proposal's department and authors)."""
-    latest = latest_decision(viewer)
-    fields = [
-        key
-        for _, key in PROPOSAL_COLUMNS
-        if key not in {"themes", "collaborating_departments", "url"}
+) -> QuerySet[Proposal, tuple[Any, ...]]:
+    """The export's one query, in reference order: a tuple per proposal of the
+    PROPOSAL_COLUMNS it selects (the themes and collaborating departments as
+    lists, in name order), then the newest decision the viewer may read (a
+    request for more information only for the proposal's department and
+    authors) as {"kind", "rationale"}, or None. It is also what the bench COPYs."""
+    themes = Proposal.themes.through.objects.filter(proposal_id=OuterRef("pk"))
+    collaborating = Proposal.collaborating_departments.through.objects.filter(
+        proposal_id=OuterRef("pk")
+    )
+    decision = latest_decision(viewer).values(pair=JSONObject(kind="kind", rationale="rationale"))[
+        :1
     ]
+    fields = [_LISTS.get(key, key) for _, key in PROPOSAL_COLUMNS if key not in _MADE_HERE]
     return (
         queryset.annotate(
-            decision_kind=Subquery(latest.values("kind")[:1]),
-            decision_rationale=Subquery(latest.values("rationale")[:1]),
+            export_themes=ListOf(themes.order_by("theme__name").values(value=F("theme__name"))),
+            export_collaborating=ListOf(
+                collaborating.order_by("department__name").values(value=F("department__name"))
+            ),
+            export_decision=Subquery(decision, output_field=JSONField()),
         )
         .order_by("reference")
-        .values("pk", *fields)
+        .values_list(*fields, "export_decision")
     )
 
 
@@ -281,44 +398,33 @@ def proposal_rows(
     *,
     progress: Progress | None = None,
     chunk_size: int = CHUNK_SIZE,
-) -> Iterator[list[Any]]:
-    """Rows in reference order, fetched a chunk at a time by keyset pagination.
-
-    Keyset (reference > last) rather than OFFSET, so the thousandth chunk costs
-    what the first did; the many-to-many columns are one query per chunk.
-    """
-    base = proposal_values(queryset, viewer)
-    themes_through = Proposal.themes.through
-    collab_through = Proposal.collaborating_departments.through
-    last = ""
-    while True:
-        chunk = list(base.filter(reference__gt=last)[:chunk_size])
-        if not chunk:
-            return
-        ids = [row["pk"] for row in chunk]
-        themes: dict[Any, list[str]] = {}
-        for proposal_id, name in (
-            themes_through.objects.filter(proposal_id__in=ids)
-            .order_by("theme__name")
-            .values_list("proposal_id", "theme__name")
+) -> Iterator[Sequence[Any]]:
+    """Rows in reference order, from one query read `chunk_size` rows at a time
+    through a server-side cursor (`streamed`): the first row is written as soon
+    as PostgreSQL has it, and memory holds one chunk however many rows there are."""
+    selected = [key for _, key in PROPOSAL_COLUMNS if key not in _MADE_HERE]
+    # A row is the selected values, then the decision's kind and rationale and the
+    # link: this picks them out in the columns' order, in C, once per row.
+    extended = [*selected, *_DECISION_COLUMNS, "url"]
+    pick = itemgetter(*(extended.index(key) for _, key in PROPOSAL_COLUMNS))
+    link = f"{settings.SITE_URL}/proposals/"
+    reference = selected.index("reference")
+    no_decision: dict[str, Any] = {}
+    with reading() as using:
+        for row in counted(
+            streamed(proposal_values(queryset, viewer), using, chunk_size),
+            progress,
+            chunk_size,
         ):
-            themes.setdefault(proposal_id, []).append(name)
-        collaborating: dict[Any, list[str]] = {}
-        for proposal_id, name in (
-            collab_through.objects.filter(proposal_id__in=ids)
-            .order_by("department__name")
-            .values_list("proposal_id", "department__name")
-        ):
-            collaborating.setdefault(proposal_id, []).append(name)
-        for row in chunk:
-            row["themes"] = themes.get(row["pk"], [])
-            row["collaborating_departments"] = collaborating.get(row["pk"], [])
-            row["url"] = f"{settings.SITE_URL}/proposals/{row['reference']}/"
-            yield [row[key] for _, key in PROPOSAL_COLUMNS]
-        last = chunk[-1]["reference"]
-        if progress is not None:
-            progress.advance(len(chunk), rows=len(chunk))
-        del chunk, themes, collaborating
+            decision = row[-1] or no_decision
+            yield pick(
+                (
+                    *row[:-1],
+                    decision.get("kind"),
+                    decision.get("rationale"),
+                    f"{link}{row[reference]}/",
+                )
+            )
 
 
 def proposals_tables(user: User, filters: Mapping[str, str], report_id: Any) -> list[Table]:
