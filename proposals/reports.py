@@ -27,8 +27,8 @@ import json
 import logging
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
@@ -46,6 +46,7 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.functions import JSONObject
+from django.db.models.sql.constants import MULTI
 from django.http import Http404
 from django.utils import timezone
 from stream_write_ods import stream_write_ods
@@ -340,18 +341,24 @@ def _load_timestamps_in_c(reader: BaseDatabaseWrapper) -> Callable[[], None] | N
 
 def streamed(
     queryset: QuerySet[Any, Any], using: BaseDatabaseWrapper, chunk_size: int
-) -> Iterator[Any]:
+) -> Generator[Any]:
     """The queryset's rows (as its values_list gives them) run on `using` (from
     `reading`), fetched `chunk_size` at a time: through a server-side cursor on
     PostgreSQL, SQLite's own stepping on SQLite. What `.iterator(chunk_size=…)`
     does, on the connection of our choice, and always in a transaction on
     PostgreSQL, which is what DISABLE_SERVER_SIDE_CURSORS guards against."""
     compiler = queryset.query.get_compiler(connection=using)
-    return compiler.results_iter(
-        tuple_expected=True,
-        chunked_fetch=using.features.can_use_chunked_reads,
-        chunk_size=chunk_size,
+    chunks = compiler.execute_sql(
+        MULTI, chunked_fetch=using.features.can_use_chunked_reads, chunk_size=chunk_size
     )
+    try:
+        yield from compiler.results_iter(chunks, tuple_expected=True)
+    finally:
+        # Close the cursor now, while its connection is open (`reading` closes
+        # that as soon as the rows stop).
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
 
 
 def counted(rows: Iterable[Any], progress: Progress | None, chunk_size: int) -> Iterator[Any]:
@@ -462,12 +469,11 @@ def proposal_rows(
     link = f"{settings.SITE_URL}/proposals/"
     reference = selected.index("reference")
     no_decision: dict[str, Any] = {}
-    with reading() as using:
-        for row in counted(
-            streamed(proposal_values(queryset, viewer), using, chunk_size),
-            progress,
-            chunk_size,
-        ):
+    with (
+        reading() as using,
+        closing(streamed(proposal_values(queryset, viewer), using, chunk_size)) as rows,
+    ):
+        for row in counted(rows, progress, chunk_size):
             decision = row[-1] or no_decision
             yield pick(
                 (
@@ -532,10 +538,13 @@ def outcome_rows(
             "experiment__outcome__id", "name", "baseline", "target", "unit", "actual__value"
         )
     )
-    with reading() as using:
-        metric_rows = streamed(metrics, using, chunk_size)
+    with (
+        reading() as using,
+        closing(streamed(metrics, using, chunk_size)) as metric_rows,
+        closing(streamed(outcomes, using, chunk_size)) as outcome_rows,
+    ):
         metric = next(metric_rows, None)
-        for pk, *values in counted(streamed(outcomes, using, chunk_size), progress, chunk_size):
+        for pk, *values in counted(outcome_rows, progress, chunk_size):
             listed: list[str] = []
             while metric is not None and metric[0] <= pk:
                 if metric[0] == pk:
@@ -665,8 +674,10 @@ def registry_records(
         .order_by("pk")
         .values_list(*names)
     )
-    with reading() if stream else nullcontext(connection) as using:
-        rows = streamed(query, using, chunk_size) if stream else iter(query)
+    with (
+        reading() if stream else nullcontext(connection) as using,
+        closing(streamed(query, using, chunk_size)) if stream else nullcontext(iter(query)) as rows,
+    ):
         for values in counted(rows, progress, chunk_size):
             row = dict(zip(names, values, strict=True))
             yield {
