@@ -145,11 +145,12 @@ def outcomes(seeded, lena, bob):
     one at DfE, and an experiment with no metrics."""
     today = timezone.localdate()
     made = []
-    for key, published, metrics in [
+    cases: list[tuple[str, bool, list[tuple[str, str, str, str | None]]]] = [
         ("formula", False, [("Minutes per form", "12", "6", "7.50"), ("Errors", "40", "10", None)]),
         ("home", True, [("Calls", "100.25", "50", "49")]),
         ("plain", True, []),
-    ]:
+    ]
+    for key, published, metrics in cases:
         proposal = seeded[key]
         experiment = Experiment.objects.create(
             proposal=proposal,
