@@ -142,9 +142,13 @@ def copy_rows(user: Any, out: IO[bytes] | None = None, *, limit: int | None = No
         connection.cursor() as cursor,
     ):
         # The settings the export reads with (`reports.reading`): COPY is faster
-        # without JIT too, so this is the floor at its best.
+        # without JIT too. And the plan its cursor gets, in reference order off
+        # the index: planned for COPY, the query sorts every row first, which
+        # at 1,000,000 proposals took 272 s against 34 s. So this is the floor
+        # at its best.
         cursor.execute("SET TRANSACTION READ ONLY")
         cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL enable_sort = off")
         with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT", params) as copy:  # psycopg 3's own
             for block in copy:
                 data = bytes(block)

@@ -25,7 +25,9 @@ import datetime as dt
 import io
 import json
 import logging
+import queue
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager, nullcontext
@@ -351,14 +353,65 @@ def streamed(
     chunks = compiler.execute_sql(
         MULTI, chunked_fetch=using.features.can_use_chunked_reads, chunk_size=chunk_size
     )
+    ahead = (
+        _fetched_ahead(chunks) if using is not connection and using.vendor == "postgresql" else None
+    )
     try:
-        yield from compiler.results_iter(chunks, tuple_expected=True)
+        yield from compiler.results_iter(ahead or chunks, tuple_expected=True)
     finally:
         # Close the cursor now, while its connection is open (`reading` closes
         # that as soon as the rows stop).
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
+        for source in (ahead, chunks):
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+
+_END = object()
+
+
+def _fetched_ahead(chunks: Iterator[Any], depth: int = 2) -> Generator[Any]:
+    """The chunks, the next ones fetched by a thread while this one is written.
+
+    A server-side cursor sends nothing until it is asked: fetched in turn with
+    the writing, PostgreSQL would wait for Python and Python for PostgreSQL
+    (at 1,000,000 proposals, 34 s of query and 28 s of writing took 94 s). The
+    thread waits on the socket with the GIL released, so the two overlap; it
+    holds at most `depth` chunks, so memory stays flat. Only on a connection
+    of the build's own (`reading`): no other thread uses it meanwhile.
+    """
+    handed: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def hand(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                handed.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def fetch() -> None:
+        try:
+            for chunk in chunks:
+                if not hand(chunk):
+                    return
+        except BaseException as error:  # raised again where the rows are read
+            hand(error)
+            return
+        hand(_END)
+
+    thread = threading.Thread(target=fetch, name="report-rows", daemon=True)
+    thread.start()
+    try:
+        while (item := handed.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def counted(rows: Iterable[Any], progress: Progress | None, chunk_size: int) -> Iterator[Any]:
