@@ -77,7 +77,7 @@ def targets(
 ) -> list[Target]:
     """The database of every size: given by --database, else BENCH_DATABASE_URL when
     there is one size, else innovation_bench_<size> on the local server."""
-    environ = os.environ if environ is None else environ  # type: ignore[assignment]
+    environ = dict(os.environ) if environ is None else environ
     given = dict(databases)
     every = sorted(set(sizes) | set(given))
     chosen = []
@@ -223,7 +223,7 @@ def prepare(target: Target, env: dict[str, str], reuse: bool) -> Row | None:
         sys.exit("bench: migrate failed")
     print(f"bench: {size_label(target.size)}: {name} migrated in {took:.1f} s")
     took, result = _manage(["seed_demo", "--proposals", str(target.size)], env)
-    seed = Row(f"seed_demo --proposals N (wall clock, one run)", size=target.size)
+    seed = Row("seed_demo --proposals N (wall clock, one run)", size=target.size)
     if result.returncode != 0:
         lines = result.stderr.strip().splitlines() or ["(no output)"]
         reason = next((line for line in lines if "Unknown command" in line), lines[-1])
@@ -274,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Pages render with production's hashed static files, as they would be served.
     first = envs[sizes[0]]
-    took, result = _manage(["collectstatic", "--noinput", "--verbosity", "0"], first)
+    _, result = _manage(["collectstatic", "--noinput", "--verbosity", "0"], first)
     if result.returncode != 0:
         print(result.stdout, result.stderr, sep="\n", file=sys.stderr)
         sys.exit("bench: collectstatic failed (run `make install` first)")

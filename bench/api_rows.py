@@ -99,7 +99,8 @@ def same_ids(ours: list[Any], floor: tuple[list[Any], bytes]) -> str | None:
         return None
     if set(ours) == set(theirs):
         return "the same rows in another order"
-    return f"{len(set(ours) - set(theirs))} only in the API, {len(set(theirs) - set(ours))} only in the floor"
+    only_api, only_floor = len(set(ours) - set(theirs)), len(set(theirs) - set(ours))
+    return f"{only_api} only in the API, {only_floor} only in the floor"
 
 
 def _timed(function: Callable[[], Any]) -> tuple[float, Any]:

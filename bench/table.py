@@ -38,12 +38,24 @@ class Line:
             if row.error:
                 reasons.append(f"{label}: ERROR ({row.error})")
             ratio = row.ratio
-            if ratio is not None and self.goal.max_ratio is not None and ratio > self.goal.max_ratio:
+            if (
+                ratio is not None
+                and self.goal.max_ratio is not None
+                and ratio > self.goal.max_ratio
+            ):
                 reasons.append(f"{label}: ratio {ratio:.2f}x > {self.goal.max_ratio:g}x")
-            if ratio is not None and self.goal.min_ratio is not None and ratio < self.goal.min_ratio:
+            if (
+                ratio is not None
+                and self.goal.min_ratio is not None
+                and ratio < self.goal.min_ratio
+            ):
                 reasons.append(f"{label}: ratio {ratio:.3f}x < {self.goal.min_ratio:g}x")
         growth = self.growth()
-        if growth is not None and self.goal.max_growth is not None and growth > self.goal.max_growth:
+        if (
+            growth is not None
+            and self.goal.max_growth is not None
+            and growth > self.goal.max_growth
+        ):
             reasons.append(f"growth {growth:.1f}x > {self.goal.max_growth:g}x")
         return reasons
 
