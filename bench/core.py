@@ -177,12 +177,21 @@ def compare(comparison: Comparison, ours_result: Any, floor_result: Any) -> str:
     """'' when the floor gave the same answer as ours, else what differs."""
     if comparison.same is None:
         return ""
-    if comparison.check is not None:
-        ours_result = comparison.check()
     try:
         return comparison.same(ours_result, floor_result) or ""
     except Exception as error:  # a comparison that cannot be made is a difference
         return f"cannot compare: {type(error).__name__}: {error}"
+
+
+def _ours_queries_and_answer(comparison: Comparison, ours_result: Any) -> tuple[int, Any]:
+    """Our query count in a steady state (after the timed runs), and the answer to
+    compare: the check call's when there is one (it is the same request, counted
+    once instead of twice), else the last timed result."""
+    if comparison.check is None:
+        return _count_queries(comparison.ours), ours_result
+    with CaptureQueriesContext(connection) as captured:
+        answer = comparison.check()
+    return len(captured.captured_queries), answer
 
 
 def run(name: str, function: Measurement, context: Context, repeat: int) -> Row:
@@ -194,11 +203,11 @@ def run(name: str, function: Measurement, context: Context, repeat: int) -> Row:
             return comparison
         row.note = comparison.note
         row.ours, ours_result, row.runs = _median_time(comparison.ours, repeat)
-        row.ours_queries = _count_queries(comparison.ours)
+        row.ours_queries, answer = _ours_queries_and_answer(comparison, ours_result)
         if comparison.floor is not None:
             row.floor, floor_result, _ = _median_time(comparison.floor, repeat)
             row.floor_queries = _count_queries(comparison.floor)
-            row.differs = compare(comparison, ours_result, floor_result)
+            row.differs = compare(comparison, answer, floor_result)
     except Unavailable as reason:
         row.note = f"unavailable: {reason}"
     except Exception as error:  # one broken row must not hide the others
