@@ -262,6 +262,21 @@ def run_row(name: str, target: Target, env: dict[str, str], repeat: int) -> Row:
     return Row(name, size=target.size, error=f"worker exited {result.returncode}: {tail}")
 
 
+def save(output: Path, lines: list[Line]) -> None:
+    saved = [
+        {
+            "name": line.name,
+            "goal": asdict(line.goal),
+            "growth": line.growth(),
+            "verdict": line.verdict(),
+            "failures": line.failures(),
+            "by_size": {str(size): asdict(row) for size, row in line.by_size.items()},
+        }
+        for line in lines
+    ]
+    output.write_text(json.dumps(saved, indent=2, default=str))
+
+
 def main(argv: list[str] | None = None) -> int:
     options, chosen = parse(argv)
     secret = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50)
@@ -299,42 +314,35 @@ def main(argv: list[str] | None = None) -> int:
     load_rows()
     for module in MISSING:
         print(f"bench: {module} is not here yet: its rows are skipped", file=sys.stderr)
-    for entry in REGISTRY:
-        if options.only not in entry.name or any(text in entry.name for text in options.skip):
-            continue
-        line = Line(entry.name, entry.goal)
-        for target in chosen:  # the same row on every size, one after the other
-            print(f"bench: {size_label(target.size)}: {entry.name}…", file=sys.stderr)
-            line.by_size[target.size] = run_row(
-                entry.name, target, envs[target.size], options.repeat
-            )
-        lines.append(line)
-
-    if not options.no_load and not any("load" in text for text in options.skip):
-        from bench import load
-
-        lines += load.run(
-            chosen, envs, seconds=options.load_seconds, only=options.only, base_dir=BASE_DIR
-        )
-
-    print()
-    print(render(lines, sizes))
     results = BASE_DIR / "bench-results"
     results.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     output = results / f"{stamp}-{'-'.join(str(s) for s in sizes)}.json"
-    saved = [
-        {
-            "name": line.name,
-            "goal": asdict(line.goal),
-            "growth": line.growth(),
-            "verdict": line.verdict(),
-            "failures": line.failures(),
-            "by_size": {str(size): asdict(row) for size, row in line.by_size.items()},
-        }
-        for line in lines
-    ]
-    output.write_text(json.dumps(saved, indent=2, default=str))
+    try:
+        for entry in REGISTRY:
+            if options.only not in entry.name or any(text in entry.name for text in options.skip):
+                continue
+            line = Line(entry.name, entry.goal)
+            lines.append(line)
+            for target in chosen:  # the same row on every size, one after the other
+                print(f"bench: {size_label(target.size)}: {entry.name}…", file=sys.stderr)
+                line.by_size[target.size] = run_row(
+                    entry.name, target, envs[target.size], options.repeat
+                )
+            save(output, lines)  # a long run interrupted keeps what it measured
+
+        if not options.no_load and not any("load" in text for text in options.skip):
+            from bench import load
+
+            lines += load.run(
+                chosen, envs, seconds=options.load_seconds, only=options.only, base_dir=BASE_DIR
+            )
+    except KeyboardInterrupt:
+        print("\nbench: interrupted; the rows measured so far:", file=sys.stderr)
+
+    print()
+    print(render(lines, sizes))
+    save(output, lines)
     print(f"\nbench: results also in {output.relative_to(BASE_DIR)}")
     # A floor that answers differently, or a row that breaks, fails the run loudly;
     # a slow row only misses its goal (the table says which).

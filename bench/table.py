@@ -151,3 +151,24 @@ def render(lines: Sequence[Line], sizes: Sequence[int]) -> str:
         for line, reasons in misses:
             text.append(f"- [{line.verdict()}] {line.name}: " + "; ".join(reasons))
     return "\n".join(text)
+
+
+def from_json(text: str) -> tuple[list[Line], list[int]]:
+    """Lines saved by `python -m bench` (bench-results/*.json), to print again."""
+    import json
+
+    lines, sizes = [], set()
+    for saved in json.loads(text):
+        line = Line(saved["name"], Goal(**saved["goal"]))
+        for size, row in saved["by_size"].items():
+            line.by_size[int(size)] = Row(**row)
+            sizes.add(int(size))
+        lines.append(line)
+    return lines, sorted(sizes)
+
+
+if __name__ == "__main__":  # python -m bench.table bench-results/….json
+    import sys
+    from pathlib import Path
+
+    print(render(*from_json(Path(sys.argv[1]).read_text())))

@@ -12,7 +12,7 @@ from bench import __main__ as cli
 from bench import load, pages
 from bench.core import COUNT, RATE, REGISTRY, Comparison, Context, Goal, Row, run
 from bench.measurements import load_rows, session_writes
-from bench.table import Line, render
+from bench.table import Line, from_json, render
 
 # --- arguments -------------------------------------------------------------------------------
 
@@ -207,3 +207,12 @@ def test_the_load_client_sends_a_bounded_loopback_request_and_reads_its_status()
     assert load.status_of(b"HTTP/1.1 200 OK\r\nContent-Type: x\r\n\r\n{}") == 200
     assert load.status_of(b"") == 0
     assert load.Tally(ok=30, seconds=3).rate == 10
+
+
+def test_a_saved_run_prints_the_same_table_again(tmp_path):
+    steep = _line("steep page", 0.030, 0.300, floor=0.010)
+    output = tmp_path / "run.json"
+    cli.save(output, [steep])
+    lines, sizes = from_json(output.read_text())
+    assert sizes == [10_000, 1_000_000]
+    assert render(lines, sizes) == render([steep], sizes)
