@@ -105,11 +105,11 @@ def _queries(row: Row) -> str:
 
 
 def _note(line: Line) -> str:
-    notes = []
-    for size, row in sorted(line.by_size.items()):
-        if row.note and row.note not in notes:
-            notes.append(row.note if len(line.by_size) == 1 else f"{size_label(size)}: {row.note}")
-    return "; ".join(notes)
+    """The notes of every size; once when they say the same."""
+    notes = {size: row.note for size, row in sorted(line.by_size.items()) if row.note}
+    if len(set(notes.values())) <= 1:
+        return next(iter(notes.values()), "")
+    return "; ".join(f"{size_label(size)}: {note}" for size, note in notes.items())
 
 
 def render(lines: Sequence[Line], sizes: Sequence[int]) -> str:
