@@ -209,8 +209,14 @@ _OWN_ROWS = (
         api_proposals_page
     ),
     lambda: measurement("report build: portfolio summary as an analyst")(report_portfolio),
-    lambda: measurement("report build: experiment outcomes as an analyst")(report_outcomes),
-    lambda: measurement("report build: Evaluation Registry as an analyst")(report_registry),
+    # These two write every row in scope: they grow with the data by nature, so their
+    # goal is the export's (within 2.5x of COPY of the same rows), not a flat time.
+    lambda: measurement(
+        "report build: experiment outcomes as an analyst", max_growth=None, max_ratio=2.5
+    )(report_outcomes),
+    lambda: measurement(
+        "report build: Evaluation Registry as an analyst", max_growth=None, max_ratio=2.5
+    )(report_registry),
     lambda: measurement("proposals export, CSV, as an analyst, vs COPY … TO STDOUT", max_ratio=2.5)(
         proposals_export
     ),
