@@ -108,8 +108,10 @@ check: install ## Django system checks and a check for missing migrations
 manage: install ## Run a management command locally: make manage ARGS="create_api_token lead@dfe.example"
 	$(PY) manage.py $(ARGS)
 
-bench: install ## Benchmarks on PostgreSQL: make bench N=10000
-	$(PY) -m bench --proposals $(N)
+# N is one size or several (N=10000,1000000: both databases, side by side, with the
+# growth column); BENCH_ARGS passes more (e.g. BENCH_ARGS=--reuse).
+bench: install ## Benchmarks on PostgreSQL: make bench N=10000 (or N=10000,1000000)
+	$(PY) -m bench --sizes $(N) $(BENCH_ARGS)
 
 # Not part of `make test`: minutes long, and it stops and kills what it starts.
 chaos: install ## The bad day as real processes (own Redis, own PostgreSQL database): one table; fails if anything is lost or stuck

@@ -1,163 +1,231 @@
-"""The rows of `make bench`. Add one with `@measurement("what it measures")`:
+"""The rows of `make bench`. Add one with `@measurement("what it measures", …goal)`:
 a function taking the Context and returning a Comparison of our code with its
-floor. Rows run in the order they are defined here."""
+floor (or a measured Row). Rows run in the order their modules are loaded:
+ROW_MODULES first, then the rows defined here.
+
+A module in ROW_MODULES that does not exist yet (another branch adds it) is
+skipped: `load_rows()` lists it in MISSING and the table says nothing of it.
+"""
 
 from __future__ import annotations
 
+import importlib
+import math
+import tempfile
+import time
 from typing import Any
 
-from bench.core import Comparison, Context, Unavailable, measurement
+from bench.core import COUNT, Comparison, Context, Row, Unavailable, measurement
 
-PAGE = 50
-
-
-def _visible_to() -> Any:
-    try:
-        from proposals.selectors import proposals_visible_to
-    except ImportError as error:
-        raise Unavailable(f"proposals.selectors.proposals_visible_to: {error}") from None
-    return proposals_visible_to
+# Modules whose import registers rows, in table order. bench.search_rows is the
+# search rows' own module (issue 10's search part).
+ROW_MODULES = ("bench.pages", "bench.search_rows")
+MISSING: list[str] = []
 
 
-def _proposal_columns() -> tuple[str, str]:
-    """The proposal table and all its columns: what `list(queryset)` loads."""
-    from proposals.models import Proposal
-
-    columns = ", ".join(f"p.{field.column}" for field in Proposal._meta.concrete_fields)
-    return Proposal._meta.db_table, columns
-
-
-def _same_ids(ours: list[Any], floor: list[tuple[Any, ...]]) -> str | None:
-    # Compared as sets: rows with equal updated_at may come back in either order.
-    ours_ids = {proposal.pk for proposal in ours}
-    floor_ids = {row[0] for row in floor}
-    if ours_ids == floor_ids:
-        return None
-    return f"{len(ours_ids - floor_ids)} only in ours, {len(floor_ids - ours_ids)} only in floor"
+def load_rows() -> None:
+    """Import every row module (once), then register the rows of this module."""
+    for name in ROW_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:  # the module exists but something it needs does not
+                raise
+            if name not in MISSING:
+                MISSING.append(name)
+    for register in _OWN_ROWS:
+        register()
 
 
-@measurement(f"proposals list, newest {PAGE}, as an analyst (government-visible)")
-def proposals_list_analyst(context: Context) -> Comparison:
-    proposals_visible_to = _visible_to()
-    analyst = context.user("analyst@gds.example")
-    table, columns = _proposal_columns()
-    # The floor: government-visible proposals are every submitted one shared with
-    # government; the index on (visibility, status, -updated_at) serves it.
-    floor_sql = (
-        f"SELECT {columns} FROM {table} p"  # noqa: S608 - names from the model, not input
-        " WHERE p.visibility = 'government' AND p.status <> 'draft'"
-        " ORDER BY p.updated_at DESC LIMIT %s"
-    )
-    return Comparison(
-        ours=lambda: list(proposals_visible_to(analyst).order_by("-updated_at")[:PAGE]),
-        floor=lambda: context.sql(floor_sql, [PAGE]),
-        same=_same_ids,
-    )
+# --- the REST API ----------------------------------------------------------------------------
 
 
-@measurement(f"proposals list, newest {PAGE}, as a DfE submitter")
-def proposals_list_submitter(context: Context) -> Comparison:
-    from proposals.models import Proposal
-
-    proposals_visible_to = _visible_to()
-    submitter = context.user("submitter@dfe.example")
-    table, columns = _proposal_columns()
-    co_authors = Proposal.co_authors.through._meta.db_table
-    collaborating = Proposal.collaborating_departments.through._meta.db_table
-    # The floor, SPEC §1 in one query: own drafts and proposals (as submitter or
-    # co-author), anything submitted that is shared with government, and
-    # department-only proposals of the user's department or a collaborating one.
-    floor_sql = (
-        f"SELECT {columns} FROM {table} p WHERE"  # noqa: S608 - names from the model
-        " p.submitter_id = %(user)s"
-        f" OR EXISTS (SELECT 1 FROM {co_authors} a"
-        "   WHERE a.proposal_id = p.id AND a.user_id = %(user)s)"
-        " OR (p.status <> 'draft' AND ("
-        "   p.visibility = 'government' OR p.department_id = %(department)s"
-        f"   OR EXISTS (SELECT 1 FROM {collaborating} c"
-        "     WHERE c.proposal_id = p.id AND c.department_id = %(department)s)))"
-        " ORDER BY p.updated_at DESC LIMIT %(limit)s"
-    )
-    params = {"user": submitter.pk, "department": submitter.department_id, "limit": PAGE}
-    return Comparison(
-        ours=lambda: list(proposals_visible_to(submitter).order_by("-updated_at")[:PAGE]),
-        floor=lambda: context.sql(floor_sql, params),
-        same=_same_ids,
-    )
-
-
-# --- the REST API ------------------------------------------------------------
-
-
-@measurement("API GET /api/v1/proposals/?page_size=500 as a DfE submitter, vs raw SQL + json.dumps")
 def api_proposals_page(context: Context) -> Comparison:
-    from rest_framework.test import APIClient
-
     from bench import api_rows
 
     submitter = context.user("submitter@dfe.example")
-    client = APIClient()
-    client.force_authenticate(submitter)  # the token lookup is one indexed query
+    client = api_rows.signed_in(submitter)
     return Comparison(
-        ours=lambda: api_rows._api_page(client)[1],
-        floor=lambda: api_rows._raw_page(submitter)[1],
-        same=lambda ours, floor: None if ours == floor else f"{ours} rows vs {floor}",
-        note="full stack: middleware, DRF, visibility, rendering; floor = the same query raw",
+        ours=lambda: api_rows.api_ids(client),
+        floor=api_rows.raw_page(submitter),
+        same=api_rows.same_ids,
+        note=f"signed-in session, full stack; floor: the page query raw + {api_rows.RENDERER}",
     )
 
 
-# --- dashboards: the page against the bare view of the same request ----------
+# --- report builds: the builder against the least work for the same rows ---------------------
 
 
-def _dashboard(context: Context, path: str, email: str) -> Comparison:
-    from django.http import HttpResponse
-    from django.urls import resolve
+def _generate(user: Any, kind: str) -> int:
+    from proposals import reports
 
-    from bench import dashboards
+    with tempfile.TemporaryFile() as out:
+        return reports.generate(user=user, kind=kind, fmt="csv", filters={}, out=out)
 
-    context.user(email)
-    view = resolve(path).func
 
-    def bare(request):  # the floor: the same request through an empty view
-        return HttpResponse(b"")
+def _copy_count(query: str, params: Any) -> int:
+    """Rows of `COPY (query) TO STDOUT`: what PostgreSQL itself takes to write them out.
+    Text format, where a newline inside a value is escaped, so each line is one row."""
+    from django.db import connection
 
+    if connection.vendor != "postgresql":
+        raise Unavailable("COPY needs PostgreSQL")
+    copied = 0
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY ({query}) TO STDOUT", params) as copy,
+    ):
+        for block in copy:
+            copied += bytes(block).count(b"\n")
+    return copied
+
+
+def _same_count(ours: int, floor: int) -> str | None:
+    return None if ours == floor else f"{ours} rows built, {floor} from the floor"
+
+
+def report_outcomes(context: Context) -> Comparison:
+    from bench.pages import ANALYST, visible
+
+    analyst = context.user(ANALYST)
+    rule, params = visible(analyst)
+    query = (
+        "SELECT p.reference, p.title, d.name, e.*, o.*"  # noqa: S608 - table names and the visibility rule are ours, values are bound
+        " FROM proposals_outcome o JOIN proposals_experiment e ON e.id = o.experiment_id"
+        " JOIN proposals_proposal p ON p.id = e.proposal_id"
+        f" JOIN accounts_department d ON d.id = p.department_id WHERE o.published AND {rule}"
+    )
     return Comparison(
-        ours=lambda: dashboards._render(view, path, email)[0],
-        floor=lambda: dashboards._render(bare, path, email)[0],
-        note=f"{email}; floor = request, user and session through an empty view",
+        ours=lambda: _generate(analyst, "outcomes"),
+        floor=lambda: _copy_count(query, params),
+        same=_same_count,
+        note="CSV to a file, as an analyst; floor: COPY of the published outcomes",
     )
 
 
-@measurement("triage dashboard /review/ as DfE's lead")
-def triage_dashboard(context: Context) -> Comparison:
-    return _dashboard(context, "/review/", "lead@dfe.example")
+def report_registry(context: Context) -> Comparison:
+    from bench.pages import ANALYST, visible
+
+    analyst = context.user(ANALYST)
+    rule, params = visible(analyst)
+    query = (
+        "SELECT p.reference, p.title, d.name, e.title, ep.*"  # noqa: S608 - table names and the visibility rule are ours, values are bound
+        " FROM proposals_evaluationplan ep JOIN proposals_experiment e ON e.id = ep.experiment_id"
+        " JOIN proposals_proposal p ON p.id = e.proposal_id"
+        f" JOIN accounts_department d ON d.id = p.department_id WHERE {rule}"
+    )
+    return Comparison(
+        ours=lambda: _generate(analyst, "evaluation_registry"),
+        floor=lambda: _copy_count(query, params),
+        same=_same_count,
+        note="CSV to a file, as an analyst; floor: COPY of the evaluation plans",
+    )
 
 
-@measurement("portfolio dashboard /portfolio/ as DfE's lead")
-def portfolio_lead(context: Context) -> Comparison:
-    return _dashboard(context, "/portfolio/", "lead@dfe.example")
+def report_portfolio(context: Context) -> Comparison:
+    from bench.pages import ANALYST, visible
+    from proposals import reports
+
+    analyst = context.user(ANALYST)
+    rule, params = visible(analyst)
+    query = f"SELECT count(*) FROM proposals_proposal p WHERE {rule}"  # noqa: S608 - table names and the visibility rule are ours, values are bound
+
+    def check() -> int:
+        summary = reports.portfolio_tables(analyst, {}, None)[0]
+        return next(value for figure, value in summary.rows if figure == "Proposals submitted")
+
+    return Comparison(
+        ours=lambda: _generate(analyst, "portfolio"),
+        floor=lambda: context.sql(query, params)[0][0],
+        check=check,
+        same=lambda ours, floor: None if ours == floor else f"submitted {ours} vs {floor}",
+        note="CSV, as an analyst; floor: the submitted count only, 1 query",
+    )
 
 
-@measurement("portfolio dashboard /portfolio/ as an analyst (all government)")
-def portfolio_analyst(context: Context) -> Comparison:
-    return _dashboard(context, "/portfolio/", "analyst@gds.example")
+# --- exports: the report builder against PostgreSQL's COPY of the same rows ------------------
 
 
-# --- exports: the report builder against PostgreSQL's COPY of the same rows ---
-
-
-@measurement("proposals export, CSV, as an analyst, vs COPY … TO STDOUT")
 def proposals_export(context: Context) -> Comparison:
     from bench.export_rows import export_comparison
 
     return export_comparison(context)
 
 
-# --- similar proposals: relevance on the fixture, and time per query ---
+# --- similar proposals: relevance on the fixture, and time per query --------------------------
 
 
-@measurement("similar proposals: fixture recall@3 and time per query, as an analyst")
 def similar_relevance(context: Context) -> Comparison:
+    if context.borrowed:
+        raise Unavailable("it inserts its fixture: not on a database given by --database")
     from bench.similarity_rows import relevance_comparison
 
     return relevance_comparison(context)
+
+
+# --- the session is written at most once a minute ---------------------------------------------
+
+SESSION_REQUESTS = 100
+
+
+def session_writes(context: Context) -> Row:
+    """Signed-in GETs of the home page in a row: how many wrote django_session?
+
+    The goal (issue 10, 7) is at most one write a minute: over this row's few
+    seconds, at most one (the first request stamps the idle clock)."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = context.client("submitter@dfe.example")
+    started = time.perf_counter()
+    with CaptureQueriesContext(connection) as captured:
+        for _ in range(SESSION_REQUESTS):
+            response = client.get("/", secure=True)
+            if response.status_code != 200:
+                raise RuntimeError(f"/ answered {response.status_code}")
+    elapsed = time.perf_counter() - started
+    writes = sum(
+        1
+        for query in captured.captured_queries
+        if "django_session" in query["sql"]
+        and query["sql"].lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))
+    )
+    allowed = 1 + math.floor(elapsed / 60)
+    row = Row(
+        "",
+        ours=writes,
+        floor=allowed,
+        unit=COUNT,
+        note=f"{writes} session writes in {SESSION_REQUESTS} signed-in requests over"
+        f" {elapsed:.1f} s (SESSION_ACTIVITY_RESOLUTION {settings.SESSION_ACTIVITY_RESOLUTION} s);"
+        " floor = allowed (1 + 1 a minute)",
+    )
+    return row
+
+
+_OWN_ROWS = (
+    lambda: measurement("API GET /api/v1/proposals/?page_size=500 as a DfE submitter", max_ratio=2)(
+        api_proposals_page
+    ),
+    lambda: measurement("report build: portfolio summary as an analyst")(report_portfolio),
+    # These two write every row in scope: they grow with the data by nature, so their
+    # goal is the export's (within 2.5x of COPY of the same rows), not a flat time.
+    lambda: measurement(
+        "report build: experiment outcomes as an analyst", max_growth=None, max_ratio=2.5
+    )(report_outcomes),
+    lambda: measurement(
+        "report build: Evaluation Registry as an analyst", max_growth=None, max_ratio=2.5
+    )(report_registry),
+    lambda: measurement("proposals export, CSV, as an analyst, vs COPY … TO STDOUT", max_ratio=2.5)(
+        proposals_export
+    ),
+    lambda: measurement(
+        "similar proposals: fixture recall@3 and time per query, as an analyst", max_growth=None
+    )(similar_relevance),
+    lambda: measurement(
+        "session writes over 100 signed-in requests (at most 1 a minute)",
+        max_growth=None,
+        max_ratio=1,
+    )(session_writes),
+)

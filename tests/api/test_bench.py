@@ -1,4 +1,5 @@
-"""The bench measurement runs and compares like with like."""
+"""The bench measurement runs and compares like with like (a signed-in session
+through the whole stack against the same query raw + orjson)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ def test_api_rows_bench_measures_the_same_500_rows(alice, bob) -> None:
     print(result)  # pytest -s shows the ratio
     assert result["rows"] == 500
     assert result["raw_rows"] == 500
+    assert result["differs"] is None  # the same references, in the same order
     assert result["api_ms"] > 0
     assert result["raw_ms"] > 0
     # Both are rounded from the unrounded times, so allow for the rounding.
