@@ -270,8 +270,9 @@ def test_post_without_csrf_token_is_a_govuk_403(alice):
         # clock (an UPDATE inside a savepoint: 3 statements).
         ("/privacy/", True, 5),
         # The account page also names the user's department; home also lists the
-        # user's proposals, what waits for them and unread notifications.
-        ("/", True, 10),
+        # user's proposals and what waits for them (each two LIMITed walks: as
+        # submitter, as co-author) and unread notifications.
+        ("/", True, 12),
         ("/account/", True, 6),
     ],
 )
