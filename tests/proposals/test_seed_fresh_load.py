@@ -5,7 +5,6 @@ by row path would leave (issue 10, goal 5)."""
 from __future__ import annotations
 
 import re
-
 from typing import Any
 
 import pytest
