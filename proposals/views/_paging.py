@@ -21,17 +21,27 @@ LIST_COUNT_CAP = 1_000
 
 class CappedPaginator(Paginator):
     """A paginator whose count is at most `cap` + 1, of the same rows as the page
-    (in its order, without the joined columns a count does not need)."""
+    (in its order, without the joined columns a count does not need), or of
+    `count_source` when the page's own query is costlier to count than the
+    rows it ranks (a search: its bare matches, without the ranking)."""
 
     def __init__(
-        self, object_list: QuerySet[Any], per_page: int, *, cap: int | None = None
+        self,
+        object_list: QuerySet[Any],
+        per_page: int,
+        *,
+        cap: int | None = None,
+        count_source: QuerySet[Any] | None = None,
     ) -> None:
         super().__init__(object_list, per_page)
         self.rows = object_list
+        self.count_source = count_source
         self.cap = LIST_COUNT_CAP if cap is None else cap
 
     @cached_property
     def count(self) -> int:
+        if self.count_source is not None:
+            return self.count_source.order_by().values("pk")[: self.cap + 1].count()
         # The page's own order is kept: it is an index walk, so the count walks
         # the same index and stops at the cap. Without it the planner may hash
         # every candidate row before the LIMIT applies.

@@ -3,52 +3,27 @@ with filters, sort and pagination, over what this user may see and nothing else.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.functional import cached_property
 
 from proposals import selectors
 from proposals.filters import FindFilter
 from proposals.models import Proposal
 from proposals.views._common import user_of
+from proposals.views._paging import CappedPaginator
 
 PAGE_SIZE = 20
 # Counting every visible row of a million-row table on every page costs more than
 # the page itself, so the count stops here; past it the page says "more than"
-# and asks for a narrower search (see CappedPaginator).
+# and asks for a narrower search (views/_paging.CappedPaginator).
 COUNT_CAP = 10_000
 # A search's matches are counted to fewer, as many as its first window holds
 # (selectors.SEARCH_WINDOW): each counted match is a row read, and a word in a
 # tenth of a million proposals would otherwise read ten thousand of them (measured
 # at 1,000,000: 29 ms to count to 1,001, 7 ms to 201) for a number nobody pages through.
 SEARCH_COUNT_CAP = 200
-
-
-class CappedPaginator(Paginator):
-    """A paginator whose count is at most COUNT_CAP + 1: `SELECT COUNT(*) FROM (… LIMIT n)`
-    stops reading once it has enough rows, whatever the table's size. It counts
-    `count_source` (the filtered rows, without the ranking and support-count
-    annotations the page needs)."""
-
-    def __init__(
-        self, object_list: Any, per_page: int, *, count_source: Any, cap: int = COUNT_CAP
-    ) -> None:
-        super().__init__(object_list, per_page)
-        self.count_source = count_source
-        self.cap = cap
-
-    @cached_property
-    def count(self) -> int:
-        return self.count_source.order_by().values("pk")[: self.cap + 1].count()
-
-    @property
-    def capped(self) -> bool:
-        return self.count > self.cap
 
 
 def filtered(
