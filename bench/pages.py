@@ -281,7 +281,7 @@ def proposal_page(context: Context) -> Comparison:
 def triage(context: Context) -> Comparison:
     from django.utils import timezone
 
-    from proposals.dashboards import overdue_before
+    from proposals.dashboards import COUNT_CAP, overdue_before
     from proposals.views.review import QUEUE_PAGE_SIZE
 
     lead = context.user(LEAD)
@@ -308,7 +308,9 @@ def triage(context: Context) -> Comparison:
         total, overdue = (queue[0][2], queue[0][3]) if queue else (0, 0)
         return {
             "counts": counts,
-            "waiting": (total, overdue),
+            # The page's total is the counter's (exact); its overdue figure stops
+            # at the cap ("more than 1,000").
+            "waiting": ((total, False), (min(overdue, COUNT_CAP), overdue > COUNT_CAP)),
             "queue": [r[0] for r in queue],
             "_": bare_html(list(counts.items())) + bare_html(queue),
         }
@@ -316,7 +318,10 @@ def triage(context: Context) -> Comparison:
     def answer(page: Any) -> dict[str, Any]:
         return {
             "counts": {c["status"].value: c["count"] for c in page["counts"] if c["count"]},
-            "waiting": (page["summary"]["total"], page["summary"]["overdue"]),
+            "waiting": tuple(
+                (figure.count, figure.more)
+                for figure in (page["summary"]["total"], page["summary"]["overdue"])
+            ),
             "queue": [p.reference for p in page["rows"]],
         }
 
@@ -335,26 +340,37 @@ def panel(context: Context) -> Comparison:
     from proposals.views.review import QUEUE_PAGE_SIZE
 
     lead = context.user(LEAD)
+    # The sheet ranks what the lead may read: not their own proposals, nor those
+    # whose assessment they have still to submit (those are listed apart).
     query = (
-        "SELECT p.reference, avg(a.weighted_score) FILTER (WHERE a.submitted_at IS NOT NULL) m,"  # noqa: S608 - table names and the visibility rule are ours, values are bound
-        " count(*) OVER ()"
-        f" FROM {PROPOSAL} p LEFT JOIN proposals_assessment a ON a.proposal_id = p.id"
-        " WHERE p.department_id = %s AND p.status = 'in_review'"
-        " GROUP BY p.id ORDER BY m DESC NULLS LAST, p.submitted_at, p.reference LIMIT %s"
+        "SELECT p.reference FROM proposals_panel_score s"  # noqa: S608 - table names are ours, values are bound
+        f" JOIN {PROPOSAL} p ON p.id = s.proposal_id"
+        " WHERE s.department_id = %(department)s AND p.submitter_id <> %(user)s"
+        " AND NOT EXISTS (SELECT 1 FROM proposals_proposal_co_authors c"
+        "  WHERE c.proposal_id = p.id AND c.user_id = %(user)s)"
+        " AND NOT EXISTS (SELECT 1 FROM proposals_assessment a WHERE a.proposal_id = p.id"
+        "  AND a.assessor_id = %(user)s AND a.submitted_at IS NULL)"
+        " ORDER BY s.rank_score DESC, s.submitted_at, s.proposal_id LIMIT %(page)s"
     )
+    total = (
+        "SELECT coalesce(sum(count), 0) FROM proposals_status_count"
+        " WHERE department_id = %s AND status = 'in_review'"
+    )
+    params = {"department": lead.department_id, "user": lead.pk, "page": QUEUE_PAGE_SIZE}
 
     def floor() -> dict[str, Any]:
-        rows = context.sql(query, [lead.department_id, QUEUE_PAGE_SIZE])
+        rows = context.sql(query, params)
+        in_review = context.sql(total, [lead.department_id])[0][0]
         return {
             "ranked": [r[0] for r in rows],
-            "in_review": rows[0][2] if rows else 0,
+            "in_review": int(in_review),
             "_": bare_html(rows),
         }
 
     def answer(page: Any) -> dict[str, Any]:
         return {
             "ranked": [p.reference for p in page["rows"]],
-            "in_review": page["page_obj"].paginator.count,
+            "in_review": page["total"].count,
         }
 
     return page_row(
@@ -363,7 +379,7 @@ def panel(context: Context) -> Comparison:
         email=LEAD,
         answer=answer,
         floor=floor,
-        note="floor: first page ranked by mean score + total, 1 query",
+        note="floor: first page off the panel-score index + the status counter, 2 queries",
     )
 
 

@@ -177,6 +177,8 @@ class Proposal(models.Model):
         indexes = [
             # The API's incremental sync and default listing order.
             models.Index(fields=["updated_at", "id"], name="proposal_updated_idx"),
+            # "Newest first" on the find page: a walk of this index, stopped at the page.
+            models.Index(fields=["created_at", "id"], name="proposal_created_idx"),
             # The triage queue: a department's proposals in a status, oldest first.
             models.Index(
                 fields=["department", "status", "submitted_at"], name="proposal_queue_idx"
