@@ -7,7 +7,8 @@ and signs the user out, on the server, with or without the JavaScript warning:
 - the last request: more than SESSION_IDLE_TIMEOUT seconds ago ends it (idle).
   It is stamped at most once every SESSION_ACTIVITY_RESOLUTION seconds (and on every
   "Stay signed in"), so a busy person's page views do not each write the
-  session; the stamp is then up to that much behind, and the idle check allows
+  session, nor several requests at once (the first claims the stamp in the
+  cache); the stamp is then up to that much behind, and the idle check allows
   for it, so nobody is signed out before SESSION_IDLE_TIMEOUT;
 - signing in: more than SESSION_ABSOLUTE_TIMEOUT seconds ago ends it however
   active the person has been (absolute), so a stolen session cookie stops
@@ -25,6 +26,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
+from django.core.cache import cache
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -47,6 +49,22 @@ def seconds_left(request: HttpRequest) -> int:
     if not isinstance(signed_in, int):
         return idle
     return max(0, min(idle, signed_in + settings.SESSION_ABSOLUTE_TIMEOUT - now))
+
+
+def _first_to_stamp(request: HttpRequest, last: int) -> bool:
+    """Whether this request is the one to write the stamp that has fallen due.
+
+    Pages a browser loads together, or two tabs, arrive together: each read the
+    session before the other wrote it, so each would write it again. The first
+    to claim this session's due stamp in the cache writes it; the others leave
+    the session alone, as the stamp is only ever a minute behind. The claim is
+    per stamp (keyed by the time it replaces), so the next one is claimed anew;
+    with no cache to ask, every request may stamp, as before."""
+    key = f"session-stamp:{request.session.session_key}:{last}"
+    try:
+        return bool(cache.add(key, 1, timeout=max(settings.SESSION_ACTIVITY_RESOLUTION, 1)))
+    except Exception:  # a stamp written twice is better than none
+        return True
 
 
 class SessionTimeoutMiddleware:
@@ -79,7 +97,10 @@ class SessionTimeoutMiddleware:
                     "Sign in again to continue.",
                 )
             keep_alive = request.path == reverse("accounts:keep_alive")
-            if not isinstance(last, int) or now - last >= resolution or keep_alive:
+            if not isinstance(last, int) or keep_alive:
+                request.session[SESSION_KEY] = now
+            elif now - last >= resolution and (not resolution or _first_to_stamp(request, last)):
+                # A resolution of 0 stamps every request, as configured: nothing to claim.
                 request.session[SESSION_KEY] = now
         return self.get_response(request)
 

@@ -61,15 +61,25 @@ def signed_in(user: User) -> Client:
     return client
 
 
-def api_ids(client: Client) -> list[Any]:
-    """One request: the ids of the page, in order (the reference is the API's id)."""
+def api_page(client: Client) -> bytes:
+    """One request: the page's body, as a client receives it (the timed part: the
+    floor does not parse its JSON either)."""
     response = client.get(
         "/api/v1/proposals/", {"page_size": PAGE_SIZE}, secure=True, SERVER_NAME=_host()
     )
     body = response.content
     if response.status_code != 200:
         raise RuntimeError(f"API answered {response.status_code}: {body[:300]!r}")
+    return body
+
+
+def ids_of(body: bytes) -> list[Any]:
+    """The ids of a page, in order (the reference is the API's id)."""
     return [item["reference"] for item in json.loads(body)["results"]]
+
+
+def api_ids(client: Client) -> list[Any]:
+    return ids_of(api_page(client))
 
 
 def _page_sql(user: User) -> tuple[str, Any]:
@@ -95,7 +105,11 @@ def raw_page(user: User) -> Callable[[], tuple[list[Any], bytes]]:
     return floor
 
 
-def same_ids(ours: list[Any], floor: tuple[list[Any], bytes]) -> str | None:
+def same_ids(ours: list[Any] | bytes, floor: tuple[list[Any], bytes]) -> str | None:
+    """None if both gave the same rows in the same order; else how they differ.
+    `ours` is the API's body (decoded here, after the timing) or its ids."""
+    if isinstance(ours, bytes):
+        ours = ids_of(ours)
     theirs = floor[0]
     if ours == theirs:
         return None
@@ -120,7 +134,8 @@ def measure(user: User, repeat: int = 5) -> dict[str, Any]:
     floor()
     api, raw = [], []
     for _ in range(repeat):
-        elapsed, ids = _timed(lambda: api_ids(client))
+        elapsed, body = _timed(lambda: api_page(client))
+        ids = ids_of(body)
         api.append(elapsed)
         elapsed, (raw_ids, _) = _timed(floor)
         raw.append(elapsed)

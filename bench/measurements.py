@@ -46,7 +46,7 @@ def api_proposals_page(context: Context) -> Comparison:
     submitter = context.user("submitter@dfe.example")
     client = api_rows.signed_in(submitter)
     return Comparison(
-        ours=lambda: api_rows.api_ids(client),
+        ours=lambda: api_rows.api_page(client),
         floor=api_rows.raw_page(submitter),
         same=api_rows.same_ids,
         note=f"signed-in session, full stack; floor: the page query raw + {api_rows.RENDERER}",

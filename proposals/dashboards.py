@@ -241,13 +241,16 @@ def _filter_queue(queryset: QuerySet[Proposal], filters: QueueFilter | None) -> 
 def triage_queue(
     user: User, filters: QueueFilter | None = None, *, today: dt.date | None = None
 ) -> QuerySet[Proposal]:
-    """Submitted proposals awaiting triage, oldest first, each marked `overdue` in SQL."""
+    """Submitted proposals awaiting triage, oldest first, each marked `overdue` in SQL.
+
+    Only the columns the queue shows: a proposal's long answers are most of its
+    row, and a page of the queue needs none of them."""
     department = user.department
     today = today or timezone.localdate()
     boundary = _start_of(overdue_before(today, department.triage_target_days))
     queryset = _filter_queue(department_proposals(user).filter(status=Status.SUBMITTED), filters)
     return (
-        queryset.select_related("submitter", "challenge")
+        queryset.only("reference", "title", "submitted_at", "department_id", "status")
         .annotate(overdue=Case(When(submitted_at__lt=boundary, then=True), default=False))
         .order_by("submitted_at", "reference")
     )

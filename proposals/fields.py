@@ -5,10 +5,12 @@ Design System's error messages. A leaf, so the pages' forms and the list filters
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.models import ModelChoiceIterator
 
 DATE_PARTS = ("day", "month", "year")
 
@@ -92,3 +94,31 @@ class GovukDateField(forms.Field):
 
     def bound_data(self, data: Any, initial: Any) -> Any:
         return data
+
+
+class ChoiceRows(ModelChoiceIterator):
+    """A model choice field's options from one ordinary query each time they are read.
+
+    Django's iterator reads them with `.iterator()`, which on PostgreSQL declares a
+    server-side cursor (WITH HOLD, outside a transaction: DECLARE, FETCH and CLOSE,
+    and the result materialised) for a few dozen rows. A fresh queryset each time
+    (`.all()`), as Django's does: a field can outlive a request (a filter's field is
+    made once), and rows kept on its queryset would be stale for the next."""
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset.all():
+            yield self.choice(obj)
+
+
+class ModelChoiceField(forms.ModelChoiceField):  # noqa: TID251 - the one subclass
+    """`forms.ModelChoiceField` with its options read as `ChoiceRows` does."""
+
+    iterator = ChoiceRows
+
+
+class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):  # noqa: TID251 - the one subclass
+    """`forms.ModelMultipleChoiceField` with its options read as `ChoiceRows` does."""
+
+    iterator = ChoiceRows

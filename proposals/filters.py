@@ -31,7 +31,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import Department
 from proposals.enums import CostBand, OutcomeResult, Status
-from proposals.fields import GovukDateField
+from proposals.fields import GovukDateField, ModelChoiceField, ModelMultipleChoiceField
 from proposals.models import Assignment, Challenge, Outcome, PanelScore, Proposal, Theme
 from proposals.selectors import search_proposals
 
@@ -84,7 +84,7 @@ class ChoicesField(forms.MultipleChoiceField):
         return value != "" and super().valid_value(value)
 
 
-class SlugField(forms.ModelChoiceField):
+class SlugField(ModelChoiceField):
     """One row by its slug. A value that cannot be a slug is refused before the
     query (PostgreSQL refuses a NUL byte with an error of its own)."""
 
@@ -94,7 +94,7 @@ class SlugField(forms.ModelChoiceField):
         return super().to_python(value)
 
 
-class SlugsField(forms.ModelMultipleChoiceField):
+class SlugsField(ModelMultipleChoiceField):
     """Any of several rows by their slugs (one value is one slug)."""
 
     def __init__(self, queryset: Any, *, blank: str | None = None, **kwargs: Any) -> None:

@@ -21,11 +21,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from proposals import workflow
+from proposals.api.renderers import JSONRenderer
 from proposals.exceptions import RefusalKind, Refused, StaleVersion
 
 logger = logging.getLogger(__name__)

@@ -62,7 +62,7 @@ def parameters(filterset_class: type[DoorFilterSet]) -> list[OpenApiParameter]:
         kind: Any = OpenApiTypes.DATETIME if isinstance(field, ZonedDateTimeField) else str
         choices: list[Any] = []
         # Slugs of rows are documented as text: listing them would query at import.
-        if not isinstance(field, forms.ModelChoiceField | forms.ModelMultipleChoiceField):
+        if not isinstance(field, forms.ModelChoiceField | forms.ModelMultipleChoiceField):  # noqa: TID251 - any kind of model choice
             choices = [value for value, _ in getattr(field, "choices", ()) if value != ""]
         documented.append(
             OpenApiParameter(

@@ -29,7 +29,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -42,6 +42,7 @@ from proposals.api import serializers as s
 from proposals.api.exceptions import Conflict
 from proposals.api.filters import filter_experiments, filtered, parameters, settled, validated
 from proposals.api.pagination import RankedPagination, UpdatedAtCursorPagination
+from proposals.api.renderers import JSONRenderer
 from proposals.enums import ReportStatus
 from proposals.filters import ApiOutcomeFilter, ApiProposalFilter, report_filters
 from proposals.models import (

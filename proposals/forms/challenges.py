@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from proposals.fields import ModelMultipleChoiceField
 from proposals.forms.common import GovukDateField
 from proposals.models import Theme
 
@@ -29,7 +30,7 @@ class ChallengeForm(forms.Form):
             "max_length": "Question must be 5,000 characters or fewer",
         },
     )
-    themes = forms.ModelMultipleChoiceField(
+    themes = ModelMultipleChoiceField(
         label="Themes",
         help_text="Select all that apply.",
         queryset=Theme.objects.all(),

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from accounts.models import Department, Role, User
+from proposals.fields import ModelChoiceField
 from proposals.models import Criterion
 
 # --- department settings -----------------------------------------------------------------------
@@ -125,7 +126,7 @@ class RoleForm(forms.Form):
 class MoveForm(forms.Form):
     """A lead moves a colleague out of the department (to where they now work)."""
 
-    person = forms.ModelChoiceField(
+    person = ModelChoiceField(
         label="Who is moving?",
         queryset=User.objects.none(),
         error_messages={
@@ -133,7 +134,7 @@ class MoveForm(forms.Form):
             "invalid_choice": "Select who is moving",
         },
     )
-    department = forms.ModelChoiceField(
+    department = ModelChoiceField(
         label="Which department are they moving to?",
         queryset=Department.objects.all(),
         to_field_name="slug",
@@ -146,10 +147,10 @@ class MoveForm(forms.Form):
     def __init__(self, *args: Any, lead: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         person_field = self.fields["person"]
-        assert isinstance(person_field, forms.ModelChoiceField)
+        assert isinstance(person_field, ModelChoiceField)
         person_field.queryset = User.objects.filter(
             department_id=lead.department_id, is_active=True
         ).exclude(pk=lead.pk)
         department_field = self.fields["department"]
-        assert isinstance(department_field, forms.ModelChoiceField)
+        assert isinstance(department_field, ModelChoiceField)
         department_field.queryset = Department.objects.exclude(pk=lead.department_id)

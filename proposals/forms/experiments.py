@@ -20,6 +20,7 @@ from proposals.enums import (
     ProcessDesign,
     UnpublishedReason,
 )
+from proposals.fields import ModelChoiceField, ModelMultipleChoiceField
 from proposals.forms.common import DATE_PARTS, GovukDateField, blank
 from proposals.models import EvaluationPlan, Experiment
 from proposals.registry import REPORT_DEADLINE, plan_values
@@ -79,7 +80,7 @@ class ExperimentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Enter how you will know you are right"},
     )
-    lead = forms.ModelChoiceField(
+    lead = ModelChoiceField(
         label="Who leads the experiment?",
         queryset=User.objects.none(),
         error_messages={
@@ -105,7 +106,7 @@ class ExperimentForm(forms.Form):
         self, *args: Any, department: Department, rows: list[int] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["lead"]).queryset = User.objects.filter(
+        cast(ModelChoiceField, self.fields["lead"]).queryset = User.objects.filter(
             department=department, is_active=True
         ).exclude(role=Role.ANALYST)
         self.rows = rows or metric_rows_posted(self.data if self.is_bound else None)
@@ -270,7 +271,7 @@ class OutcomeForm(forms.Form):
             "max_value": "Enter fewer hours saved",
         },
     )
-    benefit_owner = forms.ModelChoiceField(
+    benefit_owner = ModelChoiceField(
         label="Who owns the benefit?",
         help_text="They are reminded when each benefit review is due, at 6 and 12 months.",
         queryset=User.objects.none(),
@@ -287,7 +288,7 @@ class OutcomeForm(forms.Form):
 
     def __init__(self, *args: Any, experiment: Experiment, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["benefit_owner"]).queryset = User.objects.filter(
+        cast(ModelChoiceField, self.fields["benefit_owner"]).queryset = User.objects.filter(
             department_id=experiment.proposal.department_id, is_active=True
         ).exclude(role=Role.ANALYST)
         self.experiment_metrics = list(experiment.metrics.all())
@@ -336,8 +337,8 @@ ACTUAL_DATE_FIELDS = (
 )
 
 
-def _departments() -> forms.ModelMultipleChoiceField:
-    return forms.ModelMultipleChoiceField(
+def _departments() -> ModelMultipleChoiceField:
+    return ModelMultipleChoiceField(
         label="Which departments are partners in the evaluation?",
         help_text="The proposal's collaborating departments to begin with. Select all that apply.",
         queryset=Department.objects.order_by("name"),
@@ -402,7 +403,7 @@ class EvaluationPlanForm(forms.Form):
             "max_length": "The description must be 5,000 characters or fewer",
         },
     )
-    lead_department = forms.ModelChoiceField(
+    lead_department = ModelChoiceField(
         label="Which department leads the evaluation?",
         queryset=Department.objects.order_by("name"),
         error_messages={

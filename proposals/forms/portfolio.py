@@ -5,13 +5,14 @@ from __future__ import annotations
 from django import forms
 
 from accounts.models import Department
+from proposals.fields import ModelChoiceField
 from proposals.forms.common import GovukDateField
 
 # --- portfolio ---
 
 
 class PortfolioFilterForm(forms.Form):
-    department = forms.ModelChoiceField(
+    department = ModelChoiceField(
         label="Department",
         required=False,
         queryset=Department.objects.all(),

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import Department
 from proposals import workflow
 from proposals.enums import CostBand, Visibility
+from proposals.fields import ModelChoiceField, ModelMultipleChoiceField
 from proposals.models import Challenge, Proposal, Theme
 from proposals.workflow import REQUIRED_ANSWERS, CoAuthorCheck
 
@@ -186,14 +187,14 @@ def open_challenges(today: Any = None) -> QuerySet[Challenge]:
 
 class DetailsForm(QuestionPage):
     answer_fields = ("themes", "collaborating_departments", "challenge", "visibility")
-    themes = forms.ModelMultipleChoiceField(
+    themes = ModelMultipleChoiceField(
         label="Which themes does your idea fit?",
         help_text="Select all that apply.",
         queryset=Theme.objects.all(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    collaborating_departments = forms.ModelMultipleChoiceField(
+    collaborating_departments = ModelMultipleChoiceField(
         label="Which other departments are working with you on this?",
         help_text="Select all that apply. People in these departments can read and discuss "
         "your proposal, even if you share it only with your department.",
@@ -201,7 +202,7 @@ class DetailsForm(QuestionPage):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    challenge = forms.ModelChoiceField(
+    challenge = ModelChoiceField(
         label="Does it answer a challenge?",
         help_text="Only challenges that are open for ideas are listed.",
         queryset=Challenge.objects.none(),
@@ -232,14 +233,14 @@ class DetailsForm(QuestionPage):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        partners = cast(forms.ModelMultipleChoiceField, self.fields["collaborating_departments"])
+        partners = cast(ModelMultipleChoiceField, self.fields["collaborating_departments"])
         partners.queryset = Department.objects.exclude(pk=department.pk)
         challenges = Q(pk__in=open_challenges())
         if current_challenge_id:
             # Keep the one already chosen, so that saving other answers does not drop it;
             # submitting says so if it has closed.
             challenges |= Q(pk=current_challenge_id)
-        cast(forms.ModelChoiceField, self.fields["challenge"]).queryset = Challenge.objects.filter(
+        cast(ModelChoiceField, self.fields["challenge"]).queryset = Challenge.objects.filter(
             challenges
         )
 

@@ -8,13 +8,14 @@ from django import forms
 
 from accounts.models import User
 from proposals.enums import NextStep, Recommendation
+from proposals.fields import ModelMultipleChoiceField
 from proposals.forms.common import choice_field
 from proposals.models import Criterion
 
 # --- triage ------------------------------------------------------------------------------------
 
 
-class AssessorsField(forms.ModelMultipleChoiceField):
+class AssessorsField(ModelMultipleChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return obj.full_name or obj.email
 

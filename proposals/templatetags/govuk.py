@@ -17,8 +17,9 @@ from django import forms, template
 from django.http import HttpRequest
 from django.urls import Resolver404, resolve
 from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.html import escape, format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from accounts.models import Role
 from proposals.enums import (
@@ -369,3 +370,233 @@ def code_spans(text: str) -> SafeString:
             for index, part in enumerate(parts)
         )
     )
+
+
+# --- components/field.html --------------------------------------------------------------------
+#
+# The component every form field of the service renders through, written in Python:
+# as a template it was most of a form page's template time (a dozen tags, includes and
+# lookups per field, for the seven fields of a filter panel). The HTML is the template's,
+# element for element (tests/proposals/test_templatetags_govuk.py, and the browser checks of
+# tests/browser/test_components.py); the parameters are the
+# include's (`{% include "components/field.html" with field=form.title label="…" %}`),
+# read from the context as the template read them.
+
+FIELD_OPTIONS = (
+    "label",
+    "heading",
+    "label_size",
+    "hint",
+    "classes",
+    "autocomplete",
+    "spellcheck",
+    "no_count",
+    "optional",
+    "inline",
+    "small",
+)
+
+
+def _error_message(bound_field: forms.BoundField, field_id: str) -> str:
+    if not bound_field.errors:
+        return ""
+    errors = "<br>".join(
+        format_html('<span class="govuk-visually-hidden">Error:</span> {}', error)
+        for error in bound_field.errors
+    )
+    return format_html(
+        '<p id="{}-error" class="govuk-error-message">{}</p>', field_id, mark_safe(errors)
+    )
+
+
+def _group_class(bound_field: forms.BoundField, extra: str = "") -> str:
+    error = " govuk-form-group--error" if bound_field.errors else ""
+    return f"govuk-form-group{extra}{error}"
+
+
+def _label_text(label_text: Any, optional: Any) -> str:
+    return format_html("{}{}", label_text, " (optional)" if optional else "")
+
+
+def _size(prefix: str, heading: Any, label_size: Any, default: str = "") -> str:
+    if heading:
+        return format_html(" {}--{}", prefix, heading)
+    if label_size:
+        return format_html(" {}--{}", prefix, label_size)
+    return default
+
+
+def _hint(field_id: str, hint_text: Any, extra: str = "") -> str:
+    if not hint_text:
+        return ""
+    return format_html(
+        '<div id="{}-hint" class="govuk-hint{}">{}</div>', field_id, extra, hint_text
+    )
+
+
+def _choices(bound_field: forms.BoundField, kind: str, options: dict[str, Any]) -> str:
+    radios = kind == "radios"
+    name = "radios" if radios else "checkboxes"
+    modifiers = ""
+    if radios and options["inline"]:
+        modifiers += " govuk-radios--inline"
+    if options["small"]:
+        modifiers += f" govuk-{name}--small"
+    items = []
+    for option in bound_field.subwidgets:
+        data = option.data
+        value = str(data["value"])
+        if radios and value == "":
+            continue
+        item = "radios__item" if radios else "checkboxes__item"
+        items.append(
+            format_html(
+                '<div class="govuk-{}">\n<input class="govuk-{}__input" id="{}" name="{}"'
+                ' type="{}" value="{}"{}>\n<label class="govuk-label govuk-{}__label"'
+                ' for="{}">{}</label>\n</div>',
+                item,
+                name,
+                data["attrs"].get("id", ""),
+                data["name"],
+                "radio" if radios else "checkbox",
+                value,
+                " checked" if data["selected"] else "",
+                name,
+                data["attrs"].get("id", ""),
+                data["label"],
+            )
+        )
+    return format_html(
+        '<div class="govuk-{}{}" data-module="govuk-{}">\n{}\n</div>',
+        name,
+        modifiers,
+        name,
+        mark_safe("\n".join(items)),
+    )
+
+
+def _fieldset(
+    bound_field: forms.BoundField, kind: str, field_id: str, texts: dict[str, Any]
+) -> str:
+    options = texts["options"]
+    describedby = field_describedby(bound_field, hint=texts["hint"])
+    label = _label_text(texts["label"], options["optional"])
+    if options["heading"]:
+        label = format_html('<h1 class="govuk-fieldset__heading">{}</h1>', label)
+    legend_size = _size(
+        "govuk-fieldset__legend",
+        options["heading"],
+        options["label_size"],
+        " govuk-fieldset__legend--s",
+    )
+    return format_html(
+        '<div class="{}">\n<fieldset class="govuk-fieldset"{}>\n'
+        '<legend class="govuk-fieldset__legend{}">\n{}\n</legend>\n{}\n{}\n{}\n</fieldset>\n</div>',
+        _group_class(bound_field),
+        format_html(' aria-describedby="{}"', describedby) if describedby else "",
+        legend_size,
+        label,
+        _hint(field_id, texts["hint"]),
+        _error_message(bound_field, field_id),
+        _choices(bound_field, kind, options),
+    )
+
+
+def _single_checkbox(bound_field: forms.BoundField, field_id: str, texts: dict[str, Any]) -> str:
+    options = texts["options"]
+    describedby = field_describedby(bound_field, hint=texts["hint"])
+    return format_html(
+        '<div class="{}">\n{}\n<div class="govuk-checkboxes{}" data-module="govuk-checkboxes">\n'
+        '<div class="govuk-checkboxes__item">\n<input class="govuk-checkboxes__input" id="{}"'
+        ' name="{}" type="checkbox" value="on"{}{}>\n<label class="govuk-label'
+        ' govuk-checkboxes__label" for="{}">{}</label>\n{}\n</div>\n</div>\n</div>',
+        _group_class(bound_field),
+        _error_message(bound_field, field_id),
+        " govuk-checkboxes--small" if options["small"] else "",
+        field_id,
+        bound_field.html_name,
+        " checked" if bound_field.value() else "",
+        format_html(' aria-describedby="{}"', describedby) if describedby else "",
+        field_id,
+        texts["label"],
+        _hint(field_id, texts["hint"], " govuk-checkboxes__hint"),
+    )
+
+
+def _input(bound_field: forms.BoundField, kind: str, field_id: str, texts: dict[str, Any]) -> str:
+    options = texts["options"]
+    count = max_length(bound_field)
+    counted = kind == "textarea" and bool(count) and not options["no_count"]
+    describedby = field_describedby(bound_field, hint=texts["hint"], character_count=counted)
+    if counted:
+        opening = format_html(
+            '<div class="{}" data-module="govuk-character-count" data-maxlength="{}">',
+            _group_class(bound_field, " govuk-character-count"),
+            localize(count),
+        )
+    else:
+        opening = format_html('<div class="{}">', _group_class(bound_field))
+    label = format_html(
+        '<label class="govuk-label{}" for="{}">{}</label>',
+        _size("govuk-label", options["heading"], options["label_size"]),
+        field_id,
+        _label_text(texts["label"], options["optional"]),
+    )
+    if options["heading"]:
+        label = format_html('<h1 class="govuk-label-wrapper">\n{}\n</h1>', label)
+    widget = govuk_widget(
+        bound_field,
+        classes=options["classes"] or "",
+        describedby=describedby,
+        character_count=counted,
+        autocomplete="" if counted else (options["autocomplete"] or ""),
+        spellcheck=options["spellcheck"] or "",
+    )
+    message = (
+        format_html(
+            '\n<div id="{}-info" class="govuk-hint govuk-character-count__message">'
+            "You can enter up to {} characters</div>",
+            field_id,
+            localize(count),
+        )
+        if counted
+        else ""
+    )
+    return format_html(
+        "{}\n{}\n{}\n{}\n{}{}\n</div>",
+        opening,
+        label,
+        _hint(field_id, texts["hint"]),
+        _error_message(bound_field, field_id),
+        widget,
+        message,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def govuk_field(context: template.Context) -> SafeString:
+    """`components/field.html`: the bound field in the context as its GOV.UK component."""
+    bound_field = context.get("field")
+    if not isinstance(bound_field, forms.BoundField):
+        return mark_safe("")
+    options = {name: context.get(name) for name in FIELD_OPTIONS}
+    kind = widget_type(bound_field)
+    field_id = bound_field.id_for_label or bound_field.auto_id
+    texts = {
+        "hint": options["hint"] or bound_field.help_text,
+        "label": options["label"] or bound_field.label,
+        "options": options,
+    }
+    if kind == "hidden":
+        return mark_safe(str(bound_field))
+    if kind == "date_input":
+        with context.push(
+            kind=kind, field_id=field_id, hint_text=texts["hint"], label_text=texts["label"]
+        ):
+            date_input = context.template.engine.get_template("components/date_input.html")
+            return mark_safe(date_input.render(context))
+    if kind in {"radios", "checkboxes"}:
+        return mark_safe(_fieldset(bound_field, kind, field_id, texts))
+    if kind == "checkbox":
+        return mark_safe(_single_checkbox(bound_field, field_id, texts))
+    return mark_safe(_input(bound_field, kind, field_id, texts))

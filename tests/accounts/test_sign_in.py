@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 import time
+from importlib import import_module
 
 import pytest
 from django.core import mail
 from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
-from accounts.middleware import SESSION_KEY, SIGNED_IN_KEY
+from accounts.middleware import SESSION_KEY, SIGNED_IN_KEY, SessionTimeoutMiddleware
 from tests.pages import page_title, title_of
 
 PASSWORD = "correct horse battery staple"
@@ -407,3 +410,29 @@ def test_a_busy_signed_in_person_writes_their_session_at_most_once_a_minute(
         "django_session" in q["sql"] and not q["sql"].lstrip().upper().startswith("SELECT")
         for q in queries.captured_queries
     )
+
+
+@pytest.mark.django_db
+def test_requests_arriving_together_write_a_due_stamp_once(client, alice, settings) -> None:
+    """Two requests that both read the session before either wrote it (two tabs,
+    a page and its neighbour): only the first writes the stamp that fell due."""
+    settings.SESSION_ACTIVITY_RESOLUTION = 60
+    client.force_login(alice)
+    stored = client.session
+    stored[SESSION_KEY] = int(time.time()) - 61
+    stored.save()
+    engine = import_module(settings.SESSION_ENGINE)
+
+    def arriving() -> HttpRequest:
+        request = RequestFactory().get("/account/")
+        request.session = engine.SessionStore(stored.session_key)
+        request.user = alice
+        request.session.load()  # each read the session as it was
+        return request
+
+    first, second = arriving(), arriving()
+    middleware = SessionTimeoutMiddleware(lambda request: HttpResponse("ok"))
+    middleware(first)
+    middleware(second)
+    assert first.session.modified
+    assert not second.session.modified
