@@ -593,6 +593,7 @@ def govuk_field(context: template.Context) -> SafeString:
         with context.push(
             kind=kind, field_id=field_id, hint_text=texts["hint"], label_text=texts["label"]
         ):
+            assert context.template is not None  # a tag renders inside a template
             date_input = context.template.engine.get_template("components/date_input.html")
             return mark_safe(date_input.render(context))
     if kind in {"radios", "checkboxes"}:
