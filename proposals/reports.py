@@ -70,7 +70,7 @@ from proposals.models import (
     Report,
 )
 from proposals.notifications import send
-from proposals.portfolio import portfolio
+from proposals.portfolio import for_report as portfolio_for_report
 from proposals.selectors import (
     evaluations_visible_to,
     latest_decision,
@@ -828,11 +828,14 @@ SUMMARY_FIGURES = (
     "Estimated benefit (£ a year)",
     "Realised benefit (£ a year)",
 )
+# The Summary's last row: when its figures were computed (a snapshot's refresh, or now).
+FIGURES_AS_OF = "Figures as of"
 
 
 def portfolio_tables(user: User, filters: Mapping[str, str], report_id: Any) -> list[Table]:
-    """The figures of the user's /portfolio/ page, as tables (`portfolio.portfolio`)."""
-    figures = portfolio(user, report_filters=filters, by_stage=True)
+    """The figures of the user's /portfolio/ page, as tables: the same snapshot the page
+    reads, and as of the same time, which the Summary says (`portfolio.for_report`)."""
+    figures = portfolio_for_report(user, filters)
     labels = dict(Status.choices)
     departments = sorted(figures.by_department, key=lambda row: row["department__name"])
     values = (
@@ -843,6 +846,8 @@ def portfolio_tables(user: User, filters: Mapping[str, str], report_id: Any) -> 
         figures.realised_benefit_gbp,
     )
     summary: list[list[Any]] = [[f, v] for f, v in zip(SUMMARY_FIGURES, values, strict=True)]
+    # When the figures were computed, in the page's words ("10:42am on 7 December 2026").
+    summary.append([FIGURES_AS_OF, figures.as_of.removeprefix(f"{FIGURES_AS_OF} ")])
     stages = [
         [labels.get(status, status), department, theme or "No theme", n]
         for status, department, theme, n in figures.by_stage
