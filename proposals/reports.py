@@ -288,29 +288,21 @@ class JoinedOf(Subquery):
 
 class JoinedCodes(Func):
     """A JSON list of codes (a plan's evaluation types, its designs) joined with ";",
-    "" for none or not a list: `";".join(codes)`, made by the database."""
+    "" for none or not a list: `";".join(codes)`, made by the database. (The column
+    appears twice; a column has no parameters.)"""
 
+    template = (
+        "array_to_string(ARRAY(SELECT jsonb_array_elements_text(CASE WHEN"
+        " jsonb_typeof(%(expressions)s) = 'array' THEN %(expressions)s ELSE '[]'::jsonb END)), ';')"
+    )
     output_field = CharField()
 
-    def as_sql(
-        self, compiler: Any, connection: BaseDatabaseWrapper, **extra: Any
-    ) -> tuple[str, Sequence[Any]]:
-        sql, params = compiler.compile(self.source_expressions[0])
-        return (
-            f"array_to_string(ARRAY(SELECT jsonb_array_elements_text(CASE WHEN"
-            f" jsonb_typeof({sql}) = 'array' THEN {sql} ELSE '[]'::jsonb END)), ';')",
-            (*params, *params),
+    def as_sqlite(self, compiler: Any, connection: BaseDatabaseWrapper, **extra: Any) -> Any:
+        extra["template"] = (
+            "COALESCE((SELECT group_concat(value, ';') FROM json_each(CASE WHEN"
+            " json_type(%(expressions)s) = 'array' THEN %(expressions)s ELSE '[]' END)), '')"
         )
-
-    def as_sqlite(
-        self, compiler: Any, connection: BaseDatabaseWrapper, **extra: Any
-    ) -> tuple[str, Sequence[Any]]:
-        sql, params = compiler.compile(self.source_expressions[0])
-        return (
-            f"COALESCE((SELECT group_concat(value, ';') FROM json_each(CASE WHEN"  # noqa: S608 - a compiled column expression; its values stay bound
-            f" json_type({sql}) = 'array' THEN {sql} ELSE '[]' END)), '')",
-            (*params, *params),
-        )
+        return self.as_sql(compiler, connection, **extra)
 
 
 class IsoDate(Func):
@@ -321,36 +313,27 @@ class IsoDate(Func):
     template = "to_char(%(expressions)s, 'YYYY-MM-DD')"
     output_field = CharField()
 
-    def as_sqlite(
-        self, compiler: Any, connection: BaseDatabaseWrapper, **extra: Any
-    ) -> tuple[str, Sequence[Any]]:
-        sql, params = compiler.compile(self.source_expressions[0])
-        return f"({sql} || '')", params
+    def as_sqlite(self, compiler: Any, connection: BaseDatabaseWrapper, **extra: Any) -> Any:
+        extra["template"] = "(%(expressions)s || '')"
+        return self.as_sql(compiler, connection, **extra)
 
 
 class DecimalText(Func):
     """A decimal field's value as `str(Decimal)` gives it, made by the database: with
     the field's decimal places, as PostgreSQL's numeric text keeps them (SQLite stores
-    the number, so it is printed with them)."""
+    the number, so it is printed with them; char(37) is "%", which written as it is
+    would read as a parameter's mark)."""
 
+    template = "(%(expressions)s)::text"
     output_field = CharField()
 
     def __init__(self, expression: Any, places: int) -> None:
         super().__init__(expression)
-        self.places = places
+        self.places = int(places)
 
-    def as_sql(
-        self, compiler: Any, connection: BaseDatabaseWrapper, **extra: Any
-    ) -> tuple[str, Sequence[Any]]:
-        sql, params = compiler.compile(self.source_expressions[0])
-        return f"({sql})::text", params
-
-    def as_sqlite(
-        self, compiler: Any, connection: BaseDatabaseWrapper, **extra: Any
-    ) -> tuple[str, Sequence[Any]]:
-        sql, params = compiler.compile(self.source_expressions[0])
-        # char(37) is "%": a literal one would be read as a parameter's mark.
-        return f"printf(char(37) || '.{int(self.places)}f', {sql})", params
+    def as_sqlite(self, compiler: Any, connection: BaseDatabaseWrapper, **extra: Any) -> Any:
+        extra["template"] = f"printf(char(37) || '.{self.places}f', %(expressions)s)"
+        return self.as_sql(compiler, connection, **extra)
 
 
 @contextmanager
@@ -723,8 +706,14 @@ def outcome_rows(
 
 
 def outcomes_queryset(user: User, filters: Mapping[str, str]) -> QuerySet[Outcome]:
+    """The outcomes the user may see (whose proposals they may see), of the proposals
+    the filters leave: without filters that is the visibility rule alone, not the rule
+    twice (PostgreSQL would join the visible proposals a second time)."""
+    visible = outcomes_visible_to(user)
+    if not filters:
+        return visible
     proposals = reported(proposals_visible_to(user), filters)
-    return outcomes_visible_to(user).filter(experiment__proposal__in=proposals.values("pk"))
+    return visible.filter(experiment__proposal__in=proposals.values("pk"))
 
 
 def outcomes_tables(user: User, filters: Mapping[str, str], report_id: Any) -> list[Table]:
@@ -887,8 +876,12 @@ def registry_cells(record: Mapping[str, Any]) -> list[Any]:
 
 
 def registry_queryset(user: User, filters: Mapping[str, str]) -> QuerySet[EvaluationPlan]:
+    """As `outcomes_queryset`, for the evaluation plans."""
+    visible = evaluations_visible_to(user)
+    if not filters:
+        return visible
     proposals = reported(proposals_visible_to(user), filters)
-    return evaluations_visible_to(user).filter(experiment__proposal__in=proposals.values("pk"))
+    return visible.filter(experiment__proposal__in=proposals.values("pk"))
 
 
 def registry_values(
