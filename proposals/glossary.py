@@ -373,7 +373,10 @@ EXPORT_BORROWS: tuple[tuple[str, str], ...] = (
 PORTFOLIO: dict[str, dict[str, str]] = {
     "Summary": {
         "Figure": "Which figure of your /portfolio/ page.",
-        "Value": "Its value: a count, a number of days, or pounds a year.",
+        "Value": (
+            "Its value: a count, a number of days, or pounds a year; for “Figures as of”,"
+            " when the figures were computed, as the page says it (“10:42am on 7 December 2026”)."
+        ),
     },
     "By stage, department and theme": {
         "Status": "The proposals' status (its label).",

@@ -28,12 +28,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     Count,
     DurationField,
     Exists,
     ExpressionWrapper,
     F,
+    Func,
+    JSONField,
     OuterRef,
     Q,
     QuerySet,
@@ -221,13 +224,23 @@ def portfolio(
     )
     # By stage, department and theme: the report's breakdown.
     if by_stage:
-        result.by_stage = [
-            (row["status"], row["department__name"], row["themes__name"], row["n"])
-            for row in base.values("status", "department__name", "themes__name")
-            .annotate(n=Count("pk", distinct=True))
-            .order_by("department__name", "status", "themes__name")
-        ]
+        result.by_stage = [row for _, row in _stages(base)]
     return result
+
+
+def _stages(base: QuerySet[Proposal]) -> list[tuple[int, tuple[str, str, str | None, int]]]:
+    """The scope's proposals by stage, department and theme, in the report's order
+    (department, status, theme), each row with its department's id: one query, which
+    `refresh` splits into each department's share (a row is one department's)."""
+    return [
+        (
+            row["department_id"],
+            (row["status"], row["department__name"], row["themes__name"], row["n"]),
+        )
+        for row in base.values("department_id", "status", "department__name", "themes__name")
+        .annotate(n=Count("pk", distinct=True))
+        .order_by("department__name", "status", "themes__name")
+    ]
 
 
 @dataclass
@@ -595,7 +608,11 @@ def refresh() -> int:
     names = dict(Department.objects.values_list("pk", "name"))
     government_base = portfolio_proposals(analyst, PortfolioFilters()).order_by()
     government = _shares(analyst, government_base)
-    departments = _shares(lead, _departments_own().order_by())
+    departments_base = _departments_own().order_by()
+    departments = _shares(lead, departments_base)
+    # The report's breakdown by stage, department and theme, of each pass: a
+    # department's scope holds its own rows of it.
+    stages = {GOVERNMENT: _stages(government_base), "department": _stages(departments_base)}
     scopes = {
         GOVERNMENT: _assemble(
             "All of government",
@@ -604,16 +621,18 @@ def refresh() -> int:
             computed_at=computed_at,
         )
     }
+    scopes[GOVERNMENT].by_stage = [row for _, row in stages[GOVERNMENT]]
     for department_id, name in names.items():
         for prefix, shares in ((GOVERNMENT, government), ("department", departments)):
             share = shares.get(department_id)
             # One department's scope: its median is the department's own.
-            scopes[f"{prefix}:{department_id}"] = _assemble(
+            scope = scopes[f"{prefix}:{department_id}"] = _assemble(
                 name,
                 [share] if share else [],
                 share.median_days if share else None,
                 computed_at=computed_at,
             )
+            scope.by_stage = [row for pk, row in stages[prefix] if pk == department_id]
     rows = [
         PortfolioSnapshot(scope=scope, figures=_stored(figures), computed_at=computed_at)
         for scope, figures in scopes.items()
@@ -629,29 +648,51 @@ def refresh() -> int:
     return len(rows)
 
 
-_NOT_STORED = {"scope", "computed_at", "by_stage"}
+_NOT_STORED = {"scope", "computed_at"}
 _FIELDS = {f.name for f in fields(Portfolio)} - _NOT_STORED
+# Stored, but read only by the report (`snapshot(…, by_stage=True)`): hundreds of rows
+# (statuses × departments × themes) the page has no use for.
+_STAGES = "by_stage"
+
+
+class _WithoutStages(Func):
+    """The stored figures without the report's breakdown by stage: removed by the
+    database, so the page neither receives nor decodes it."""
+
+    template = "(%(expressions)s - 'by_stage')"
+    output_field = JSONField()
+
+    def as_sqlite(
+        self, compiler: Any, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, Any]:
+        return self.as_sql(
+            compiler, connection, template="json_remove(%(expressions)s, '$.by_stage')"
+        )
 
 
 def _stored(figures: Portfolio) -> dict[str, Any]:
     return {key: value for key, value in asdict(figures).items() if key in _FIELDS}
 
 
-def snapshot(user: User, filters: PortfolioFilters | None = None) -> Portfolio | None:
+def snapshot(
+    user: User, filters: PortfolioFilters | None = None, *, by_stage: bool = False
+) -> Portfolio | None:
     """The reader's figures from their scope's snapshot (one query), or None when the
-    filters are not precomputed or no refresh has stored the scope yet."""
+    filters are not precomputed or no refresh has stored the scope yet. With
+    `by_stage` (the report) the breakdown by stage, department and theme too, and None
+    when the stored snapshot predates it (the report then computes it live)."""
     filters = filters or PortfolioFilters()
     scope = snapshot_scope(user, filters)
     if scope is None:
         return None
-    row = (
-        PortfolioSnapshot.objects.filter(scope=scope).values_list("figures", "computed_at").first()
-    )
-    if row is None:
+    figures = F("figures") if by_stage else _WithoutStages("figures")
+    row = PortfolioSnapshot.objects.filter(scope=scope).values_list(figures, "computed_at").first()
+    if row is None or (by_stage and _STAGES not in row[0]):
         return None
     stored, computed_at = row
     data = {key: value for key, value in stored.items() if key in _FIELDS}
     data["results_by_department"] = [tuple(r) for r in data.get("results_by_department", [])]
+    data[_STAGES] = [tuple(r) for r in data.get(_STAGES, [])]
     return Portfolio(scope=_scope_label(user, filters), computed_at=computed_at, **data)
 
 
@@ -662,6 +703,29 @@ def current(user: User, filters: PortfolioFilters | None = None) -> Portfolio:
     precomputed: its figures are of the period's rows only, so bounded by the period)
     and for a scope no refresh has stored yet (a new database, a new department)."""
     return snapshot(user, filters) or portfolio(user, filters)
+
+
+def for_report(user: User, report_filters: Mapping[str, Any] | None = None) -> Portfolio:
+    """The portfolio summary report's figures, with the breakdown by stage, department and
+    theme: the page's own (the scope's snapshot, as of its refresh) when the report's
+    filters are a scope the snapshots hold (none, or for an analyst one department);
+    computed now otherwise (a status, theme or search narrows every figure to rows no
+    snapshot counts), in the same fixed number of aggregate queries, whose work is
+    that of the rows the filters leave."""
+    given = {key: value for key, value in (report_filters or {}).items() if value}
+    filters = PortfolioFilters()
+    if set(given) == {"department"}:
+        department = Department.objects.filter(slug=given["department"]).first()
+        if department is not None and user.role == Role.ANALYST:
+            filters = PortfolioFilters(department=department)
+            given = {}
+        elif department is not None and department.pk == user.department_id:
+            given = {}  # a lead's portfolio is their own department's already
+    if not given:
+        stored = snapshot(user, filters, by_stage=True)
+        if stored is not None:
+            return stored
+    return portfolio(user, filters, report_filters=given, by_stage=True)
 
 
 # --- the weekly summary email ------------------------------------------------------------------

@@ -30,7 +30,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
-from contextlib import closing, contextmanager, nullcontext
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
@@ -41,13 +41,18 @@ from django.core.files import File
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
+    Case,
+    CharField,
     F,
+    Func,
     JSONField,
     OuterRef,
     QuerySet,
     Subquery,
+    Value,
+    When,
 )
-from django.db.models.functions import JSONObject
+from django.db.models.functions import Coalesce, Concat, JSONObject
 from django.db.models.sql.constants import MULTI
 from django.http import Http404
 from django.utils import timezone
@@ -70,7 +75,7 @@ from proposals.models import (
     Report,
 )
 from proposals.notifications import send
-from proposals.portfolio import portfolio
+from proposals.portfolio import for_report as portfolio_for_report
 from proposals.selectors import (
     evaluations_visible_to,
     latest_decision,
@@ -260,6 +265,75 @@ class ListOf(Subquery):
 
 def _json_list(value: Any, expression: Any, connection: Any) -> list[Any]:
     return json.loads(value) if isinstance(value, str) else list(value or [])
+
+
+class JoinedOf(Subquery):
+    """A one-column subquery's text values (selected as `value`) joined with ";", in its
+    order, "" for none: what a report writes of a list, made by the database so that
+    no row is decoded and joined in Python."""
+
+    template = "array_to_string(ARRAY(%(subquery)s), ';')"
+
+    def __init__(self, queryset: QuerySet[Any, Any]) -> None:
+        super().__init__(queryset, output_field=CharField())
+
+    def as_sqlite(
+        self, compiler: Any, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, Sequence[Any]]:
+        extra["template"] = (
+            "COALESCE((SELECT group_concat(\"value\", ';') FROM (%(subquery)s)), '')"
+        )
+        return self.as_sql(compiler, connection, **extra)
+
+
+class JoinedCodes(Func):
+    """A JSON list of codes (a plan's evaluation types, its designs) joined with ";",
+    "" for none or not a list: `";".join(codes)`, made by the database. (The column
+    appears twice; a column has no parameters.)"""
+
+    template = (
+        "array_to_string(ARRAY(SELECT jsonb_array_elements_text(CASE WHEN"
+        " jsonb_typeof(%(expressions)s) = 'array' THEN %(expressions)s ELSE '[]'::jsonb END)), ';')"
+    )
+    output_field = CharField()
+
+    def as_sqlite(self, compiler: Any, connection: BaseDatabaseWrapper, **extra: Any) -> Any:
+        extra["template"] = (
+            "COALESCE((SELECT group_concat(value, ';') FROM json_each(CASE WHEN"
+            " json_type(%(expressions)s) = 'array' THEN %(expressions)s ELSE '[]' END)), '')"
+        )
+        return self.as_sql(compiler, connection, **extra)
+
+
+class IsoDate(Func):
+    """A date as ISO 8601 text (`date.isoformat()`), made by the database: to_char on
+    PostgreSQL, whatever its DateStyle; SQLite stores dates so already (concatenated
+    with nothing, so that its driver no longer reads a date column's value as a date)."""
+
+    template = "to_char(%(expressions)s, 'YYYY-MM-DD')"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler: Any, connection: BaseDatabaseWrapper, **extra: Any) -> Any:
+        extra["template"] = "(%(expressions)s || '')"
+        return self.as_sql(compiler, connection, **extra)
+
+
+class DecimalText(Func):
+    """A decimal field's value as `str(Decimal)` gives it, made by the database: with
+    the field's decimal places, as PostgreSQL's numeric text keeps them (SQLite stores
+    the number, so it is printed with them; char(37) is "%", which written as it is
+    would read as a parameter's mark)."""
+
+    template = "(%(expressions)s)::text"
+    output_field = CharField()
+
+    def __init__(self, expression: Any, places: int) -> None:
+        super().__init__(expression)
+        self.places = int(places)
+
+    def as_sqlite(self, compiler: Any, connection: BaseDatabaseWrapper, **extra: Any) -> Any:
+        extra["template"] = f"printf(char(37) || '.{self.places}f', %(expressions)s)"
+        return self.as_sql(compiler, connection, **extra)
 
 
 @contextmanager
@@ -573,46 +647,73 @@ OUTCOME_COLUMNS: list[tuple[str, str]] = [
 ]
 
 
+def outcome_values(queryset: QuerySet[Outcome]) -> QuerySet[Outcome, tuple[Any, ...]]:
+    """The outcomes report's one query, in outcome order: a tuple per outcome of the
+    OUTCOME_COLUMNS, in their order, the metrics a list in it (`ListOf`) of each
+    metric of the outcome's experiment, in metric order, as the pages read it: "name:
+    baseline B, target T unit", then ", actual A" once the outcome recorded one (the
+    numbers with their decimal places, as the pages show them). It is also what the
+    bench COPYs."""
+    places = Metric._meta.get_field("baseline").decimal_places
+
+    def number(path: str) -> DecimalText:
+        return DecimalText(F(path), places)
+
+    described = Concat(
+        F("name"),
+        Value(": baseline "),
+        number("baseline"),
+        Value(", target "),
+        number("target"),
+        Value(" "),
+        F("unit"),
+        Case(
+            When(
+                actual__value__isnull=False,
+                then=Concat(Value(", actual "), number("actual__value")),
+            ),
+            default=Value(""),
+            output_field=CharField(),
+        ),
+        output_field=CharField(),
+    )
+    # An experiment has one outcome, and an actual is recorded by that outcome.
+    metrics = (
+        Metric.objects.filter(experiment_id=OuterRef("experiment_id"))
+        .order_by("pk")
+        .values(value=described)
+    )
+    return (
+        queryset.annotate(export_metrics=ListOf(metrics))
+        .order_by("pk")
+        .values_list(
+            *("export_metrics" if source == "metrics" else source for _, source in OUTCOME_COLUMNS)
+        )
+    )
+
+
 def outcome_rows(
     queryset: QuerySet[Outcome], *, progress: Progress | None = None, chunk_size: int = CHUNK_SIZE
 ) -> Iterator[Sequence[Any]]:
-    """Rows in outcome order, from two queries streamed side by side (`streamed`):
-    the outcomes, and their experiments' metrics with the actual each outcome
-    recorded, in the same order, merged here. Two queries however many rows;
-    the metrics are formatted here so that their numbers read as the pages show them."""
-    sources = [source for _, source in OUTCOME_COLUMNS if source != "metrics"]
-    pick = itemgetter(*([*sources, "metrics"].index(source) for _, source in OUTCOME_COLUMNS))
-    outcomes = queryset.order_by("pk").values_list("pk", *sources)
-    # An experiment has one outcome, and an actual is recorded by that outcome.
-    metrics = (
-        Metric.objects.filter(experiment__outcome__in=queryset.values("pk"))
-        .order_by("experiment__outcome__id", "id")
-        .values_list(
-            "experiment__outcome__id", "name", "baseline", "target", "unit", "actual__value"
-        )
-    )
+    """Rows in outcome order, from one query (`outcome_values`) read `chunk_size` rows at
+    a time through a server-side cursor (`streamed`): each row is the report's as the
+    database gives it, so the rows go to the writer untouched."""
     with (
         reading() as using,
-        closing(streamed(metrics, using, chunk_size)) as metric_rows,
-        closing(streamed(outcomes, using, chunk_size)) as outcome_rows,
+        closing(streamed(outcome_values(queryset), using, chunk_size)) as rows,
     ):
-        metric = next(metric_rows, None)
-        for pk, *values in counted(outcome_rows, progress, chunk_size):
-            listed: list[str] = []
-            while metric is not None and metric[0] <= pk:
-                if metric[0] == pk:
-                    _, name, baseline, target, unit, actual = metric
-                    listed.append(
-                        f"{name}: baseline {baseline}, target {target} {unit}"
-                        + (f", actual {actual}" if actual is not None else "")
-                    )
-                metric = next(metric_rows, None)
-            yield pick((*values, listed))
+        yield from counted(rows, progress, chunk_size)
 
 
 def outcomes_queryset(user: User, filters: Mapping[str, str]) -> QuerySet[Outcome]:
+    """The outcomes the user may see (whose proposals they may see), of the proposals
+    the filters leave: without filters that is the visibility rule alone, not the rule
+    twice (PostgreSQL would join the visible proposals a second time)."""
+    visible = outcomes_visible_to(user)
+    if not filters:
+        return visible
     proposals = reported(proposals_visible_to(user), filters)
-    return outcomes_visible_to(user).filter(experiment__proposal__in=proposals.values("pk"))
+    return visible.filter(experiment__proposal__in=proposals.values("pk"))
 
 
 def outcomes_tables(user: User, filters: Mapping[str, str], report_id: Any) -> list[Table]:
@@ -674,15 +775,14 @@ def registry_records(
     queryset: QuerySet[EvaluationPlan],
     *,
     progress: Progress | None = None,
-    chunk_size: int = CHUNK_SIZE,
-    stream: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """One record per evaluation, keyed by REGISTRY_COLUMNS (and the plan's id,
     experiment, proposal and updated_at, for the API), in plan order. Lists are
     lists here; the report joins them with ";".
 
-    One query, the partner departments a list in it (`ListOf`): a report
-    (`stream`) reads it through `streamed`, the API its page of plans at once."""
+    One query, the partner departments a list in it (`ListOf`): the API reads its page
+    of plans at once. The report's rows are `registry_values`, the same cells made by
+    the database (`registry_cells` of these records)."""
     names = (
         "pk",
         "updated_at",
@@ -727,43 +827,39 @@ def registry_records(
         .order_by("pk")
         .values_list(*names)
     )
-    with (
-        reading() if stream else nullcontext(connection) as using,
-        closing(streamed(query, using, chunk_size)) if stream else nullcontext(iter(query)) as rows,
-    ):
-        for values in counted(rows, progress, chunk_size):
-            row = dict(zip(names, values, strict=True))
-            yield {
-                # Not Registry columns: what the API adds to identify the row.
-                "id": row["pk"],
-                "experiment": row["experiment_id"],
-                "proposal": row["experiment__proposal__reference"],
-                "updated_at": row["updated_at"],
-                "reference": evaluation_reference(
-                    row["experiment__proposal__reference"], row["experiment_id"]
-                ),
-                "title": row["experiment__title"],
-                "lead_department": row["lead_department__name"],
-                "partner_departments": row["partner_names"],
-                "status": row["registry_status"],
-                "evaluation_types": list(row["evaluation_types"] or []),
-                "impact_designs": list(row["impact_designs"] or []),
-                "process_designs": list(row["process_designs"] or []),
-                "economic_designs": list(row["economic_designs"] or []),
-                "brief_description": row["brief_description"],
-                "evaluation_cost_gbp": row["cost_gbp"],
-                "plan_link": row["plan_link"],
-                "link_to_published_evaluation": row["report_link"],
-                "reasons_unpublished": "" if row["report_link"] else row["reason_unpublished"],
-                "visibility": row["registry_visibility"],
-                # The actual date once recorded, the intended one until then.
-                "evaluation_start": row["actual_evaluation_start"] or row["evaluation_start"],
-                "evaluation_end": row["actual_evaluation_end"] or row["evaluation_end"],
-                "intervention_start": row["actual_intervention_start"] or row["intervention_start"],
-                "intervention_end": row["actual_intervention_end"] or row["intervention_end"],
-                "final_report_due": row["final_report_due"],
-                "final_report_published": row["final_report_published"],
-            }
+    for values in counted(query, progress, CHUNK_SIZE):
+        row = dict(zip(names, values, strict=True))
+        yield {
+            # Not Registry columns: what the API adds to identify the row.
+            "id": row["pk"],
+            "experiment": row["experiment_id"],
+            "proposal": row["experiment__proposal__reference"],
+            "updated_at": row["updated_at"],
+            "reference": evaluation_reference(
+                row["experiment__proposal__reference"], row["experiment_id"]
+            ),
+            "title": row["experiment__title"],
+            "lead_department": row["lead_department__name"],
+            "partner_departments": row["partner_names"],
+            "status": row["registry_status"],
+            "evaluation_types": list(row["evaluation_types"] or []),
+            "impact_designs": list(row["impact_designs"] or []),
+            "process_designs": list(row["process_designs"] or []),
+            "economic_designs": list(row["economic_designs"] or []),
+            "brief_description": row["brief_description"],
+            "evaluation_cost_gbp": row["cost_gbp"],
+            "plan_link": row["plan_link"],
+            "link_to_published_evaluation": row["report_link"],
+            "reasons_unpublished": "" if row["report_link"] else row["reason_unpublished"],
+            "visibility": row["registry_visibility"],
+            # The actual date once recorded, the intended one until then.
+            "evaluation_start": row["actual_evaluation_start"] or row["evaluation_start"],
+            "evaluation_end": row["actual_evaluation_end"] or row["evaluation_end"],
+            "intervention_start": row["actual_intervention_start"] or row["intervention_start"],
+            "intervention_end": row["actual_intervention_end"] or row["intervention_end"],
+            "final_report_due": row["final_report_due"],
+            "final_report_published": row["final_report_published"],
+        }
 
 
 def registry_cells(record: Mapping[str, Any]) -> list[Any]:
@@ -780,26 +876,96 @@ def registry_cells(record: Mapping[str, Any]) -> list[Any]:
 
 
 def registry_queryset(user: User, filters: Mapping[str, str]) -> QuerySet[EvaluationPlan]:
+    """As `outcomes_queryset`, for the evaluation plans."""
+    visible = evaluations_visible_to(user)
+    if not filters:
+        return visible
     proposals = reported(proposals_visible_to(user), filters)
-    return evaluations_visible_to(user).filter(experiment__proposal__in=proposals.values("pk"))
+    return visible.filter(experiment__proposal__in=proposals.values("pk"))
+
+
+def registry_values(
+    queryset: QuerySet[EvaluationPlan],
+) -> QuerySet[EvaluationPlan, tuple[Any, ...]]:
+    """The Registry report's one query, in plan order: a tuple per plan of the
+    REGISTRY_COLUMNS' cells, made by the database as `registry_cells` makes them of a
+    `registry_records` record (the reference as `evaluation_reference`, lists joined
+    with ";", the actual date once recorded, dates in ISO 8601), so that the rows go
+    to the writer untouched. It is also what the bench COPYs; tests check it gives
+    `registry_cells` of every record."""
+    partners = EvaluationPlan.partner_departments.through.objects.filter(
+        evaluationplan_id=OuterRef("pk")
+    )
+
+    def actual_or_intended(name: str) -> IsoDate:
+        return IsoDate(Coalesce(f"actual_{name}", name))
+
+    cells: dict[str, Any] = {
+        "reference": Concat(
+            F("experiment__proposal__reference"),
+            Value("-E"),
+            F("experiment_id"),
+            output_field=CharField(),
+        ),
+        "title": F("experiment__title"),
+        "lead_department": F("lead_department__name"),
+        "partner_departments": JoinedOf(
+            partners.order_by("department__name").values(value=F("department__name"))
+        ),
+        "status": registry.status_expression(),
+        "evaluation_types": JoinedCodes("evaluation_types"),
+        "impact_designs": JoinedCodes("impact_designs"),
+        "process_designs": JoinedCodes("process_designs"),
+        "economic_designs": JoinedCodes("economic_designs"),
+        "brief_description": F("brief_description"),
+        "evaluation_cost_gbp": F("cost_gbp"),
+        "plan_link": F("plan_link"),
+        "link_to_published_evaluation": F("report_link"),
+        "reasons_unpublished": Case(
+            When(report_link="", then=F("reason_unpublished")),
+            default=Value(""),
+            output_field=CharField(),
+        ),
+        "visibility": registry.visibility_expression(),
+        "evaluation_start": actual_or_intended("evaluation_start"),
+        "evaluation_end": actual_or_intended("evaluation_end"),
+        "intervention_start": actual_or_intended("intervention_start"),
+        "intervention_end": actual_or_intended("intervention_end"),
+        "final_report_due": IsoDate("final_report_due"),
+        "final_report_published": IsoDate("final_report_published"),
+    }
+    # Under names no field has (a plan has a brief_description, a plan_link…).
+    names = [f"registry_{column}" for column in REGISTRY_COLUMNS]
+    return (
+        queryset.annotate(**{f"registry_{column}": cells[column] for column in REGISTRY_COLUMNS})
+        .order_by("pk")
+        .values_list(*names)
+    )
+
+
+def registry_rows(
+    queryset: QuerySet[EvaluationPlan],
+    *,
+    progress: Progress | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> Iterator[Sequence[Any]]:
+    """The Registry report's rows, in plan order, from one query (`registry_values`)
+    read `chunk_size` rows at a time through a server-side cursor (`streamed`)."""
+    with (
+        reading() as using,
+        closing(streamed(registry_values(queryset), using, chunk_size)) as rows,
+    ):
+        yield from counted(rows, progress, chunk_size)
 
 
 def registry_tables(user: User, filters: Mapping[str, str], report_id: Any) -> list[Table]:
     queryset = registry_queryset(user, filters)
-    progress = Progress(report_id, queryset.count())
+    progress = Progress(report_id, queryset.count(), _claim_of(report_id))
     return [
         Table(
             "Evaluation Registry",
             list(REGISTRY_COLUMNS),
-            (
-                registry_cells(r)
-                for r in registry_records(
-                    queryset,
-                    progress=progress,
-                    chunk_size=settings.REPORT_CHUNK_SIZE,
-                    stream=True,
-                )
-            ),
+            registry_rows(queryset, progress=progress, chunk_size=settings.REPORT_CHUNK_SIZE),
         )
     ]
 
@@ -828,11 +994,14 @@ SUMMARY_FIGURES = (
     "Estimated benefit (£ a year)",
     "Realised benefit (£ a year)",
 )
+# The Summary's last row: when its figures were computed (a snapshot's refresh, or now).
+FIGURES_AS_OF = "Figures as of"
 
 
 def portfolio_tables(user: User, filters: Mapping[str, str], report_id: Any) -> list[Table]:
-    """The figures of the user's /portfolio/ page, as tables (`portfolio.portfolio`)."""
-    figures = portfolio(user, report_filters=filters, by_stage=True)
+    """The figures of the user's /portfolio/ page, as tables: the same snapshot the page
+    reads, and as of the same time, which the Summary says (`portfolio.for_report`)."""
+    figures = portfolio_for_report(user, filters)
     labels = dict(Status.choices)
     departments = sorted(figures.by_department, key=lambda row: row["department__name"])
     values = (
@@ -843,6 +1012,8 @@ def portfolio_tables(user: User, filters: Mapping[str, str], report_id: Any) -> 
         figures.realised_benefit_gbp,
     )
     summary: list[list[Any]] = [[f, v] for f, v in zip(SUMMARY_FIGURES, values, strict=True)]
+    # When the figures were computed, in the page's words ("10:42am on 7 December 2026").
+    summary.append([FIGURES_AS_OF, figures.as_of.removeprefix(f"{FIGURES_AS_OF} ")])
     stages = [
         [labels.get(status, status), department, theme or "No theme", n]
         for status, department, theme, n in figures.by_stage

@@ -254,7 +254,7 @@ def _registry_section(api: dict[str, Section]) -> Section:
 
 _PORTFOLIO_TYPES = {
     "Figure": ("text", "string"),
-    "Value": ("number, or empty", "number"),
+    "Value": ("number, or empty (text for “Figures as of”)", "number"),
     "Status": ("text (a status's label)", "string"),
     "Department": ("text", "string"),
     "Theme": ("text", "string"),
@@ -270,7 +270,8 @@ def _portfolio_sections() -> list[Section]:
             words, json_type = _PORTFOLIO_TYPES.get(column, ("whole number", "integer"))
             allowed: tuple[Value, ...] = ()
             if column == "Figure":
-                allowed = tuple(Value(f, f) for f in reports.SUMMARY_FIGURES)
+                figures = (*reports.SUMMARY_FIGURES, reports.FIGURES_AS_OF)
+                allowed = tuple(Value(f, f) for f in figures)
             elif column == "Status":
                 allowed = tuple(Value(str(label), str(label)) for label in Status.labels)
             elif column == "Result":

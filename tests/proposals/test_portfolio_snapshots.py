@@ -129,9 +129,14 @@ def test_the_snapshot_is_the_live_computation_for_every_scope(
     assert snapshot is not None
     assert _comparable(snapshot) == _comparable(live)
     assert snapshot.computed_at == PortfolioSnapshot.objects.get(scope="government").computed_at
+    # The report's breakdown by stage is stored too (the page does not read it).
+    assert snapshot.by_stage == []
+    staged = figures.snapshot(user, filters, by_stage=True)
+    assert staged is not None
+    assert staged.by_stage == figures.portfolio(user, filters, by_stage=True).by_stage
     # The figures are not empty where there is something to count (a real comparison).
     if reader in ("ana", "lena") and department in (None, "dfe"):
-        assert live.total and live.by_department and live.by_theme
+        assert live.total and live.by_department and live.by_theme and staged.by_stage
 
 
 def test_a_period_is_computed_live_and_said_to_be(alice, rita, lena, bob, ana):
@@ -275,9 +280,9 @@ def test_the_refresh_takes_a_fixed_number_of_queries_however_many_departments(
     assert one == many
     # The departments, two passes of eleven aggregates grouped by department (one of
     # them the departments' medians, four one per evaluation type), government's
-    # median; then the upsert in a transaction (here a savepoint: savepoint, delete,
-    # insert, release).
-    assert many == 1 + 2 * 11 + 1 + 4
+    # median, each pass's breakdown by stage (the report's); then the upsert in a
+    # transaction (here a savepoint: savepoint, delete, insert, release).
+    assert many == 1 + 2 * 11 + 1 + 2 + 4
 
 
 def _page_queries(client: Client, url: str) -> list[str]:

@@ -34,6 +34,7 @@ from proposals.models import (
     MetricActual,
     Notification,
     Outcome,
+    PortfolioSnapshot,
     Proposal,
     Report,
     Theme,
@@ -295,6 +296,68 @@ def test_portfolio_summary_counts_by_stage_department_and_theme(portfolio, exper
             "Realised benefit (£ a year)": 20000,
         }
     ]
+
+
+def _portfolio_report(user, filters=None):
+    tables = {t["name"]: t["rows"] for t in export_json(user, filters, kind="portfolio")["tables"]}
+    summary = {row["Figure"]: row["Value"] for row in tables["Summary"]}
+    return summary, tables
+
+
+@pytest.mark.django_db
+def test_portfolio_summary_reads_the_pages_snapshot_and_says_when(
+    portfolio, experiments, ana, lena, alice, django_assert_num_queries
+):
+    """The page's figures, as of the same refresh: a proposal submitted since is in
+    neither until the next refresh. One query, whatever the size."""
+    portfolio_figures.refresh()
+    PortfolioSnapshot.objects.update(computed_at=dt.datetime(2026, 12, 7, 10, 42, tzinfo=dt.UTC))
+    before = {who.email: portfolio_figures.portfolio(who, by_stage=True) for who in (ana, lena)}
+    ProposalFactory.create(submitter=alice, title="Submitted after the refresh")
+
+    for who in (ana, lena):
+        page = portfolio_figures.current(who)
+        with django_assert_num_queries(1):
+            summary, tables = _portfolio_report(who)
+        assert summary["Proposals submitted"] == page.total == before[who.email].total
+        assert summary["Proposals decided"] == page.decided
+        assert summary["Estimated benefit (£ a year)"] == page.estimated_benefit_gbp
+        assert summary["Realised benefit (£ a year)"] == page.realised_benefit_gbp
+        # The page's words for when: "Figures as of 10:42am on 7 December 2026".
+        assert page.as_of == "Figures as of 10:42am on 7 December 2026"
+        assert summary["Figures as of"] == "10:42am on 7 December 2026"
+        assert [
+            (row["Status"], row["Department"], row["Theme"], row["Proposals"])
+            for row in tables["By stage, department and theme"]
+        ] == [
+            (dict(Status.choices)[status], department, theme or "No theme", n)
+            for status, department, theme, n in before[who.email].by_stage
+        ]
+    # An analyst's one department is a scope the snapshots hold too.
+    home, _ = _portfolio_report(ana, {"department": "home-office"})
+    assert home["Proposals submitted"] == 1
+    assert home["Figures as of"] == "10:42am on 7 December 2026"
+
+
+@pytest.mark.django_db
+def test_portfolio_summary_narrowed_by_status_or_theme_is_computed_now(
+    portfolio, experiments, ana, alice
+):
+    """No snapshot counts a status's or a theme's proposals alone: those are computed
+    from the rows, now, and say so."""
+    portfolio_figures.refresh()
+    PortfolioSnapshot.objects.update(computed_at=dt.datetime(2026, 12, 7, 10, 42, tzinfo=dt.UTC))
+    ProposalFactory.create(submitter=alice, title="Submitted after the refresh")
+
+    submitted, _ = _portfolio_report(ana, {"status": "submitted"})
+    themed, stages = _portfolio_report(ana, {"theme": "ai"})
+
+    assert submitted["Proposals submitted"] == 2  # amir-gov and the new one
+    assert submitted["Figures as of"] != "10:42am on 7 December 2026"
+    assert themed["Proposals submitted"] == 2  # amir-gov and bob-gov
+    assert {row["Theme"] for row in stages["By stage, department and theme"]} >= {
+        "Artificial intelligence"
+    }
 
 
 @pytest.mark.django_db
