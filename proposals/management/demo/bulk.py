@@ -25,6 +25,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
+import orjson
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg.types.json import Jsonb
@@ -151,13 +152,28 @@ def copy_rows(
         if binary:
             copy.set_types([_copy_type(f, db) for f in fields])
         write = copy.write_row
-        if json_fields or len(names) < 2:
+        if len(names) < 2:
             for row in rows:
-                write([Jsonb(row[n]) if n in json_fields else row[n] for n in names])
+                write([Jsonb(row[n], _json_dumps) if n in json_fields else row[n] for n in names])
+        elif json_fields:
+            values = operator.itemgetter(*names)
+            positions = [i for i, n in enumerate(names) if n in json_fields]
+            for row in rows:
+                value = list(values(row))
+                for i in positions:
+                    value[i] = Jsonb(value[i], _json_dumps)
+                write(value)
         else:
             values = operator.itemgetter(*names)  # a tuple per row, in C: rows are many
             for row in rows:
                 write(values(row))
+
+
+def _json_dumps(value: Any) -> bytes:
+    """The JSON to COPY, by orjson rather than `json.dumps` (the writer thread shares
+    the seed's GIL, and the audit log's `changes` are four a proposal); jsonb is
+    stored parsed, so the text's spacing is no matter."""
+    return orjson.dumps(value)
 
 
 def _copy_type(field: models.Field, db: BaseDatabaseWrapper) -> str:
@@ -218,7 +234,8 @@ class FreshLoad:
         Support._meta.db_table: ("proposals_support_count",),
     }
     # For the index builds at the end: PostgreSQL sorts in memory up to this.
-    MAINTENANCE_WORK_MEM = "512MB"
+    MAINTENANCE_WORK_MEM = "1GB"
+    WORK_MEM = "64MB"
     # `proposals_search_document` (0017) term by term: each text's weight, in its
     # order. The seed's texts repeat (an idea's summary is many proposals'), so
     # each distinct text is parsed once (`SEARCH_MEMO`) and the vectors are
@@ -282,6 +299,8 @@ class FreshLoad:
         quote = self.db.ops.quote_name
         with self._timed("drop indexes, constraints and triggers"), self.db.cursor() as cursor:
             cursor.execute(f"SET LOCAL maintenance_work_mem = '{self.MAINTENANCE_WORK_MEM}'")
+            # Each chunk's joins (its texts' vectors, its supports) in memory.
+            cursor.execute(f"SET LOCAL work_mem = '{self.WORK_MEM}'")
             # Foreign keys first: a unique index may be what one of them refers to.
             cursor.execute(
                 """SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
