@@ -2,8 +2,8 @@
 
 Into an empty PostgreSQL database the rows go through `FreshLoad`: a bulk load
 that builds the indexes, checks the foreign keys and computes the derived data
-(search vectors, support counts, the change feed) once at the end, instead of
-row by row, and writes in a thread while the next chunk is being made.
+(search vectors, support counts, the change feed) in bulk, instead of row by
+row, and writes in a thread while the next chunk is being made.
 """
 
 # Every name in this SQL is the models' or the catalog's: nothing comes from input.
@@ -218,8 +218,8 @@ class FreshLoad:
       (`proposals_search_document`, migration 0017: the trigger's own function)
       and support count (of the chunk's supports: a proposal's supports are in
       its chunk) are written with the row, never updated after;
-    - the change feed gets its one row per proposal, as the feed's insert
-      triggers would have written in this transaction.
+    - the change feed gets its one row per proposal, with its chunk, as the
+      feed's insert triggers would have written in this transaction.
 
     DDL is transactional: if anything fails the seed's transaction is rolled
     back and the schema is as it was. Meanwhile the loaded tables are locked.
@@ -238,8 +238,9 @@ class FreshLoad:
     WORK_MEM = "64MB"
     # `proposals_search_document` (0017) term by term: each text's weight, in its
     # order. The seed's texts repeat (an idea's summary is many proposals'), so
-    # each distinct text is parsed once (`SEARCH_MEMO`) and the vectors are
-    # concatenated as the function does: the same vector, a tenth of the parsing.
+    # each distinct text is parsed and weighted once (`SEARCH_MEMO`) and the
+    # vectors are concatenated in the function's order: the same vector, from a
+    # twentieth of the parsing.
     # The fresh-load test compares every vector with the function's.
     SEARCH_WEIGHTS: tuple[tuple[str, str], ...] = (
         ("reference", "A"),
@@ -361,7 +362,8 @@ class FreshLoad:
                 )
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {quote(self.SEARCH_MEMO)} "
-                "(body text NOT NULL, vector tsvector NOT NULL) ON COMMIT DROP"
+                '(weight "char" NOT NULL, body text NOT NULL, vector tsvector NOT NULL) '
+                "ON COMMIT DROP"
             )
         self.raw = self.db.connection  # psycopg's: it is safe to share between threads
         self.thread = threading.Thread(target=self._writer, name="seed-writer", daemon=True)
@@ -429,23 +431,30 @@ class FreshLoad:
         columns = ", ".join(quote(f.column) for f in fields)
         values = ", ".join(f"p.{quote(f.column)}" for f in fields)
         memo = quote(self.SEARCH_MEMO)
-        remembered = [c for c, _ in self.SEARCH_WEIGHTS if c not in self.SEARCH_UNIQUE]
-        # The chunk's texts not parsed before.
+        remembered = [(c, w) for c, w in self.SEARCH_WEIGHTS if c not in self.SEARCH_UNIQUE]
+        # The chunk's texts not parsed before, each with its field's weight.
         cursor.execute(f"ANALYZE {stage}")
-        texts = " UNION ".join(f"SELECT {quote(c)} FROM {stage}" for c in remembered)
+        texts = " UNION ".join(
+            f"SELECT '{w}'::\"char\", {quote(c)} FROM {stage}" for c, w in remembered
+        )
         cursor.execute(
-            f"""INSERT INTO {memo} (body, vector)
-            SELECT t.body, to_tsvector('english', t.body) FROM ({texts}) AS t(body)
-            WHERE NOT EXISTS (SELECT 1 FROM {memo} m WHERE m.body = t.body)"""
+            f"""INSERT INTO {memo} (weight, body, vector)
+            SELECT t.weight, t.body, setweight(to_tsvector('english', t.body), t.weight)
+            FROM ({texts}) AS t(weight, body)
+            WHERE NOT EXISTS (
+              SELECT 1 FROM {memo} m WHERE m.weight = t.weight AND m.body = t.body)"""
         )
         cursor.execute(f"ANALYZE {memo}")  # so that each text is found by a hash join
         vector = " || ".join(
             f"setweight(to_tsvector('english', p.{quote(c)}), '{w}')"
             if c in self.SEARCH_UNIQUE
-            else f"setweight(m_{c}.vector, '{w}')"
+            else f"m_{c}.vector"
             for c, w in self.SEARCH_WEIGHTS
         )
-        joins = " ".join(f"JOIN {memo} m_{c} ON m_{c}.body = p.{quote(c)}" for c in remembered)
+        joins = " ".join(
+            f"JOIN {memo} m_{c} ON m_{c}.weight = '{w}' AND m_{c}.body = p.{quote(c)}"
+            for c, w in remembered
+        )
         cursor.execute(
             f"""INSERT INTO {quote(Proposal._meta.db_table)}
                 ({columns}, search_vector, support_count)
@@ -453,6 +462,14 @@ class FreshLoad:
             FROM {stage} p {joins}
             LEFT JOIN (SELECT proposal_id, count(*) AS n FROM {quote(self._stage(Support))}
                        GROUP BY proposal_id) s ON s.proposal_id = p.id"""
+        )
+        # One feed row per proposal in this transaction, as the feed's triggers log
+        # it: here, while the seed makes the next chunk, rather than all at the end.
+        cursor.execute(
+            f"""INSERT INTO {quote(ProposalChange._meta.db_table)}
+                (proposal_id, reference, xid, created_at)
+            SELECT id, reference, pg_current_xact_id()::text::bigint, now() FROM {stage}
+            ON CONFLICT (xid, proposal_id) DO NOTHING"""
         )
 
     def _stop(self) -> None:
@@ -479,14 +496,6 @@ class FreshLoad:
         quote = self.db.ops.quote_name
         feed = quote(ProposalChange._meta.db_table)
         with self.db.cursor() as cursor:
-            # One row per proposal in this transaction, as the feed's triggers log it.
-            with self._timed("change feed"):
-                cursor.execute(
-                    f"""INSERT INTO {feed} (proposal_id, reference, xid, created_at)
-                    SELECT id, reference, pg_current_xact_id()::text::bigint, now()
-                    FROM {quote(Proposal._meta.db_table)}
-                    ON CONFLICT (xid, proposal_id) DO NOTHING"""
-                )
             for _, name, definition in self.indexes:
                 with self._timed(f"index {name}"):
                     cursor.execute(definition)
