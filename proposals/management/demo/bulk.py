@@ -238,9 +238,8 @@ class FreshLoad:
     WORK_MEM = "64MB"
     # `proposals_search_document` (0017) term by term: each text's weight, in its
     # order. The seed's texts repeat (an idea's summary is many proposals'), so
-    # each distinct text is parsed and weighted once (`SEARCH_MEMO`) and the
-    # vectors are concatenated in the function's order: the same vector, from a
-    # twentieth of the parsing.
+    # each distinct text is parsed once (`SEARCH_MEMO`) and the vectors are
+    # concatenated as the function does: the same vector, a tenth of the parsing.
     # The fresh-load test compares every vector with the function's.
     SEARCH_WEIGHTS: tuple[tuple[str, str], ...] = (
         ("reference", "A"),
@@ -362,8 +361,7 @@ class FreshLoad:
                 )
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {quote(self.SEARCH_MEMO)} "
-                '(weight "char" NOT NULL, body text NOT NULL, vector tsvector NOT NULL) '
-                "ON COMMIT DROP"
+                "(body text NOT NULL, vector tsvector NOT NULL) ON COMMIT DROP"
             )
         self.raw = self.db.connection  # psycopg's: it is safe to share between threads
         self.thread = threading.Thread(target=self._writer, name="seed-writer", daemon=True)
@@ -431,30 +429,24 @@ class FreshLoad:
         columns = ", ".join(quote(f.column) for f in fields)
         values = ", ".join(f"p.{quote(f.column)}" for f in fields)
         memo = quote(self.SEARCH_MEMO)
-        remembered = [(c, w) for c, w in self.SEARCH_WEIGHTS if c not in self.SEARCH_UNIQUE]
-        # The chunk's texts not parsed before, each with its field's weight.
+        remembered = [c for c, _ in self.SEARCH_WEIGHTS if c not in self.SEARCH_UNIQUE]
+        # The chunk's texts not parsed before. (Keyed by the text alone: keyed by its
+        # weight too, the planner expected a row per join, and nested its loops.)
         cursor.execute(f"ANALYZE {stage}")
-        texts = " UNION ".join(
-            f"SELECT '{w}'::\"char\", {quote(c)} FROM {stage}" for c, w in remembered
-        )
+        texts = " UNION ".join(f"SELECT {quote(c)} FROM {stage}" for c in remembered)
         cursor.execute(
-            f"""INSERT INTO {memo} (weight, body, vector)
-            SELECT t.weight, t.body, setweight(to_tsvector('english', t.body), t.weight)
-            FROM ({texts}) AS t(weight, body)
-            WHERE NOT EXISTS (
-              SELECT 1 FROM {memo} m WHERE m.weight = t.weight AND m.body = t.body)"""
+            f"""INSERT INTO {memo} (body, vector)
+            SELECT t.body, to_tsvector('english', t.body) FROM ({texts}) AS t(body)
+            WHERE NOT EXISTS (SELECT 1 FROM {memo} m WHERE m.body = t.body)"""
         )
         cursor.execute(f"ANALYZE {memo}")  # so that each text is found by a hash join
         vector = " || ".join(
             f"setweight(to_tsvector('english', p.{quote(c)}), '{w}')"
             if c in self.SEARCH_UNIQUE
-            else f"m_{c}.vector"
+            else f"setweight(m_{c}.vector, '{w}')"
             for c, w in self.SEARCH_WEIGHTS
         )
-        joins = " ".join(
-            f"JOIN {memo} m_{c} ON m_{c}.weight = '{w}' AND m_{c}.body = p.{quote(c)}"
-            for c, w in remembered
-        )
+        joins = " ".join(f"JOIN {memo} m_{c} ON m_{c}.body = p.{quote(c)}" for c in remembered)
         cursor.execute(
             f"""INSERT INTO {quote(Proposal._meta.db_table)}
                 ({columns}, search_vector, support_count)
