@@ -30,11 +30,10 @@ import random
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -84,6 +83,9 @@ from proposals.models import (
 )
 from proposals.portfolio import refresh as refresh_portfolio
 
+if TYPE_CHECKING:
+    from _typeshed import SupportsLenAndGetItem
+
 DEMO_ACCOUNTS = [
     ("submitter@dfe.example", "Sam Submitter", "dfe", Role.SUBMITTER),
     ("reviewer@dfe.example", "Rhea Reviewer", "dfe", Role.REVIEWER),
@@ -124,7 +126,7 @@ class _Random(random.Random):
     to the length is uniform enough for demo data, and several times faster.
     """
 
-    def choice(self, seq: Sequence[T]) -> T:
+    def choice(self, seq: SupportsLenAndGetItem[T]) -> T:
         if not seq:
             raise IndexError("Cannot choose from an empty sequence")
         return seq[int(self.random() * len(seq))]
