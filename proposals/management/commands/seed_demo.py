@@ -123,7 +123,7 @@ class _Random(random.Random):
 
     `random.Random.choice` and `randint` reject-sample getrandbits in Python (a
     million proposals make some twelve million choices); one `random()` scaled
-    to the length is uniform enough for demo data, and several times faster.
+    to the length is uniform enough for demo data, and twice as fast.
     """
 
     def choice(self, seq: SupportsLenAndGetItem[T]) -> T:
