@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from accounts.models import Department
+from proposals.management.commands import seed_demo
 from proposals.management.demo.bulk import BulkWriter, FreshLoad
 from proposals.models import Proposal, ProposalChange, Support
 
@@ -211,3 +212,29 @@ def test_a_fresh_load_that_fails_writes_nothing_and_keeps_the_schema(settings, r
     assert "proposals_proposal_reference_key" in str(failed.value)
     assert not Proposal.objects.exists()
     assert _schema() == before
+
+
+def test_a_fresh_load_in_chunks_gives_each_proposal_the_functions_vector(
+    settings, reference_data, monkeypatch
+):
+    """Later chunks find most of their texts' vectors already parsed (the load's
+    memo): every vector is still the function's, every count the supports', and
+    the feed has each proposal once."""
+    settings.DEMO_PASSWORD = "innovate-demo"
+    monkeypatch.setattr(seed_demo, "CHUNK", 70)
+
+    call_command("seed_demo", proposals=SIZE)
+
+    assert Proposal.objects.count() == SIZE
+    assert _rows(
+        "SELECT count(*) FROM proposals_proposal WHERE search_vector IS DISTINCT FROM"
+        " proposals_search_document(reference, title, summary, problem,"
+        " who_has_the_problem, proposed_solution, expected_benefits)"
+    ) == [(0,)]
+    assert _rows(
+        "SELECT count(*) FROM proposals_proposal p WHERE support_count <>"
+        " (SELECT count(*) FROM proposals_support s WHERE s.proposal_id = p.id)"
+    ) == [(0,)]
+    assert _rows("SELECT count(*), count(DISTINCT proposal_id) FROM proposals_proposalchange") == [
+        (SIZE, SIZE)
+    ]

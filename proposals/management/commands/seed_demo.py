@@ -24,19 +24,22 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
+import itertools
 import random
 import time
 import uuid
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -80,6 +83,9 @@ from proposals.models import (
 )
 from proposals.portfolio import refresh as refresh_portfolio
 
+if TYPE_CHECKING:
+    from _typeshed import SupportsLenAndGetItem
+
 DEMO_ACCOUNTS = [
     ("submitter@dfe.example", "Sam Submitter", "dfe", Role.SUBMITTER),
     ("reviewer@dfe.example", "Rhea Reviewer", "dfe", Role.REVIEWER),
@@ -106,9 +112,27 @@ STATUS_WEIGHTS = {
 REVIEWED = {Status.APPROVED, Status.EXPERIMENTING, Status.COMPLETED}
 DECIDED = REVIEWED | {Status.REJECTED}
 CHUNK = 20_000
+T = TypeVar("T")
 
 FIRST = ["Alex", "Bea", "Chen", "Dev", "Ella", "Femi", "Gita", "Hal", "Iris", "Jon", "Kai", "Lola"]
 LAST = ["Smith", "Jones", "Patel", "Khan", "Evans", "Brown", "Taylor", "Singh", "Wright", "Hall"]
+
+
+class _Random(random.Random):
+    """The seed's random numbers, with one draw per choice.
+
+    `random.Random.choice` and `randint` reject-sample getrandbits in Python (a
+    million proposals make some twelve million choices); one `random()` scaled
+    to the length is uniform enough for demo data, and twice as fast.
+    """
+
+    def choice(self, seq: SupportsLenAndGetItem[T]) -> T:
+        if not seq:
+            raise IndexError("Cannot choose from an empty sequence")
+        return seq[int(self.random() * len(seq))]
+
+    def randint(self, a: int, b: int) -> int:
+        return a + int(self.random() * (b - a + 1))
 
 
 class Command(BaseCommand):
@@ -127,7 +151,7 @@ class Command(BaseCommand):
         # Repeatable for the same database state; seeded from the rows already there
         # too, so topping up (N=10,000 then N=1,000,000) never repeats an id.
         existing = Proposal.objects.count()
-        self.rng = random.Random(f"{seed}:{existing}")  # noqa: S311 - demo data, not secrets
+        self.rng = _Random(f"{seed}:{existing}")
         self.password_hash = make_password(settings.DEMO_PASSWORD or "innovate-demo")
         self._check_configuration()
         wanted = max(proposals, 0) - existing
@@ -168,28 +192,50 @@ class Command(BaseCommand):
             raise CommandError(
                 f"seed_demo could not write the demo data, so it wrote nothing: {error}"
             ) from error
-        if made and connection.vendor == "postgresql":
-            # Bulk loads leave the planner's statistics stale, and the visibility
-            # map unset (so no index-only scans), until autovacuum catches up:
-            # at 1,000,000 proposals the triage dashboard took 711 ms before
-            # VACUUM ANALYZE and 146 ms after. VACUUM cannot run in a transaction
-            # (as under a test), where statistics alone are refreshed. (A fresh
-            # load has analysed its tables already.)
-            vacuumed = time.monotonic()
-            with connection.cursor() as cursor:
-                if not connection.in_atomic_block:
-                    cursor.execute("VACUUM" if fresh else "VACUUM ANALYZE")
-                elif not fresh:
-                    cursor.execute("ANALYZE")
-            if options.get("verbosity", 1) > 1:
-                self.stdout.write(f"  {time.monotonic() - vacuumed:7.1f}s  vacuum")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Demo data ready: {Proposal.objects.count():,} proposals "
-                f"({made:,} added in {time.monotonic() - started:.1f}s)."
+        verbose = options.get("verbosity", 1) > 1
+        # VACUUM and the portfolio's figures on two connections at once (two cores):
+        # the figures read the data, VACUUM sets its hint bits and visibility map.
+        vacuum = bool(made) and connection.vendor == "postgresql"
+        together = vacuum and not connection.in_atomic_block
+        with ThreadPoolExecutor(max_workers=1) if together else contextlib.nullcontext() as pool:
+            refreshed = pool.submit(self._refresh_portfolio, verbose, thread=True) if pool else None
+            if vacuum:
+                # Bulk loads leave the planner's statistics stale, and the visibility
+                # map unset (so no index-only scans), until autovacuum catches up:
+                # at 1,000,000 proposals the triage dashboard took 711 ms before
+                # VACUUM ANALYZE and 146 ms after. VACUUM cannot run in a transaction
+                # (as under a test), where statistics alone are refreshed. (A fresh
+                # load has analysed its tables already.)
+                vacuumed = time.monotonic()
+                with connection.cursor() as cursor:
+                    if not connection.in_atomic_block:
+                        cursor.execute("VACUUM" if fresh else "VACUUM ANALYZE")
+                    elif not fresh:
+                        cursor.execute("ANALYZE")
+                if verbose:
+                    self.stdout.write(f"  {time.monotonic() - vacuumed:7.1f}s  vacuum")
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Demo data ready: {Proposal.objects.count():,} proposals "
+                    f"({made:,} added in {time.monotonic() - started:.1f}s)."
+                )
             )
-        )
-        refresh_portfolio()  # the /portfolio/ page's figures, of the data just written
+            if refreshed is None:
+                self._refresh_portfolio(verbose)
+            else:
+                refreshed.result()
+
+    def _refresh_portfolio(self, verbose: bool, *, thread: bool = False) -> None:
+        """The /portfolio/ page's figures, of the data just written (`thread`: in a
+        thread of its own, whose connection it closes)."""
+        refreshing = time.monotonic()
+        try:
+            refresh_portfolio()
+        finally:
+            if thread:
+                connections.close_all()  # this thread's own
+        if verbose:
+            self.stdout.write(f"  {time.monotonic() - refreshing:7.1f}s  portfolio figures")
 
     def _check_configuration(self) -> None:
         """Refuse, before writing anything, what the demo cannot be made without."""
@@ -324,12 +370,15 @@ class Command(BaseCommand):
                 _Plan(home_office, Status.DRAFT, demo["submitter@homeoffice.example"], adopt=True)
             )
 
+        # Cumulative once, rather than in every draw.
+        department_cum = list(itertools.accumulate(ctx.department_weights))
+        status_cum = list(itertools.accumulate(ctx.status_weights))
         for index in range(size):
             if index < len(scripted):
                 plan = scripted[index]
             else:
-                department = rng.choices(ctx.departments, ctx.department_weights)[0]
-                status = rng.choices(ctx.statuses, ctx.status_weights)[0]
+                department = rng.choices(ctx.departments, cum_weights=department_cum)[0]
+                status = rng.choices(ctx.statuses, cum_weights=status_cum)[0]
                 plan = _Plan(
                     department,
                     status,
@@ -340,7 +389,7 @@ class Command(BaseCommand):
                     adopt=status in ADOPTABLE and rng.random() < 0.01,
                 )
             if plan.submitter is None:
-                plan.submitter = rng.choice(ctx.authors[plan.department.pk])
+                plan.submitter = rng.choice(ctx.authors[plan.department.id])
             self._proposal(ctx, w, plan)
 
     def _proposal(self, ctx: _Context, w: BulkWriter, plan: _Plan) -> None:
@@ -359,18 +408,18 @@ class Command(BaseCommand):
         )
         survivor = None
         if status == Status.MERGED:
-            survivor = ctx.survivor_for(department.pk, submitter)
+            survivor = ctx.survivor_for(department.id, submitter)
             if survivor is None:
                 status = Status.WITHDRAWN
                 tl = timeline(status, rng, now)
             else:
                 tl.fit_after(survivor.submitted, now)  # a duplicate of what came first
-        lesson = ctx.lesson_for(department.pk) if plan.adopt else None
+        lesson = ctx.lesson_for(department.id) if plan.adopt else None
         if lesson is not None:
             tl.fit_after(lesson.published, now)
         pid = uuid.UUID(int=rng.getrandbits(128), version=4)
         reference = ctx.reference(department, tl.created.year)
-        lead = ctx.leads.get(department.pk) or rng.choice(ctx.people[department.pk])
+        lead = ctx.leads.get(department.id) or rng.choice(ctx.people[department.id])
 
         if survivor is not None:
             # The duplicate says the same thing, in the same place, in other words.
@@ -444,9 +493,9 @@ class Command(BaseCommand):
             cost_band=cost_band,
             estimated_benefit_gbp=rng.choice([None, 5_000, 20_000, 80_000, 250_000, 1_200_000]),
             hours_saved_per_year=rng.choice([None, 500, 2_000, 10_000]),
-            department_id=department.pk,
+            department_id=department.id,
             submitter_id=submitter,
-            challenge_id=ctx.challenge_for(department.pk, tl.created.date()),
+            challenge_id=ctx.challenge_for(department.id, tl.created.date()),
             visibility=visibility,
             status=status,
             merged_into_id=survivor.pid if survivor is not None else None,
@@ -460,7 +509,7 @@ class Command(BaseCommand):
             version=1,
         )
         if status in {Status.SUBMITTED, Status.IN_REVIEW, Status.MORE_INFO} and lesson is None:
-            ctx.open[department.pk].append(
+            ctx.open[department.id].append(
                 _Open(pid, reference, submitter, idea, place, title, tl.submitted or now, row)
             )
         for theme in theme_ids:
@@ -472,7 +521,7 @@ class Command(BaseCommand):
                 id=adoption,
                 outcome_id=lesson.outcome_id,
                 proposal_id=pid,
-                department_id=department.pk,
+                department_id=department.id,
                 adopted_by_id=submitter,
                 created_at=tl.created,
             )
@@ -480,7 +529,7 @@ class Command(BaseCommand):
                 w,
                 pid,
                 reference,
-                department.pk,
+                department.id,
                 submitter,
                 "adopt",
                 tl.created,
@@ -495,7 +544,7 @@ class Command(BaseCommand):
                 w,
                 pid,
                 reference,
-                department.pk,
+                department.id,
                 lead,
                 "release_feedback",
                 released,
@@ -503,7 +552,7 @@ class Command(BaseCommand):
                 AuditAudience.AUTHORS,
             )
         if status not in {Status.DRAFT, Status.MERGED}:
-            self._conversation(ctx, w, pid, department.pk, submitter, status, visibility, tl)
+            self._conversation(ctx, w, pid, department.id, submitter, status, visibility, tl)
 
     def _conversation(
         self,
@@ -574,7 +623,7 @@ class Command(BaseCommand):
                 w,
                 pid,
                 reference,
-                department.pk,
+                department.id,
                 actor,
                 action,
                 when,
@@ -614,7 +663,7 @@ class Command(BaseCommand):
                 w,
                 survivor.pid,
                 survivor.reference,
-                department.pk,
+                department.id,
                 lead,
                 "merge_in",
                 tl.triaged,
@@ -655,8 +704,8 @@ class Command(BaseCommand):
         """The panel's assessments; returns how many were submitted."""
         rng = self.rng
         department = plan.department
-        criteria = ctx.criteria.get(department.pk)
-        panel = [r for r in ctx.reviewers.get(department.pk, []) if r != plan.submitter]
+        criteria = ctx.criteria.get(department.id)
+        panel = [r for r in ctx.reviewers.get(department.id, []) if r != plan.submitter]
         if not panel or not criteria or tl.triaged is None:
             return 0  # no one to assess, or nothing to score against
         if status == Status.IN_REVIEW and department.slug == "dfe":
@@ -693,7 +742,7 @@ class Command(BaseCommand):
                 Assignment,
                 proposal_id=pid,
                 reviewer_id=assessor,
-                assigned_by_id=ctx.leads.get(department.pk, assessor),
+                assigned_by_id=ctx.leads.get(department.id, assessor),
                 created_at=tl.triaged,
             )
             aid = w.next_id(Assessment)
@@ -722,8 +771,8 @@ class Command(BaseCommand):
             else:
                 own = quality + rng.gauss(0, 0.4)
                 scores = [min(5, max(1, round(own + rng.gauss(0, 0.7)))) for _ in criteria]
-            weighted = scoring.weighted_score(
-                (s, weight) for s, (_, weight) in zip(scores, criteria, strict=True)
+            weighted = _weighted_score(
+                tuple(zip(scores, [weight for _, weight in criteria], strict=True))
             )
             fund = weighted >= 3
             w.add(
@@ -773,7 +822,7 @@ class Command(BaseCommand):
         completed = plan.status == Status.COMPLETED
         pid, cost_band = proposal.pid, proposal.cost_band
         eid = w.next_id(Experiment)
-        result = rng.choices(RESULTS, [35, 25, 25, 15])[0]
+        result = rng.choices(RESULTS, cum_weights=RESULT_CUM_WEIGHTS)[0]
         stopped = (
             tl.started + (tl.ends - tl.started) * rng.uniform(0.4, 0.8)
             if completed and result == OutcomeResult.NOT_MET and rng.random() < 0.4
@@ -855,7 +904,7 @@ class Command(BaseCommand):
             economic_designs=kind.get("economic", []),
             other_type=kind.get("other", ""),
             brief_description=kind["description"],
-            lead_department_id=plan.department.pk,
+            lead_department_id=plan.department.id,
             cost_gbp=rng.choice([5_000, 12_000, 30_000]),
             plan_link="",
             evaluation_start=starts - dt.timedelta(days=7),
@@ -939,7 +988,7 @@ class Command(BaseCommand):
             _Lesson(
                 proposal=proposal,
                 outcome_id=oid,
-                department_id=plan.department.pk,
+                department_id=plan.department.id,
                 department_name=plan.department.name,
                 experiment_title=title,
                 lessons=lessons,
@@ -1017,6 +1066,7 @@ PANEL_SCENARIOS: tuple[tuple[tuple[str | None, str], ...], ...] = (
 # Read once: an enum's `.values` walks its members on every use.
 COST_BANDS = CostBand.values
 RESULTS = OutcomeResult.values
+RESULT_CUM_WEIGHTS = list(itertools.accumulate([35, 25, 25, 15]))  # met … inconclusive
 # Statuses an adopted lesson's copy may have reached by now.
 ADOPTABLE = {Status.DRAFT, Status.SUBMITTED, Status.IN_REVIEW, Status.APPROVED}
 BUDGETS = {
@@ -1193,17 +1243,17 @@ class _Context:
             dfe_panels=0,
         )
 
-    @property
-    def dfe_panel_demo(self) -> set[int]:
-        return {self.demo[e] for e in ("reviewer@dfe.example", "assessor@dfe.example")}
+    @functools.cached_property
+    def dfe_panel_demo(self) -> frozenset[int]:
+        return frozenset(self.demo[e] for e in ("reviewer@dfe.example", "assessor@dfe.example"))
 
     def reference(self, department: Department, year: int) -> str:
-        sequence = self.sequences.get((department.pk, year))
+        sequence = self.sequences.get((department.id, year))
         if sequence is None:
             sequence = ReferenceSequence.objects.create(
                 department=department, year=year, last_number=0
             )
-            self.sequences[(department.pk, year)] = sequence
+            self.sequences[(department.id, year)] = sequence
         sequence.last_number += 1
         return f"{department.reference_prefix}-{year}-{sequence.last_number:04d}"
 
@@ -1271,6 +1321,16 @@ class _Context:
         return None
 
 
+# A million proposals' assessments are a few thousand combinations of scores and weights.
+_weighted_score = functools.lru_cache(maxsize=4096)(scoring.weighted_score)
+
+
+@functools.lru_cache(maxsize=64)
+def _uuid_text(pid: uuid.UUID) -> str:
+    """A proposal's id as its audit events name it (each proposal has several)."""
+    return str(pid)
+
+
 def _event(
     w: BulkWriter,
     pid: uuid.UUID,
@@ -1293,7 +1353,7 @@ def _event(
         actor_id=actor,
         action=action,
         object_type=object_type,
-        object_id=object_id or str(pid),
+        object_id=object_id or _uuid_text(pid),
         changes=changes,
         audience=audience,
         created_at=when,

@@ -2,8 +2,8 @@
 
 Into an empty PostgreSQL database the rows go through `FreshLoad`: a bulk load
 that builds the indexes, checks the foreign keys and computes the derived data
-(search vectors, support counts, the change feed) once at the end, instead of
-row by row, and writes in a thread while the next chunk is being made.
+(search vectors, support counts, the change feed) in bulk, instead of row by
+row, and writes in a thread while the next chunk is being made.
 """
 
 # Every name in this SQL is the models' or the catalog's: nothing comes from input.
@@ -25,6 +25,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
+import orjson
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg.types.json import Jsonb
@@ -151,13 +152,28 @@ def copy_rows(
         if binary:
             copy.set_types([_copy_type(f, db) for f in fields])
         write = copy.write_row
-        if json_fields or len(names) < 2:
+        if len(names) < 2:
             for row in rows:
-                write([Jsonb(row[n]) if n in json_fields else row[n] for n in names])
+                write([Jsonb(row[n], _json_dumps) if n in json_fields else row[n] for n in names])
+        elif json_fields:
+            values = operator.itemgetter(*names)
+            positions = [i for i, n in enumerate(names) if n in json_fields]
+            for row in rows:
+                value = list(values(row))
+                for i in positions:
+                    value[i] = Jsonb(value[i], _json_dumps)
+                write(value)
         else:
             values = operator.itemgetter(*names)  # a tuple per row, in C: rows are many
             for row in rows:
                 write(values(row))
+
+
+def _json_dumps(value: Any) -> bytes:
+    """The JSON to COPY, by orjson rather than `json.dumps` (the writer thread shares
+    the seed's GIL, and the audit log's `changes` are four a proposal); jsonb is
+    stored parsed, so the text's spacing is no matter."""
+    return orjson.dumps(value)
 
 
 def _copy_type(field: models.Field, db: BaseDatabaseWrapper) -> str:
@@ -202,8 +218,8 @@ class FreshLoad:
       (`proposals_search_document`, migration 0017: the trigger's own function)
       and support count (of the chunk's supports: a proposal's supports are in
       its chunk) are written with the row, never updated after;
-    - the change feed gets its one row per proposal, as the feed's insert
-      triggers would have written in this transaction.
+    - the change feed gets its one row per proposal, with its chunk, as the
+      feed's insert triggers would have written in this transaction.
 
     DDL is transactional: if anything fails the seed's transaction is rolled
     back and the schema is as it was. Meanwhile the loaded tables are locked.
@@ -218,7 +234,25 @@ class FreshLoad:
         Support._meta.db_table: ("proposals_support_count",),
     }
     # For the index builds at the end: PostgreSQL sorts in memory up to this.
-    MAINTENANCE_WORK_MEM = "512MB"
+    MAINTENANCE_WORK_MEM = "1GB"
+    WORK_MEM = "64MB"
+    # `proposals_search_document` (0017) term by term: each text's weight, in its
+    # order. The seed's texts repeat (an idea's summary is many proposals'), so
+    # each distinct text is parsed once (`SEARCH_MEMO`) and the vectors are
+    # concatenated as the function does: the same vector, a tenth of the parsing.
+    # The fresh-load test compares every vector with the function's.
+    SEARCH_WEIGHTS: tuple[tuple[str, str], ...] = (
+        ("reference", "A"),
+        ("title", "A"),
+        ("summary", "B"),
+        ("problem", "C"),
+        ("who_has_the_problem", "D"),
+        ("proposed_solution", "C"),
+        ("expected_benefits", "D"),
+    )
+    # Unique to each proposal, so parsed directly rather than remembered.
+    SEARCH_UNIQUE = frozenset({"reference"})
+    SEARCH_MEMO = "seed_search_memo"
 
     def __init__(self) -> None:
         # The seed's own connection (not the proxy, which is per thread): the writer
@@ -265,6 +299,8 @@ class FreshLoad:
         quote = self.db.ops.quote_name
         with self._timed("drop indexes, constraints and triggers"), self.db.cursor() as cursor:
             cursor.execute(f"SET LOCAL maintenance_work_mem = '{self.MAINTENANCE_WORK_MEM}'")
+            # Each chunk's joins (its texts' vectors, its supports) in memory.
+            cursor.execute(f"SET LOCAL work_mem = '{self.WORK_MEM}'")
             # Foreign keys first: a unique index may be what one of them refers to.
             cursor.execute(
                 """SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
@@ -323,6 +359,10 @@ class FreshLoad:
                     f"CREATE TEMPORARY TABLE {quote(self._stage(model))} ON COMMIT DROP "
                     f"AS SELECT * FROM {quote(model._meta.db_table)} WITH NO DATA"
                 )
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {quote(self.SEARCH_MEMO)} "
+                "(body text NOT NULL, vector tsvector NOT NULL) ON COMMIT DROP"
+            )
         self.raw = self.db.connection  # psycopg's: it is safe to share between threads
         self.thread = threading.Thread(target=self._writer, name="seed-writer", daemon=True)
         self.thread.start()
@@ -388,16 +428,40 @@ class FreshLoad:
         copy_rows(cursor, self.db, stage, fields, proposals, binary=True)
         columns = ", ".join(quote(f.column) for f in fields)
         values = ", ".join(f"p.{quote(f.column)}" for f in fields)
+        memo = quote(self.SEARCH_MEMO)
+        remembered = [c for c, _ in self.SEARCH_WEIGHTS if c not in self.SEARCH_UNIQUE]
+        # The chunk's texts not parsed before. (Keyed by the text alone: keyed by its
+        # weight too, the planner expected a row per join, and nested its loops.)
+        cursor.execute(f"ANALYZE {stage}")
+        texts = " UNION ".join(f"SELECT {quote(c)} FROM {stage}" for c in remembered)
+        cursor.execute(
+            f"""INSERT INTO {memo} (body, vector)
+            SELECT t.body, to_tsvector('english', t.body) FROM ({texts}) AS t(body)
+            WHERE NOT EXISTS (SELECT 1 FROM {memo} m WHERE m.body = t.body)"""
+        )
+        cursor.execute(f"ANALYZE {memo}")  # so that each text is found by a hash join
+        vector = " || ".join(
+            f"setweight(to_tsvector('english', p.{quote(c)}), '{w}')"
+            if c in self.SEARCH_UNIQUE
+            else f"setweight(m_{c}.vector, '{w}')"
+            for c, w in self.SEARCH_WEIGHTS
+        )
+        joins = " ".join(f"JOIN {memo} m_{c} ON m_{c}.body = p.{quote(c)}" for c in remembered)
         cursor.execute(
             f"""INSERT INTO {quote(Proposal._meta.db_table)}
                 ({columns}, search_vector, support_count)
-            SELECT {values},
-              proposals_search_document(p.reference, p.title, p.summary, p.problem,
-                p.who_has_the_problem, p.proposed_solution, p.expected_benefits),
-              coalesce(s.n, 0)
-            FROM {stage} p
+            SELECT {values}, {vector}, coalesce(s.n, 0)
+            FROM {stage} p {joins}
             LEFT JOIN (SELECT proposal_id, count(*) AS n FROM {quote(self._stage(Support))}
                        GROUP BY proposal_id) s ON s.proposal_id = p.id"""
+        )
+        # One feed row per proposal in this transaction, as the feed's triggers log
+        # it: here, while the seed makes the next chunk, rather than all at the end.
+        cursor.execute(
+            f"""INSERT INTO {quote(ProposalChange._meta.db_table)}
+                (proposal_id, reference, xid, created_at)
+            SELECT id, reference, pg_current_xact_id()::text::bigint, now() FROM {stage}
+            ON CONFLICT (xid, proposal_id) DO NOTHING"""
         )
 
     def _stop(self) -> None:
@@ -424,14 +488,6 @@ class FreshLoad:
         quote = self.db.ops.quote_name
         feed = quote(ProposalChange._meta.db_table)
         with self.db.cursor() as cursor:
-            # One row per proposal in this transaction, as the feed's triggers log it.
-            with self._timed("change feed"):
-                cursor.execute(
-                    f"""INSERT INTO {feed} (proposal_id, reference, xid, created_at)
-                    SELECT id, reference, pg_current_xact_id()::text::bigint, now()
-                    FROM {quote(Proposal._meta.db_table)}
-                    ON CONFLICT (xid, proposal_id) DO NOTHING"""
-                )
             for _, name, definition in self.indexes:
                 with self._timed(f"index {name}"):
                     cursor.execute(definition)
@@ -446,7 +502,8 @@ class FreshLoad:
             with self._timed("analyze"):
                 cursor.execute(f"ANALYZE {', '.join(quote(t) for t in [*self.tables, feed])}")
             cursor.execute(
-                f"DROP TABLE {quote(self._stage(Proposal))}, {quote(self._stage(Support))}"
+                f"DROP TABLE {quote(self._stage(Proposal))}, {quote(self._stage(Support))}, "
+                f"{quote(self.SEARCH_MEMO)}"
             )
 
     @contextlib.contextmanager
