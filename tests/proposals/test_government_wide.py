@@ -7,8 +7,10 @@ visibility, and an analyst must see by it exactly what the rule shows."""
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 from django.test.utils import CaptureQueriesContext
@@ -144,7 +146,7 @@ on_postgres = pytest.mark.skipif(
 )
 
 
-def _plan(sql: str, params: tuple[object, ...]) -> str:
+def _plan(sql: str, params: Any) -> str:
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_sort = off")
@@ -176,3 +178,13 @@ def test_an_analysts_lists_and_counts_walk_the_flags_index_alone(ana: User, alic
         count_plan = _plan(*count.query.sql_with_params())
         assert "proposals_proposal" not in count_plan, count_plan
         assert "Index Only Scan" in count_plan, count_plan
+
+
+def test_the_seed_writes_the_flag_as_the_rule_says(settings, reference_data):
+    settings.DEMO_PASSWORD = "innovate-demo"
+    call_command("seed_demo", proposals=300)
+    call_command("seed_demo", proposals=400)  # a top-up: row by row after a fresh load
+
+    assert Experiment.objects.exists() and Outcome.objects.exists()
+    assert Experiment.objects.filter(government_wide=False).exists()  # department-only ones
+    assert _disagreeing() == []
