@@ -423,6 +423,10 @@ class Experiment(models.Model):
     # few rows instead of anti-joining every finished experiment with its outcome.
     # The database default (false) is what a bulk load that omits it writes.
     awaiting_outcome = models.BooleanField(default=False, db_default=False, editable=False)
+    # Its proposal is `selectors.government_wide()` (submitted, shared with all of
+    # government): what an analyst may see, kept by the services that change the
+    # proposal's status or visibility, in their transaction (migration 0023).
+    government_wide = models.BooleanField(default=False, db_default=False, editable=False)
 
     class Meta:
         ordering = ["starts_on", "id"]
@@ -444,6 +448,16 @@ class Experiment(models.Model):
                 fields=["ends_on", "id"],
                 condition=Q(awaiting_outcome=True),
                 name="experiment_awaiting_idx",
+            ),
+            # An analyst's experiments page: the running list and its capped count
+            # walk this alone, without probing each experiment's proposal.
+            models.Index(
+                fields=["ends_on", "id"],
+                condition=Q(
+                    status__in=[ExperimentStatus.PLANNED, ExperimentStatus.RUNNING],
+                    government_wide=True,
+                ),
+                name="experiment_running_gov_idx",
             ),
         ]
 
@@ -543,6 +557,8 @@ class Outcome(models.Model):
     benefit_review_on = models.DateField(null=True, blank=True)
     published = models.BooleanField(default=False)
     published_at = models.DateTimeField(null=True, blank=True)
+    # As `Experiment.government_wide`, of the experiment's proposal.
+    government_wide = models.BooleanField(default=False, db_default=False, editable=False)
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -556,6 +572,13 @@ class Outcome(models.Model):
                 fields=["-published_at", "-id"],
                 condition=Q(published=True),
                 name="outcome_published_idx",
+            ),
+            # An analyst's lessons library: the page and its capped count (an
+            # index-only scan) walk this alone, without joining the proposals.
+            models.Index(
+                fields=["-published_at", "-id"],
+                condition=Q(published=True, government_wide=True),
+                name="outcome_published_gov_idx",
             ),
         ]
 

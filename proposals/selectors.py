@@ -52,6 +52,30 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
 
+def government_wide() -> Q:
+    """The proposals every signed-in person may see, analysts' whole view (SPEC §1):
+    submitted (not a draft) and shared with all of government, as a Q on Proposal.
+
+    Experiments and outcomes carry it as a column (`government_wide`, migration
+    0023), kept by the services that change a proposal's status or visibility
+    in their transaction, so an analyst's experiments page and lessons library
+    are each a walk of one partial index, with no join to a million proposals.
+    """
+    return ~Q(status=Status.DRAFT) & Q(visibility=Visibility.GOVERNMENT)
+
+
+def is_government_wide(status: str, visibility: str) -> bool:
+    """`government_wide()` of one proposal's status and visibility: for the services
+    that set the column from a row in hand (tests/proposals/test_government_wide.py
+    checks the two agree for every status and visibility)."""
+    return status != Status.DRAFT and visibility == Visibility.GOVERNMENT
+
+
+def _government_wide_only(user: User | AnonymousUser) -> bool:
+    """Whether the user's view is `government_wide()` and nothing more: an analyst's."""
+    return user.is_authenticated and user.is_active and user.role == Role.ANALYST
+
+
 def visibility_filter(user: User | AnonymousUser) -> Q | None:
     """The visibility rule as a Q on Proposal; None means nothing is visible.
 
@@ -65,9 +89,9 @@ def visibility_filter(user: User | AnonymousUser) -> Q | None:
     through_collab = Proposal.collaborating_departments.through
     submitted = ~Q(status=Status.DRAFT)
     government = Q(visibility=Visibility.GOVERNMENT)
-    if user.role == Role.ANALYST:
+    if _government_wide_only(user):
         # Analysts read across government, but never drafts or department-only work.
-        return submitted & government
+        return government_wide()
     authored = Q(submitter_id=user.pk) | Exists(
         through_authors.objects.filter(proposal_id=OuterRef("pk"), user_id=user.pk)
     )
@@ -540,6 +564,9 @@ def _panel_member(user: User | AnonymousUser) -> User | None:
 
 
 def experiments_visible_to(user: User | AnonymousUser) -> QuerySet[Experiment]:
+    if _government_wide_only(user):
+        # The proposal's rule, read from the experiment's own column (see `government_wide`).
+        return Experiment.objects.filter(government_wide=True)
     return Experiment.objects.filter(proposal__in=proposals_visible_to(user))
 
 
@@ -557,6 +584,9 @@ def outcome_filter(user: User | AnonymousUser) -> Q | None:
     panel = _panel_member(user)
     if panel is not None:
         shown |= Q(experiment__proposal__department_id=panel.department_id)
+    if _government_wide_only(user):
+        # The proposal's rule, read from the outcome's own column (see `government_wide`).
+        return shown & Q(government_wide=True)
     return shown & Q(experiment__proposal__in=Proposal.objects.filter(rule))
 
 

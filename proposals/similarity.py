@@ -32,7 +32,8 @@ from uuid import UUID
 import numpy as np
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import F, Q, Subquery
+from django.db.models import BinaryField, Case, F, Q, Subquery, Value, When
+from django.utils import timezone
 
 from proposals import embeddings, selectors
 from proposals.enums import Status
@@ -59,7 +60,9 @@ LEXICAL_SCAN = 1000
 # A process re-reads every vector this often (deleted rows, and any row whose
 # transaction committed more than SYNC_OVERLAP after it was stamped, are caught
 # then); in between it fetches rows stamped since its last look, less
-# SYNC_OVERLAP (a worker's batch commits within seconds of its stamp).
+# SYNC_OVERLAP (a worker's batch commits within seconds of its stamp). Of those,
+# only rows stamped after the newest it holds come with their vector: the rest
+# (mostly rows it has) come as key and stamp, and any it lacks are fetched after.
 FULL_RELOAD_SECONDS = 600
 SYNC_OVERLAP = dt.timedelta(seconds=30)
 HIDDEN_STATUSES = (Status.DRAFT, Status.WITHDRAWN, Status.MERGED)
@@ -93,7 +96,8 @@ class VectorIndex:
         self._own_row: dict[UUID, int] = {}  # a proposal's own vector (not a lesson's)
         self._proposal_ids: list[UUID] = []
         self._outcome_ids: list[int | None] = []
-        self._synced_until: dt.datetime | None = None
+        self._newest: dt.datetime | None = None  # the newest stamp held
+        self._looked_at: dt.datetime | None = None  # when the last sync began
         self._loaded_at = 0.0
 
     def reset(self) -> None:
@@ -109,15 +113,44 @@ class VectorIndex:
             if time.monotonic() - self._loaded_at > FULL_RELOAD_SECONDS:
                 self._clear()
                 self._loaded_at = time.monotonic()
+            looking = timezone.now()
             rows = SimilarityVector.objects.order_by("updated_at")
-            if self._synced_until is not None:
-                rows = rows.filter(updated_at__gt=self._synced_until - SYNC_OVERLAP)
-            fetched = list(
-                rows.values_list("pk", "proposal_id", "outcome_id", "vector", "updated_at")
-            )
+            if self._looked_at is None or self._newest is None:
+                fetched = list(
+                    rows.values_list("pk", "proposal_id", "outcome_id", "vector", "updated_at")
+                )
+            else:
+                # Anchored on when the last sync began, not on the newest stamp: a
+                # burst of writes (the sweep after a bulk load) is re-read for
+                # SYNC_OVERLAP after it, not by every later call until the next write.
+                newest = self._newest
+                window = rows.filter(updated_at__gt=self._looked_at - SYNC_OVERLAP).annotate(
+                    fresh=Case(
+                        When(updated_at__gt=newest, then=F("vector")),
+                        default=Value(None),
+                        output_field=BinaryField(),
+                    )
+                )
+                found = list(
+                    window.values_list("pk", "proposal_id", "outcome_id", "fresh", "updated_at")
+                )
+                # Stamped no later than what this process holds, yet not held: a
+                # transaction that committed after the last look (rare; a query more).
+                late = [
+                    pk
+                    for pk, _, _, vector, stamp in found
+                    if vector is None and self._stamps.get(pk) != stamp
+                ]
+                fetched = [row for row in found if row[3] is not None]
+                if late:
+                    fetched += rows.filter(pk__in=late).values_list(
+                        "pk", "proposal_id", "outcome_id", "vector", "updated_at"
+                    )
+            self._looked_at = looking
             if fetched:
                 self._add(fetched)
-                self._synced_until = max(self._synced_until or fetched[-1][4], fetched[-1][4])
+                newest_fetched = max(row[4] for row in fetched)
+                self._newest = max(self._newest or newest_fetched, newest_fetched)
 
     def _add(self, rows: Sequence[tuple[int, UUID, int | None, Any, dt.datetime]]) -> None:
         # The overlap fetches some rows again: only those stamped anew are converted.

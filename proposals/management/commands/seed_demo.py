@@ -44,7 +44,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from accounts.models import Department, Role, User
-from proposals import scoring
+from proposals import scoring, selectors
 from proposals.enums import (
     AuditAudience,
     CostBand,
@@ -479,6 +479,7 @@ class Command(BaseCommand):
                 place,
                 lead,
                 tl,
+                wide=selectors.is_government_wide(status, visibility),
             )
 
         updated = max(t for t in (tl.last, released) if t is not None)
@@ -811,10 +812,13 @@ class Command(BaseCommand):
         place: str,
         lead: int,
         tl: Timeline,
+        *,
+        wide: bool,
     ) -> NextStep | None:
         """The pilot of the idea, its metrics, evaluation plan and (once over) its outcome.
 
         Returns the outcome's recommendation, the proposal's next step, if it has one.
+        `wide`: the proposal is `selectors.government_wide()`, written on both rows.
         """
         rng = self.rng
         now = ctx.now
@@ -867,6 +871,7 @@ class Command(BaseCommand):
             stopped_at=stopped,
             created_at=created,
             updated_at=last,
+            government_wide=wide,
         )
         metric_ids = []
         for spec, baseline, target in figures:
@@ -965,6 +970,7 @@ class Command(BaseCommand):
             benefit_review_on=next_review,
             published=True,
             published_at=tl.published,
+            government_wide=wide,
             recorded_by_id=lead,
             created_at=recorded,
             updated_at=tl.published,
