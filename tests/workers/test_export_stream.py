@@ -43,6 +43,7 @@ from proposals.models import (
 from proposals.selectors import (
     decisions_visible_to,
     evaluations_visible_to,
+    is_government_wide,
     outcomes_visible_to,
     proposals_visible_to,
 )
@@ -154,6 +155,8 @@ def outcomes(seeded, lena, bob):
         proposal = seeded[key]
         experiment = Experiment.objects.create(
             proposal=proposal,
+            # As experiment_plan writes it (the rule, for an analyst's lists).
+            government_wide=is_government_wide(proposal.status, proposal.visibility),
             title=f"Trial of {proposal.title}",
             we_believe="OCR, then a check",
             will_result_in="speed",
@@ -166,6 +169,7 @@ def outcomes(seeded, lena, bob):
         )
         outcome = Outcome.objects.create(
             experiment=experiment,
+            government_wide=experiment.government_wide,
             result="met",
             lessons="=Handwriting varies",
             recommendation="iterate",
@@ -526,6 +530,8 @@ def add_evaluations(proposals, lead: User) -> None:
     for proposal in proposals:
         experiment = Experiment.objects.create(
             proposal=proposal,
+            # As experiment_plan writes it (the rule, for an analyst's lists).
+            government_wide=is_government_wide(proposal.status, proposal.visibility),
             title="Trial",
             we_believe="b",
             will_result_in="r",
@@ -536,6 +542,7 @@ def add_evaluations(proposals, lead: User) -> None:
         )
         outcome = Outcome.objects.create(
             experiment=experiment,
+            government_wide=experiment.government_wide,
             result="met",
             lessons="l",
             recommendation="iterate",

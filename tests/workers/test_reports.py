@@ -39,7 +39,7 @@ from proposals.models import (
     Report,
     Theme,
 )
-from proposals.selectors import proposals_visible_to
+from proposals.selectors import is_government_wide, proposals_visible_to
 from tests.factories import ProposalFactory
 
 
@@ -208,6 +208,8 @@ def experiments(portfolio, lena, bob):
         proposal = portfolio[key]
         experiment = Experiment.objects.create(
             proposal=proposal,
+            # As experiment_plan writes it (the rule, for an analyst's lists).
+            government_wide=is_government_wide(proposal.status, proposal.visibility),
             title=f"Trial {key}",
             we_believe="OCR",
             will_result_in="speed",
@@ -227,6 +229,7 @@ def experiments(portfolio, lena, bob):
         )
         outcome = Outcome.objects.create(
             experiment=experiment,
+            government_wide=experiment.government_wide,
             result=result,
             lessons="Handwriting varies",
             recommendation="iterate",
