@@ -301,11 +301,22 @@ class SearchResults(QuerySet[Proposal]):
     """
 
     _search_window: _Window | None = None
+    # The candidates found for a window size (`capped_count`), kept for the slice
+    # that follows: a page's count and its rows walk the same first matches.
+    _search_found: dict[int, _Found] | None = None
 
     def _clone(self) -> Any:
         clone = super()._clone()  # type: ignore[misc]  # QuerySet._clone, missing from the stubs
         clone._search_window = self._search_window
         return clone
+
+    def _windows(self, stop: int) -> bool:
+        return (
+            self._search_window is not None
+            and stop <= SEARCH_WINDOW_MAX
+            and self._result_cache is None
+            and tuple(self.query.order_by) == _SEARCH_ORDER
+        )
 
     def __getitem__(self, k: Any) -> Any:
         window = self._search_window
@@ -313,15 +324,58 @@ class SearchResults(QuerySet[Proposal]):
             window is not None
             and isinstance(k, slice)
             and k.stop is not None
-            and k.stop <= SEARCH_WINDOW_MAX
-            and self._result_cache is None
-            and tuple(self.query.order_by) == _SEARCH_ORDER
+            and self._windows(k.stop)
         ):
             return QuerySet.__getitem__(self._windowed(window, k.stop), k)
         return super().__getitem__(k)
 
+    def capped_count(self, cap: int) -> int | None:
+        """How many rows match, counted to at most `cap` + 1, from the candidates
+        of the first page's window (found once, kept for the page's slice), so a
+        paginator's count and its page walk the matches once between them. None
+        where no window applies (ordered otherwise, or a cap past the window):
+        count the ordinary way."""
+        window = self._search_window
+        if window is None or cap + 1 > SEARCH_WINDOW + 1 or not self._windows(SEARCH_WINDOW):
+            return None
+        found = self._found(window, SEARCH_WINDOW)
+        return min(len(found.first), cap + 1)
+
+    def _found(self, window: _Window, size: int) -> _Found:
+        found = (self._search_found or {}).get(size)
+        if found is None:
+            statement, values = self._candidates(window, size)
+            with connections[self.db].cursor() as cursor:
+                cursor.execute(f"SELECT pk, branch FROM ({statement}) AS candidates", values)  # noqa: S608
+                rows = cursor.fetchall()
+            found = _Found(
+                first=[pk for pk, branch in rows if branch == 0],
+                exact=[pk for pk, branch in rows if branch == 1],
+            )
+            self._search_found = {**(self._search_found or {}), size: found}
+        return found
+
     def _windowed(self, window: _Window, stop: int) -> QuerySet[Any]:
         size = _window_size(stop)
+        found = (self._search_found or {}).get(size)
+        if found is not None:
+            # Counted already: the page reads the same candidates by primary key.
+            candidates: Any = [*found.first, *found.exact]
+        else:
+            statement, values = self._candidates(window, size)
+            # One statement: the candidates are the page query's subquery.
+            candidates = RawSQL(f"SELECT pk FROM ({statement}) AS candidates", values)  # noqa: S608, S611
+        narrowed = self.all()
+        narrowed._search_window = None
+        # Every candidate passed this queryset's filters already: the page's
+        # query reads them by primary key and ranks them, nothing more.
+        narrowed.query.where = WhereNode()
+        return narrowed.filter(pk__in=candidates)
+
+    def _candidates(self, window: _Window, size: int) -> tuple[str, tuple[Any, ...]]:
+        """The window's candidates as SQL of (pk, branch): branch 0 the first
+        `size` + 1 matches (the one past the window tells a count there are
+        more), branch 1 a title that is the words as typed."""
         # The candidates from this queryset's own filters (visibility included),
         # bare: no ranking, no annotations, no columns but the key. Written as
         # SQL around the filters' own SQL, compiled once: built as nested
@@ -336,7 +390,7 @@ class SearchResults(QuerySet[Proposal]):
         vector = f"{quote(self.model._meta.db_table)}.{quote('search_vector')}"
         query = "websearch_to_tsquery('english'::regconfig, %s)"
         table = quote(self.model._meta.db_table)
-        first = f"{sql} LIMIT {size:d}"
+        first = f"{sql} LIMIT {size + 1:d}"
         # The title typed in whole, by its index (0017), however common its words.
         title = f"UPPER({table}.{quote('title')}::text)"
         exact = f"{sql} AND {title} = UPPER(%s) LIMIT {size:d}"
@@ -347,13 +401,14 @@ class SearchResults(QuerySet[Proposal]):
             # SEARCH_RANKED_MATCHES (counted, up to that, in the same statement),
             # else the first found, as without RUM; one branch runs, never both.
             limit = SEARCH_RANKED_MATCHES
-            ranked = f"{sql} ORDER BY {vector} <=> {query} LIMIT {size:d}"
+            ranked = f"{sql} ORDER BY {vector} <=> {query} LIMIT {size + 1:d}"
             statement = (
                 f"WITH common AS (SELECT count(*) >= {limit:d} AS yes FROM (SELECT 1 FROM"  # noqa: S608
                 f" {table} WHERE {vector} @@ {query} LIMIT {limit:d}) AS matches)"
-                f" SELECT pk FROM ({ranked}) AS ranked WHERE NOT (SELECT yes FROM common)"
-                f" UNION ALL SELECT pk FROM ({first}) AS first WHERE (SELECT yes FROM common)"
-                f" UNION ALL SELECT pk FROM ({exact}) AS exact"
+                f" SELECT pk, 0 AS branch FROM ({ranked}) AS ranked"
+                " WHERE NOT (SELECT yes FROM common)"
+                f" UNION ALL SELECT pk, 0 FROM ({first}) AS first WHERE (SELECT yes FROM common)"
+                f" UNION ALL SELECT pk, 1 FROM ({exact}) AS exact"
             )
             values: tuple[Any, ...] = (
                 window.text,
@@ -365,17 +420,20 @@ class SearchResults(QuerySet[Proposal]):
             )
         else:
             statement = (
-                f"SELECT pk FROM ({first}) AS first UNION ALL SELECT pk FROM ({exact}) AS exact"  # noqa: S608
+                f"SELECT pk, 0 AS branch FROM ({first}) AS first"  # noqa: S608
+                f" UNION ALL SELECT pk, 1 FROM ({exact}) AS exact"
             )
             values = (*params, *params, window.text)
         # Every value is a parameter; the SQL is Django's own and these constants.
-        candidates = RawSQL(statement, values)  # noqa: S611
-        narrowed = self.all()
-        narrowed._search_window = None
-        # Every candidate passed this queryset's filters already: the page's
-        # query reads them by primary key and ranks them, nothing more.
-        narrowed.query.where = WhereNode()
-        return narrowed.filter(pk__in=candidates)
+        return statement, values
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A window's candidates by primary key: the first matches, and exact titles."""
+
+    first: list[Any]
+    exact: list[Any]
 
 
 def search_uses_rum(using: str = "default") -> bool:

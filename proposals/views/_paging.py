@@ -40,6 +40,11 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
+        # A search counts from the candidates its first page is chosen from
+        # (selectors.SearchResults): one walk of the matches for both.
+        counted = getattr(self.rows, "capped_count", None)
+        if counted is not None and (found := counted(self.cap)) is not None:
+            return int(found)
         if self.count_source is not None:
             return self.count_source.order_by().values("pk")[: self.cap + 1].count()
         # The page's own order is kept: it is an index walk, so the count walks

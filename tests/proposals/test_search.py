@@ -496,3 +496,24 @@ def test_the_find_page_counts_a_search_up_to_its_own_cap(alice, bob, monkeypatch
 
     assert "More than 3 proposals" in searched
     assert "More than" not in listed
+
+
+@postgres_only
+def test_a_search_page_walks_its_matches_once_for_its_count_and_its_rows(alice, bob) -> None:
+    """The count ("more than …") and the page's rows come from the same candidates:
+    found in one statement, then read by primary key, so a common word's first
+    matches are walked once a page, not twice."""
+    shown = [proposal(alice, title=f"Kiosk {n}") for n in range(6)]
+    proposal(alice, title="Kiosk", visibility="department")  # bob may not see it
+    client = Client()
+    client.force_login(bob)
+    client.get("/proposals/", {"q": "kiosk"})  # the session's first stamp
+
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get("/proposals/", {"q": "kiosk"}).content.decode()
+
+    walks = [q["sql"] for q in captured if "UNION ALL" in q["sql"]]
+    assert len(walks) == 1
+    assert not any("COUNT(" in q["sql"] and "@@" in q["sql"] for q in captured)
+    assert f"{len(shown)} proposals" in page
+    assert all(p.reference in page for p in shown)
