@@ -20,7 +20,7 @@ from accounts.models import TokenScope, User
 from proposals import selectors, services
 from proposals.models import Proposal
 from proposals.services import api_token_create
-from proposals.views import find
+from proposals.views import _paging, find
 from tests.conftest import skip_or_fail
 from tests.factories import ProposalFactory
 
@@ -517,3 +517,18 @@ def test_a_search_page_walks_its_matches_once_for_its_count_and_its_rows(alice, 
     assert not any("COUNT(" in q["sql"] and "@@" in q["sql"] for q in captured)
     assert f"{len(shown)} proposals" in page
     assert all(p.reference in page for p in shown)
+
+
+def test_the_find_page_counts_a_list_without_words_to_the_lists_cap(
+    alice, bob, monkeypatch
+) -> None:
+    """Without words the count stops where every long list's does (LIST_COUNT_CAP,
+    "more than 1,000"): each row counted is a row of a wide table read, and
+    counting ten times as many cost more than the rest of the page."""
+    monkeypatch.setattr(_paging, "LIST_COUNT_CAP", 3)
+    for n in range(5):
+        proposal(alice, title=f"Kiosk {n}")
+    client = Client()
+    client.force_login(bob)
+
+    assert "More than 3 proposals" in client.get("/proposals/").content.decode()
