@@ -135,7 +135,8 @@ def visible(user: Any, alias: str = "p") -> tuple[str, dict[str, Any]]:
 
 
 def _find(context: Context, email: str, sort: str) -> Comparison:
-    from proposals.views.find import COUNT_CAP, PAGE_SIZE
+    from proposals.views._paging import LIST_COUNT_CAP
+    from proposals.views.find import PAGE_SIZE
 
     user = context.user(email)
     rule, params = visible(user)
@@ -152,7 +153,7 @@ def _find(context: Context, email: str, sort: str) -> Comparison:
         f" FROM {PROPOSAL} p JOIN {DEPARTMENT} d ON d.id = p.department_id"
         f" WHERE {rule} ORDER BY {order} LIMIT %(page)s"
     )
-    params = {**params, "cap": COUNT_CAP + 1, "page": PAGE_SIZE}
+    params = {**params, "cap": LIST_COUNT_CAP + 1, "page": PAGE_SIZE}
 
     def floor() -> dict[str, Any]:
         rows = context.sql(query, params)

@@ -424,8 +424,8 @@ class Experiment(models.Model):
     # The database default (false) is what a bulk load that omits it writes.
     awaiting_outcome = models.BooleanField(default=False, db_default=False, editable=False)
     # Its proposal is `selectors.government_wide()` (submitted, shared with all of
-    # government): what an analyst may see, kept by the services that change the
-    # proposal's status or visibility, in their transaction (migration 0023).
+    # government): what an analyst may see, kept by triggers in the writer's
+    # transaction, whatever writes the proposal or this row (migration 0024).
     government_wide = models.BooleanField(default=False, db_default=False, editable=False)
 
     class Meta:

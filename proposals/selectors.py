@@ -57,9 +57,10 @@ def government_wide() -> Q:
     submitted (not a draft) and shared with all of government, as a Q on Proposal.
 
     Experiments and outcomes carry it as a column (`government_wide`, migration
-    0023), kept by the services that change a proposal's status or visibility
-    in their transaction, so an analyst's experiments page and lessons library
-    are each a walk of one partial index, with no join to a million proposals.
+    0023), kept by triggers in the writer's transaction whatever writes the
+    proposal or the row (migration 0024, which holds the rule in SQL), so an
+    analyst's experiments page and lessons library are each a walk of one
+    partial index, with no join to a million proposals.
     """
     return ~Q(status=Status.DRAFT) & Q(visibility=Visibility.GOVERNMENT)
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from proposals import dispatch, selectors
+from proposals import dispatch
 from proposals import permissions as perms
 from proposals.enums import (
     AuditAudience,
@@ -78,7 +78,6 @@ def experiment_plan(
         starts_on=cast(dt.date, data.get("starts_on")),
         ends_on=cast(dt.date, data.get("ends_on")),
         budget_gbp=data.get("budget_gbp") or 0,
-        government_wide=selectors.is_government_wide(locked.status, locked.visibility),
     )
     errors: dict[str, list[str]] = {}
     # Every rule is checked here with its own plain-English message; the
@@ -308,8 +307,6 @@ def outcome_record(
         recorded_by=actor,
         created_at=now,
         updated_at=now,
-        # The experiment's, which its proposal's services keep (see `selectors.government_wide`).
-        government_wide=locked.government_wide,
     )
     BenefitReview.objects.bulk_create(BenefitReview(outcome=outcome, due_on=d) for d in reviews)
     MetricActual.objects.bulk_create(

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Department, User
-from proposals import dispatch, messages, selectors, workflow
+from proposals import dispatch, messages, workflow
 from proposals import permissions as perms
 from proposals.enums import (
     AuditAudience,
@@ -24,8 +24,6 @@ from proposals.models import (
     Assessment,
     Assignment,
     Decision,
-    Experiment,
-    Outcome,
     Proposal,
     ReferenceSequence,
 )
@@ -170,7 +168,6 @@ def proposal_update(
         if closed:
             raise ValidationError(closed)
     changes: dict[str, tuple[Any, Any]] = {}
-    wide = selectors.is_government_wide(locked.status, locked.visibility)
     for name in EDITABLE_FIELDS:
         if name not in data:
             continue
@@ -187,7 +184,6 @@ def proposal_update(
     locked.version += 1
     locked.updated_at = timezone.now()
     locked.save()
-    _keep_government_wide(locked, was=wide)
     if locked.status != Status.DRAFT:
         dispatch.index_similarity_on_commit(locked.pk)
     audit(
@@ -237,7 +233,6 @@ def proposal_transition(
 
     now = timezone.now()
     before = locked.status
-    wide = selectors.is_government_wide(locked.status, locked.visibility)
     changes: dict[str, tuple[Any, Any]] = {"status": (before, transition.target)}
     locked.status = transition.target
     for stamp in transition.timestamps:
@@ -254,7 +249,6 @@ def proposal_transition(
     locked.updated_at = now
     fields = {f.name for f in Proposal._meta.concrete_fields}
     locked.save(update_fields={"status", "version", "updated_at", *(changes.keys() & fields)})
-    _keep_government_wide(locked, was=wide)
     audit(
         actor=actor,
         action=action,
@@ -270,17 +264,6 @@ def proposal_transition(
     if action not in FOLLOWERS_TOLD_BY_CALLER:
         followers_told_of_status(proposal=locked, actor=actor)
     return locked
-
-
-def _keep_government_wide(proposal: Proposal, *, was: bool) -> None:
-    """Its experiments' and outcomes' `government_wide`, when the saved status or
-    visibility turned `selectors.government_wide()` on or off (two updates; none
-    when it did not change, as for every transition after submission)."""
-    wide = selectors.is_government_wide(proposal.status, proposal.visibility)
-    if wide == was:
-        return
-    Experiment.objects.filter(proposal=proposal).update(government_wide=wide)
-    Outcome.objects.filter(experiment__proposal=proposal).update(government_wide=wide)
 
 
 # Transitions whose caller tells the followers in its own words: starting an

@@ -1,8 +1,9 @@
 """`government_wide` on experiments and outcomes (migration 0023): their proposal
 is `selectors.government_wide()`, an analyst's whole view, so an analyst's
-experiments page and lessons library walk one partial index each. The flag must
-equal the rule after every service that changes a proposal's status or
-visibility, and an analyst must see by it exactly what the rule shows."""
+experiments page and lessons library walk one partial index each. Triggers keep
+it (migration 0024): the flag must equal the rule after every service and every
+other writer that changes a proposal's status or visibility, no writer may give
+a row another value, and an analyst must see by it exactly what the rule shows."""
 
 from __future__ import annotations
 
@@ -58,6 +59,26 @@ def test_the_rule_in_python_agrees_with_the_rule_in_sql(alice):
         )
 
 
+def test_the_rule_in_the_triggers_agrees_with_the_rule_in_python(alice, lena):
+    """Migration 0024's triggers write the flag by their own copy of the rule (SQL
+    on each database): for every status and visibility it is Python's."""
+    for status, visibility in itertools.product(Status, Visibility):
+        proposal = ProposalFactory.create(submitter=alice, status=status, visibility=visibility)
+        experiment = Experiment.objects.create(
+            proposal=proposal,
+            title="Pilot",
+            we_believe="-",
+            will_result_in="-",
+            we_will_know_when="-",
+            lead=lena,
+            starts_on="2026-01-05",
+            ends_on="2026-02-05",
+        )
+        assert Experiment.objects.get(pk=experiment.pk).government_wide == (
+            selectors.is_government_wide(status, visibility)
+        ), (status, visibility)
+
+
 def test_the_flag_follows_the_rule_through_every_service_that_changes_it(alice, rita, lena):
     shared = approved(alice, rita, lena, title="Shared")
     own = approved(alice, rita, lena, title="Department only", visibility=Visibility.DEPARTMENT)
@@ -104,6 +125,48 @@ def test_the_flag_follows_the_rule_through_every_service_that_changes_it(alice, 
     )
     assert _disagreeing() == []
     assert Experiment.objects.get(proposal=draft).government_wide
+
+
+def test_the_flag_follows_a_proposal_changed_by_any_writer(alice, rita, lena):
+    """Not only the services keep it (migration 0024): a plain update of the
+    proposal — a data migration, a fixture, the shell — moves its experiment and
+    its lesson out of analysts' lists and back."""
+    shared = approved(alice, rita, lena, title="Shared")
+    with_outcome(planned(shared, lena), lena)
+    assert Outcome.objects.get(experiment__proposal=shared).government_wide
+
+    Proposal.objects.filter(pk=shared.pk).update(visibility=Visibility.DEPARTMENT)
+    assert _disagreeing() == []
+    assert not Experiment.objects.get(proposal=shared).government_wide
+    assert not Outcome.objects.get(experiment__proposal=shared).government_wide
+
+    Proposal.objects.filter(pk=shared.pk).update(visibility=Visibility.GOVERNMENT)
+    assert _disagreeing() == []
+    assert Outcome.objects.get(experiment__proposal=shared).government_wide
+
+
+def test_no_writer_can_give_a_row_another_flag(alice, rita, lena):
+    own = approved(alice, rita, lena, title="Own", visibility=Visibility.DEPARTMENT)
+    experiment = planned(own, lena)
+    with_outcome(experiment, lena)
+
+    Experiment.objects.filter(pk=experiment.pk).update(government_wide=True)
+    Outcome.objects.filter(experiment=experiment).update(government_wide=True)
+    assert _disagreeing() == []
+
+    made = Experiment.objects.create(
+        proposal=approved(alice, rita, lena, title="Shared"),
+        title="Pilot",
+        we_believe="-",
+        will_result_in="-",
+        we_will_know_when="-",
+        lead=lena,
+        starts_on="2026-01-05",
+        ends_on="2026-02-05",
+        government_wide=False,
+    )
+    assert Experiment.objects.get(pk=made.pk).government_wide
+    assert _disagreeing() == []
 
 
 def test_a_transition_that_keeps_the_rule_writes_no_flag(alice, rita):

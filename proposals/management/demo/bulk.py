@@ -226,12 +226,15 @@ class FreshLoad:
     """
 
     # The triggers this load does the work of, by table ("*": every loaded
-    # table): the search vector (0002), the support count (0009) and the change
-    # feed's insert triggers (0006).
+    # table): the search vector (0002), the support count (0009), the change
+    # feed's insert triggers (0006), and experiments' and outcomes'
+    # `government_wide` (0024: the load writes it by the same rule).
     TRIGGERS: dict[str, tuple[str, ...]] = {
         "*": ("feed_ins",),
         Proposal._meta.db_table: ("proposals_proposal_search",),
         Support._meta.db_table: ("proposals_support_count",),
+        Experiment._meta.db_table: ("proposals_experiment_wide",),
+        Outcome._meta.db_table: ("proposals_outcome_wide",),
     }
     # For the index builds at the end: PostgreSQL sorts in memory up to this.
     MAINTENANCE_WORK_MEM = "1GB"
