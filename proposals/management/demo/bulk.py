@@ -539,7 +539,9 @@ class FreshLoad:
         remembered = [c for c, _ in self.SEARCH_WEIGHTS if c not in self.SEARCH_UNIQUE]
         # The chunk's texts not parsed before. (Keyed by the text alone: keyed by its
         # weight too, the planner expected a row per join, and nested its loops.)
-        cursor.execute(f"ANALYZE {stage}")
+        # The stage's size, for the plan; its columns' statistics (long texts,
+        # sampled and sorted: half a second a chunk) would not change it.
+        cursor.execute(f"ANALYZE {stage} (id)")
         texts = " UNION ".join(f"SELECT {quote(c)} FROM {stage}" for c in remembered)
         cursor.execute(
             f"""INSERT INTO {memo} (body, vector)
