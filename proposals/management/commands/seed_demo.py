@@ -178,7 +178,7 @@ class Command(BaseCommand):
 
                     if load is not None:
                         # Made in a process of its own (bulk.FreshLoad.load): the
-                        # sequences it moved on come back with its last chunk.
+                        # sequences, as it moved them on, come back when it is done.
                         ctx.sequences = load.load(chunks, lambda: ctx.sequences, progress)
                     else:
                         for rows, written in chunks:
