@@ -238,3 +238,39 @@ def test_a_fresh_load_in_chunks_gives_each_proposal_the_functions_vector(
     assert _rows("SELECT count(*), count(DISTINCT proposal_id) FROM proposals_proposalchange") == [
         (SIZE, SIZE)
     ]
+
+
+def test_a_fresh_load_whose_maker_fails_writes_nothing_and_keeps_the_schema(
+    settings, reference_data, monkeypatch
+):
+    """The chunks are made in a child process: its failure is raised here, with its
+    traceback, and the load is undone as any other failure is."""
+    settings.DEMO_PASSWORD = "innovate-demo"
+    before = _schema()
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise ValueError("no ideas today")
+
+    monkeypatch.setattr(seed_demo.Command, "_experiment", broken)
+
+    with pytest.raises(RuntimeError, match="no ideas today"):
+        call_command("seed_demo", proposals=SIZE)
+
+    assert not Proposal.objects.exists()
+    assert _schema() == before
+
+
+def test_a_fresh_load_s_maker_may_not_query(settings, reference_data, monkeypatch):
+    """The child shares its parent's connection, mid-transaction: a query there is
+    refused rather than sent into the parent's session."""
+    settings.DEMO_PASSWORD = "innovate-demo"
+
+    def querying(self: Any, ctx: Any, w: Any, plan: Any) -> None:
+        Department.objects.count()
+
+    monkeypatch.setattr(seed_demo.Command, "_proposal", querying)
+
+    with pytest.raises(RuntimeError, match="made a query on its parent's connection"):
+        call_command("seed_demo", proposals=SIZE)
+
+    assert not Proposal.objects.exists()

@@ -30,6 +30,7 @@ import random
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -58,7 +59,7 @@ from proposals.enums import (
     Visibility,
 )
 from proposals.management.demo import content
-from proposals.management.demo.bulk import BulkWriter, FreshLoad
+from proposals.management.demo.bulk import BulkWriter, FreshLoad, Rows
 from proposals.management.demo.timeline import Timeline, timeline
 from proposals.models import (
     Adoption,
@@ -169,20 +170,25 @@ class Command(BaseCommand):
                 fresh = wanted > 0 and FreshLoad.applies()
                 with FreshLoad() if fresh else contextlib.nullcontext() as load:
                     ctx = _Context.load(self.rng)
-                    ids: dict[type[Model], int] = {}
-                    while made < wanted:
-                        size = min(CHUNK, wanted - made)
-                        w = BulkWriter(ids)
-                        self._chunk(ctx.for_chunk(), w, size, first=(made == 0 and existing == 0))
-                        if load is not None:
-                            load.write(w.take())
-                        else:
-                            w.flush()
-                        made += size
+                    chunks = self._chunks(ctx, BulkWriter.last_ids(), wanted, first=existing == 0)
+
+                    def progress(written: int) -> None:
                         if wanted > CHUNK:
-                            self.stdout.write(f"  {made:,} of {wanted:,} proposals")
+                            self.stdout.write(f"  {written:,} of {wanted:,} proposals")
+
+                    if load is not None:
+                        # Made in a process of its own (bulk.FreshLoad.load): the
+                        # sequences, as it moved them on, come back when it is done.
+                        ctx.sequences = load.load(chunks, lambda: ctx.sequences, progress)
+                    else:
+                        for rows, written in chunks:
+                            BulkWriter.write(rows)
+                            progress(written)
+                    made = max(wanted, 0)
                     for sequence in ctx.sequences.values():
-                        sequence.save(update_fields=["last_number"])
+                        # A year's first reference was drawn without a query: its
+                        # sequence is new.
+                        sequence.save(update_fields=["last_number"] if sequence.pk else None)
                 if made:
                     self._reset_sequences()
                 if load is not None and options.get("verbosity", 1) > 1:
@@ -330,6 +336,22 @@ class Command(BaseCommand):
             )
 
     # --- proposals, in bulk ------------------------------------------------------------
+
+    def _chunks(
+        self, ctx: _Context, ids: dict[type[Model], int], wanted: int, *, first: bool
+    ) -> Iterator[tuple[Rows, int]]:
+        """The proposals in chunks, each with how many are made so far.
+
+        Makes no query (the ids and sequences are read before): the chunks may be
+        made in another process, which must not use the connection.
+        """
+        made = 0
+        while made < wanted:
+            size = min(CHUNK, wanted - made)
+            w = BulkWriter(ids)
+            self._chunk(ctx.for_chunk(), w, size, first=first and made == 0)
+            made += size
+            yield w.take(), made
 
     def _chunk(self, ctx: _Context, w: BulkWriter, size: int, *, first: bool) -> None:
         rng = self.rng
@@ -1256,9 +1278,8 @@ class _Context:
     def reference(self, department: Department, year: int) -> str:
         sequence = self.sequences.get((department.id, year))
         if sequence is None:
-            sequence = ReferenceSequence.objects.create(
-                department=department, year=year, last_number=0
-            )
+            # Saved with the others once the proposals are made (`handle`).
+            sequence = ReferenceSequence(department=department, year=year, last_number=0)
             self.sequences[(department.id, year)] = sequence
         sequence.last_number += 1
         return f"{department.reference_prefix}-{year}-{sequence.last_number:04d}"

@@ -3,7 +3,7 @@
 Into an empty PostgreSQL database the rows go through `FreshLoad`: a bulk load
 that builds the indexes, checks the foreign keys and computes the derived data
 (search vectors, support counts, the change feed) in bulk, instead of row by
-row, and writes in a thread while the next chunk is being made.
+row, and writes each chunk while a child process makes the next.
 """
 
 # Every name in this SQL is the models' or the catalog's: nothing comes from input.
@@ -13,21 +13,25 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import json
+import multiprocessing
 import operator
-import queue
-import threading
 import time
+import traceback
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import orjson
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from psycopg import Copy
+from psycopg.copy import FileWriter
 from psycopg.types.json import Jsonb
 
 from proposals.models import (
@@ -50,6 +54,7 @@ from proposals.models import (
 )
 
 Rows = dict[type[models.Model], list[dict[str, Any]]]
+T = TypeVar("T")
 
 
 class BulkWriter:
@@ -84,15 +89,21 @@ class BulkWriter:
         Support,
     )
 
-    def __init__(self, ids: dict[type[models.Model], int] | None = None) -> None:
+    def __init__(self, ids: dict[type[models.Model], int]) -> None:
         self.rows: Rows = defaultdict(list)
-        # The last id given per model; shared between chunks, since a chunk being
-        # written in the background is not yet in the table to be counted.
-        self.ids: dict[type[models.Model], int] = {} if ids is None else ids
+        # The last id given per model (`last_ids()`); shared between chunks, which
+        # are made without a query (perhaps in another process).
+        self.ids = ids
+
+    @classmethod
+    def last_ids(cls) -> dict[type[models.Model], int]:
+        """The last id of each model given its ids here, read once before the rows are made."""
+        return {
+            model: model._default_manager.aggregate(m=models.Max("id"))["m"] or 0
+            for model in cls.AUTO_ID_MODELS
+        }
 
     def next_id(self, model: type[models.Model]) -> int:
-        if model not in self.ids:
-            self.ids[model] = model._default_manager.aggregate(m=models.Max("id"))["m"] or 0
         self.ids[model] += 1
         return self.ids[model]
 
@@ -106,13 +117,15 @@ class BulkWriter:
         rows, self.rows = self.rows, defaultdict(list)
         return rows
 
-    def flush(self) -> None:
-        rows = self.take()
-        for model in self.ORDER:
+    @classmethod
+    def write(cls, rows: Rows) -> None:
+        """Write a chunk's rows, parents first."""
+        for model in cls.ORDER:
             if rows.get(model):
-                self._write(model, rows[model])
+                cls._write(model, rows[model])
 
-    def _write(self, model: type[models.Model], rows: Iterable[dict[str, Any]]) -> None:
+    @staticmethod
+    def _write(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> None:
         rows = list(rows)
         fields = [f for f in model._meta.concrete_fields if f.attname in rows[0]]
         table = connection.ops.quote_name(model._meta.db_table)
@@ -145,34 +158,51 @@ def copy_rows(
     text (timestamps, ids, JSON), typed by the fields' column types.
     """
     columns = ", ".join(db.ops.quote_name(f.column) for f in fields)
-    names = [f.attname for f in fields]
-    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
     form = " (FORMAT BINARY)" if binary else ""
     with cursor.copy(f"COPY {table} ({columns}) FROM STDIN{form}") as copy:
         if binary:
             copy.set_types([_copy_type(f, db) for f in fields])
-        write = copy.write_row
-        if len(names) < 2:
-            for row in rows:
-                write([Jsonb(row[n], _json_dumps) if n in json_fields else row[n] for n in names])
-        elif json_fields:
-            values = operator.itemgetter(*names)
-            positions = [i for i, n in enumerate(names) if n in json_fields]
-            for row in rows:
-                value = list(values(row))
-                for i in positions:
-                    value[i] = Jsonb(value[i], _json_dumps)
-                write(value)
-        else:
-            values = operator.itemgetter(*names)  # a tuple per row, in C: rows are many
-            for row in rows:
-                write(values(row))
+        _write_rows(copy, fields, rows)
+
+
+def copy_data(
+    cursor: Any, db: BaseDatabaseWrapper, fields: Sequence[models.Field], rows: Iterable[Any]
+) -> bytes:
+    """The rows as COPY's binary data, made without the server: what `copy_rows`
+    would send, for a COPY elsewhere (psycopg's `FileWriter`; `cursor` is only read
+    for its adapters)."""
+    data = io.BytesIO()
+    with Copy(cursor, binary=True, writer=FileWriter(data)) as copy:
+        copy.set_types([_copy_type(f, db) for f in fields])
+        _write_rows(copy, fields, rows)
+    return data.getvalue()
+
+
+def _write_rows(copy: Any, fields: Sequence[models.Field], rows: Iterable[dict[str, Any]]) -> None:
+    names = [f.attname for f in fields]
+    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
+    write = copy.write_row
+    if len(names) < 2:
+        for row in rows:
+            write([Jsonb(row[n], _json_dumps) if n in json_fields else row[n] for n in names])
+    elif json_fields:
+        values = operator.itemgetter(*names)
+        positions = [i for i, n in enumerate(names) if n in json_fields]
+        for row in rows:
+            value = list(values(row))
+            for i in positions:
+                value[i] = Jsonb(value[i], _json_dumps)
+            write(value)
+    else:
+        values = operator.itemgetter(*names)  # a tuple per row, in C: rows are many
+        for row in rows:
+            write(values(row))
 
 
 def _json_dumps(value: Any) -> bytes:
-    """The JSON to COPY, by orjson rather than `json.dumps` (the writer thread shares
-    the seed's GIL, and the audit log's `changes` are four a proposal); jsonb is
-    stored parsed, so the text's spacing is no matter."""
+    """The JSON to COPY, by orjson rather than `json.dumps` (the audit log's
+    `changes` are four a proposal); jsonb is stored parsed, so the text's spacing
+    is no matter."""
     return orjson.dumps(value)
 
 
@@ -213,7 +243,9 @@ class FreshLoad:
       deferred checks);
     - the triggers whose work it does in bulk are off meanwhile (`TRIGGERS`),
       every other trigger stays on;
-    - rows are COPYed, in a thread, while the seed makes the next chunk; each
+    - the chunks are made in a process of its own (`load`), as COPY's data,
+      while this one writes the previous chunk: two cores, and no lock shared
+      between making and writing; each
       chunk's proposals go through a temporary table, so their search vector
       (`proposals_search_document`, migration 0017: the trigger's own function)
       and support count (of the chunk's supports: a proposal's supports are in
@@ -256,22 +288,18 @@ class FreshLoad:
     # Unique to each proposal, so parsed directly rather than remembered.
     SEARCH_UNIQUE = frozenset({"reference"})
     SEARCH_MEMO = "seed_search_memo"
+    # Proposals' columns the load computes (`_stage_proposals`), never sent.
+    DERIVED = frozenset({"search_vector", "support_count"})
 
     def __init__(self) -> None:
-        # The seed's own connection (not the proxy, which is per thread): the writer
-        # thread must write in the seed's transaction.
         self.db: BaseDatabaseWrapper = connections[DEFAULT_DB_ALIAS]
         self.tables = [model._meta.db_table for model in BulkWriter.ORDER]
         self.indexes: list[tuple[str, str, str]] = []  # table, name, CREATE INDEX …
         self.constraints: list[tuple[str, str, str]] = []  # table, name, definition
         self.triggers: list[tuple[str, str]] = []  # table, name
-        self.chunks: queue.Queue[Rows | None] = queue.Queue(maxsize=1)
-        self.failure: BaseException | None = None
-        self.abandoned = False
-        self.thread: threading.Thread | None = None
         self.raw: Any = None
-        # Seconds per step (`seed_demo -v 2` prints them): the writer's are its own
-        # thread's, so they overlap the seed's.
+        # Seconds per step (`seed_demo -v 2` prints them): the maker's are its own
+        # process's, so they overlap the writer's.
         self.timings: dict[str, float] = defaultdict(float)
 
     @staticmethod
@@ -288,11 +316,6 @@ class FreshLoad:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.abandoned = exc is not None  # the writer drains what is left unwritten
-        self._stop()
-        # The writer's error first: what failed in the seed's thread may only be
-        # the transaction it left aborted.
-        self._raise_failure()
         if exc is None:
             self.finish()
 
@@ -366,76 +389,162 @@ class FreshLoad:
                 f"CREATE TEMPORARY TABLE {quote(self.SEARCH_MEMO)} "
                 "(body text NOT NULL, vector tsvector NOT NULL) ON COMMIT DROP"
             )
-        self.raw = self.db.connection  # psycopg's: it is safe to share between threads
-        self.thread = threading.Thread(target=self._writer, name="seed-writer", daemon=True)
-        self.thread.start()
+        self.raw = self.db.connection  # psycopg's own, for COPY
 
     # --- during ----------------------------------------------------------------------
 
-    def write(self, rows: Rows) -> None:
-        """Hand a chunk's rows to the writer (waits while it writes the previous one)."""
-        self._raise_failure()
-        with self._timed("seed waiting for the writer"):
-            while True:
-                try:
-                    self.chunks.put(rows, timeout=1)
-                    return
-                except queue.Full:
-                    self._raise_failure()
+    def load(
+        self,
+        chunks: Iterator[tuple[Rows, int]],
+        outcome: Callable[[], T],
+        progress: Callable[[int], None],
+    ) -> T:
+        """Write the chunks, made in a child process, and return its `outcome()`.
 
-    def _writer(self) -> None:
-        raw = self.raw
-        while (rows := self.chunks.get()) is not None:
-            if self.failure is not None or self.abandoned:
-                continue  # drain, so that the seed's thread never waits on a dead writer
-            try:
-                with self.db.wrap_database_errors, raw.cursor() as cursor:
-                    self._write_chunk(cursor, rows)
-            except BaseException as error:  # handed to the seed's thread, raised there
-                self.failure = error
+        `chunks` gives each chunk's rows and how many proposals are made so far
+        (`progress` is told as each is written); it must make no query, since the
+        child shares this process's connection to the server (`_make` refuses any).
+        `outcome()` is what the making left that the seed still needs (pickled).
+        Where processes cannot be forked, the chunks are made here, in turn.
+        """
+        if "fork" not in multiprocessing.get_all_start_methods():
+            with self.raw.cursor() as cursor:
+                for rows, made in chunks:
+                    self._write_chunk(cursor, self._encode(cursor, rows))
+                    progress(made)
+            return outcome()
+        # Forked, not spawned: the child has the chunks' state as it is here, and no
+        # Django to set up again.
+        fork = multiprocessing.get_context("fork")
+        receiver, sender = fork.Pipe(duplex=False)
+        maker = fork.Process(
+            target=self._make, args=(chunks, outcome, sender), name="seed-maker", daemon=True
+        )
+        maker.start()
+        sender.close()  # the child's end: so that its death is an end of file here
+        try:
+            with self.raw.cursor() as cursor:
+                while True:
+                    with self._timed("writer waiting for the maker"):
+                        message = self._receive(receiver, maker)
+                    match message:
+                        case ("chunk", tables, made):
+                            self._write_chunk(cursor, tables)
+                            progress(made)
+                        case ("done", result, timings):
+                            for step, seconds in timings.items():
+                                self.timings[f"maker: {step}"] += seconds
+                            return cast(T, result)
+                        case ("failed", error, _):
+                            raise RuntimeError(f"seed_demo could not make the demo data:\n{error}")
+        finally:
+            receiver.close()  # a maker still sending stops there (a broken pipe)
+            maker.join(timeout=5)
+            if maker.is_alive():
+                maker.kill()
+                maker.join()
 
-    def _write_chunk(self, cursor: Any, rows: Rows) -> None:
-        proposals, supports = rows.pop(Proposal, []), rows.pop(Support, [])
-        if supports:
-            with self._timed("writer: supports (staged)"):
-                self._stage_supports(cursor, supports)
-        if proposals:
-            with self._timed("writer: proposals (staged, with search vectors)"):
-                self._stage_proposals(cursor, proposals)
-        quote = self.db.ops.quote_name
-        cursor.execute(f"TRUNCATE {quote(self._stage(Proposal))}, {quote(self._stage(Support))}")
+    @staticmethod
+    def _receive(receiver: Any, maker: multiprocessing.process.BaseProcess) -> Any:
+        try:
+            return receiver.recv()
+        except EOFError:
+            maker.join()
+            raise RuntimeError(
+                f"seed_demo could not make the demo data: its maker ended ({maker.exitcode})"
+            ) from None
+
+    def _make(
+        self, chunks: Iterator[tuple[Rows, int]], outcome: Callable[[], Any], sender: Any
+    ) -> None:
+        """In the child: each chunk as COPY's data, sent to the writer."""
+        timings: dict[str, float] = defaultdict(float)
+        try:
+            # The connection is the parent's, mid-transaction: a query here would be
+            # sent on its socket, into the parent's session.
+            with self.db.execute_wrapper(_no_queries), self.raw.cursor() as cursor:
+                while True:
+                    started = time.monotonic()
+                    item = next(chunks, None)
+                    timings["make"] += time.monotonic() - started
+                    if item is None:
+                        break
+                    rows, made = item
+                    started = time.monotonic()
+                    tables = self._encode(cursor, rows)
+                    timings["encode"] += time.monotonic() - started
+                    sender.send(("chunk", tables, made))
+                sender.send(("done", outcome(), dict(timings)))
+        except BrokenPipeError:
+            pass  # the writer failed and stopped listening: it says why
+        except BaseException:  # sent to the writer, raised there
+            with contextlib.suppress(BrokenPipeError):
+                sender.send(("failed", traceback.format_exc(), None))
+        finally:
+            sender.close()
+
+    def _encode(self, cursor: Any, rows: Rows) -> list[_Table]:
+        """A chunk's rows as COPY's data, table by table, parents first."""
+        tables = []
         for model in BulkWriter.ORDER:
-            if rows.get(model):
-                fields = self._fields(model, rows[model][0])
-                with self._timed(f"writer: {model._meta.db_table}"):
-                    table = quote(model._meta.db_table)
-                    copy_rows(cursor, self.db, table, fields, rows[model], binary=True)
+            if not rows.get(model):
+                continue
+            fields = self._fields(model, rows[model][0])
+            if model is Proposal:  # derived in the database (`_stage_proposals`)
+                fields = [f for f in fields if f.attname not in self.DERIVED]
+            data = copy_data(cursor, self.db, fields, rows[model])
+            tables.append(_Table(model._meta.db_table, [f.column for f in fields], data))
+        return tables
 
-    def _stage_supports(self, cursor: Any, supports: list[dict[str, Any]]) -> None:
+    def _write_chunk(self, cursor: Any, tables: list[_Table]) -> None:
+        with self.db.wrap_database_errors:  # the raw cursor's errors, as Django's
+            by_name = {table.name: table for table in tables}
+            # The supports first: their proposals' counts are made of them.
+            if (supports := by_name.pop(Support._meta.db_table, None)) is not None:
+                with self._timed("writer: supports (staged)"):
+                    self._stage_supports(cursor, supports)
+            if (proposals := by_name.pop(Proposal._meta.db_table, None)) is not None:
+                with self._timed("writer: proposals (staged, with search vectors)"):
+                    self._stage_proposals(cursor, proposals)
+            quote = self.db.ops.quote_name
+            cursor.execute(
+                f"TRUNCATE {quote(self._stage(Proposal))}, {quote(self._stage(Support))}"
+            )
+            for table in by_name.values():
+                with self._timed(f"writer: {table.name}"):
+                    self._copy(cursor, quote(table.name), table)
+
+    def _copy(self, cursor: Any, target: str, table: _Table) -> list[str]:
+        """COPY the table's data into `target`; returns the columns written, quoted."""
+        columns = [self.db.ops.quote_name(c) for c in table.columns]
+        statement = f"COPY {target} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+        with cursor.copy(statement) as copy:
+            copy.write(table.data)
+        return columns
+
+    def _stage_supports(self, cursor: Any, supports: _Table) -> None:
         """The chunk's supports, kept in the stage too for their proposals' counts."""
         quote = self.db.ops.quote_name
         stage = quote(self._stage(Support))
-        fields = self._fields(Support, supports[0])
-        copy_rows(cursor, self.db, stage, fields, supports, binary=True)
-        columns = ", ".join(quote(f.column) for f in fields)
+        columns = ", ".join(self._copy(cursor, stage, supports))
         cursor.execute(
             f"INSERT INTO {quote(Support._meta.db_table)} ({columns}) SELECT {columns} FROM {stage}"
         )
 
-    def _stage_proposals(self, cursor: Any, proposals: list[dict[str, Any]]) -> None:
+    def _stage_proposals(self, cursor: Any, proposals: _Table) -> None:
         """The chunk's proposals with their search vector and support count, written once."""
         quote = self.db.ops.quote_name
         stage = quote(self._stage(Proposal))
-        derived = {"search_vector", "support_count"}
-        fields = [f for f in self._fields(Proposal, proposals[0]) if f.attname not in derived]
-        copy_rows(cursor, self.db, stage, fields, proposals, binary=True)
-        columns = ", ".join(quote(f.column) for f in fields)
-        values = ", ".join(f"p.{quote(f.column)}" for f in fields)
+        written = self._copy(cursor, stage, proposals)
+        columns = ", ".join(written)
+        values = ", ".join(f"p.{c}" for c in written)
         memo = quote(self.SEARCH_MEMO)
         remembered = [c for c, _ in self.SEARCH_WEIGHTS if c not in self.SEARCH_UNIQUE]
         # The chunk's texts not parsed before. (Keyed by the text alone: keyed by its
         # weight too, the planner expected a row per join, and nested its loops.)
-        cursor.execute(f"ANALYZE {stage}")
+        # The stage's size, for the plan; its columns' statistics (long texts,
+        # sampled and sorted: half a second a chunk) would not change it.
+        cursor.execute(f"ANALYZE {stage} (id)")
         texts = " UNION ".join(f"SELECT {quote(c)} FROM {stage}" for c in remembered)
         cursor.execute(
             f"""INSERT INTO {memo} (body, vector)
@@ -466,24 +575,6 @@ class FreshLoad:
             SELECT id, reference, pg_current_xact_id()::text::bigint, now() FROM {stage}
             ON CONFLICT (xid, proposal_id) DO NOTHING"""
         )
-
-    def _stop(self) -> None:
-        """Wait for the writer to finish what it was given (or to give up)."""
-        if self.thread is None:
-            return
-        with self._timed("seed waiting for the writer"):
-            while self.thread.is_alive():
-                try:
-                    self.chunks.put(None, timeout=1)
-                    break
-                except queue.Full:
-                    continue
-            self.thread.join()
-        self.thread = None
-
-    def _raise_failure(self) -> None:
-        if self.failure is not None:
-            raise self.failure
 
     # --- after -----------------------------------------------------------------------
 
@@ -524,6 +615,19 @@ class FreshLoad:
     @staticmethod
     def _fields(model: type[models.Model], row: dict[str, Any]) -> list[models.Field]:
         return [f for f in model._meta.concrete_fields if f.attname in row]
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A chunk's rows of one model, as COPY's binary data of these fields."""
+
+    name: str  # the model's table (a through model is not to be pickled)
+    columns: list[str]  # in the data's order
+    data: bytes
+
+
+def _no_queries(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+    raise RuntimeError(f"seed_demo's maker made a query on its parent's connection: {sql}")
 
 
 @contextlib.contextmanager
