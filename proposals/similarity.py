@@ -84,9 +84,12 @@ PROBE_SHARE = 8
 TRAINING_PER_LIST = 64  # sample rows per cluster for k-means
 TRAINING_ROUNDS = 8
 TRAINING_SEED = 0
-# Rows added or changed since the last sort are scored for every query; past this
-# share of the index they are assigned to clusters and the matrix is sorted again.
-LOOSE_SHARE = 20
+# Rows added since the last sort (a contiguous tail) and sorted rows whose vector
+# changed since (scattered, so dearer to gather) are scored for every query; past
+# these shares of the index they are assigned to clusters and the matrix is sorted
+# again (about a second at 1,000,000).
+TAIL_SHARE = 20
+CHANGED_SHARE = 200
 ASSIGN_BATCH = 65_536
 
 
@@ -250,7 +253,10 @@ class VectorIndex:
             # describe what the proposals are about, which changes slowly.
             self._train()
             self._sort(None)
-        elif (self._count - self._sorted) + len(self._changed) > self._count // LOOSE_SHARE:
+        elif (
+            self._count - self._sorted > self._count // TAIL_SHARE
+            or len(self._changed) > self._count // CHANGED_SHARE
+        ):
             self._sort(carried)
 
     def _train(self) -> None:

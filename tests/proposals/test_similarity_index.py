@@ -155,6 +155,7 @@ def test_the_same_rows_make_the_same_index_in_any_order():
     rows = _rows(vectors)
     first = _index(rows)
     second = _index(list(reversed(rows)))
+    assert first._centroids is not None and second._centroids is not None
     assert np.array_equal(first._centroids, second._centroids)
     assert dict(zip(first._pks, first._lists.tolist(), strict=True)) == dict(
         zip(second._pks, second._lists.tolist(), strict=True)
