@@ -4,9 +4,9 @@ One implementation behind every door (proposing, the proposal page's "Related",
 triage, and the API's `similar/` endpoints):
 
 1. the draft's text is embedded here and now (about a millisecond), and compared
-   with every stored vector by an exact dot product over a matrix each process
-   keeps in memory (`VectorIndex`, synced from `SimilarityVector` by the rows
-   changed since it last looked: one indexed query a call);
+   by dot product with the stored vectors in a matrix each process keeps in
+   memory (`VectorIndex`, synced from `SimilarityVector` by the rows changed
+   since it last looked: one indexed query a call);
 2. the same draft's distinctive words are looked up in the full-text index, so a
    proposal with the same rare words ranks high even when its wording is
    otherwise different;
@@ -17,8 +17,9 @@ triage, and the API's `similar/` endpoints):
 Below APPROXIMATE_FROM vectors the search is exact (about 12 ms at 100,000). Past
 it the index is an inverted file: the vectors are clustered by spherical k-means,
 the matrix is kept sorted by cluster, and a query scores only the clusters whose
-centres are nearest it, plus the rows added or changed since the last sort (about
-25 ms instead of 400 at 1,000,000). README "Similar proposals" has the measurements.
+centres are nearest it, plus the outliers and the rows added or changed since the
+last sort (a whole query p95 54 ms instead of 146 at 1,000,000, the same answers;
+a process's first load 12 s longer). README "Similar proposals" has the measurements.
 """
 
 from __future__ import annotations
@@ -68,9 +69,9 @@ LEXICAL_SCAN = 1000
 FULL_RELOAD_SECONDS = 600
 SYNC_OVERLAP = dt.timedelta(seconds=30)
 HIDDEN_STATUSES = (Status.DRAFT, Status.WITHDRAWN, Status.MERGED)
-# The inverted file. Exact search grows with the vectors (400 ms at 1,000,000,
-# most of it the matrix product and argpartition over every row); below this it is
-# fast enough, and small databases and tests keep the exact answer.
+# The inverted file. Exact search grows with the vectors (at 1,000,000 the matrix
+# product and argpartition over every row were most of a 130 ms query); below this
+# it is fast enough, and small databases and tests keep the exact answer.
 APPROXIMATE_FROM = 100_000
 # Clusters: about sqrt(N) within these bounds. Each costs an N-row dot product to
 # assign, so more than 512 made the first load at 1,000,000 seconds slower for a
