@@ -590,7 +590,7 @@ class SimilarityVector(models.Model):
     """What a proposal (outcome null) or one of its published lessons means, as a vector.
 
     Written by the similarity worker (`services.similarity`), read into each web
-    process's exact vector search (`proposals.similarity`); `updated_at` lets a
+    process's vector search (`proposals.similarity`); `updated_at` lets a
     process fetch only what changed since it last looked.
     """
 
